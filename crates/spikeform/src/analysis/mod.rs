@@ -1,0 +1,1 @@
+//! Pure functions over recordings: rates, variability, correlation, PSTH, PCA, selectivity.

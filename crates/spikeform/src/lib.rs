@@ -1,0 +1,16 @@
+//! # spikeform
+//!
+//! Recurrent networks of rate units and spiking neurons, trained with recursive least squares
+//! (RLS) so that chosen neurons reproduce target activity, and the analyses that tell what the
+//! trained network then does.
+//!
+//! The library has no file formats, plotting or command line; `spikeform-io` reads experiment
+//! files and writes run directories, `spikeform-cli` is the `spikeform` program.
+//!
+//! Modules follow the flow of a run: [`neuron`] models, [`network`] construction, [`stimulus`]
+//! inputs, [`simulate`] (the one time loop), [`train`] (RLS), [`target`] activity, [`monitor`]
+//! recordings and guards, [`analysis`] of recordings, and [`theory`] (mean-field predictions).
+#![deny(missing_docs)]
+
+pub mod analysis;
+pub mod theory;
