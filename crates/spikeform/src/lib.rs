@@ -8,9 +8,22 @@
 //! files and writes run directories, `spikeform-cli` is the `spikeform` program.
 //!
 //! Modules follow the flow of a run: [`neuron`] models, [`network`] construction, [`stimulus`]
-//! inputs, [`simulate`] (the one time loop), [`train`] (RLS), [`target`] activity, [`monitor`]
-//! recordings and guards, [`analysis`] of recordings, and [`theory`] (mean-field predictions).
+//! inputs, [`simulate`] (the one time loop of spiking networks), [`train`] (RLS), [`target`]
+//! activity, [`monitor`] recordings and guards, [`analysis`] of recordings, [`theory`]
+//! (mean-field predictions), and [`experiment`], which runs settle → train → test.
 #![deny(missing_docs)]
 
 pub mod analysis;
+pub mod error;
+pub mod experiment;
+pub mod monitor;
+pub mod network;
+pub mod neuron;
+pub mod rng;
+pub mod simulate;
+pub mod stimulus;
+pub mod target;
 pub mod theory;
+pub mod train;
+
+pub use error::{Observer, RunError, Silent};

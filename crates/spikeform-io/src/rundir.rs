@@ -1,0 +1,102 @@
+//! The run directory: where a run writes its results.
+//!
+//! Files are written atomically (to a temporary name, then renamed), and `summary.json` is written
+//! last, so a directory with a `summary.json` holds a finished run and an interrupted run never
+//! looks complete.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Problems with the run directory.
+#[derive(Debug, thiserror::Error)]
+pub enum RunDirError {
+    /// The directory holds a finished run that would be overwritten.
+    #[error("{0}: holds a finished run (summary.json); choose another --out directory")]
+    Finished(PathBuf),
+    /// A file system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+/// The name of the file that marks a finished run.
+pub const SUMMARY: &str = "summary.json";
+
+/// A run directory.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates the run directory. With `out`, that directory is used; it must not hold a finished
+    /// run. Without it, `runs/NAME` is used, or `runs/NAME.2`, `runs/NAME.3`, ... when earlier
+    /// ones hold finished runs, so no result is ever overwritten.
+    pub fn create(out: Option<&Path>, name: &str) -> Result<Self, RunDirError> {
+        let path = match out {
+            Some(p) => {
+                if p.join(SUMMARY).exists() {
+                    return Err(RunDirError::Finished(p.to_path_buf()));
+                }
+                p.to_path_buf()
+            }
+            None => {
+                let base = Path::new("runs").join(name);
+                let mut candidate = base.clone();
+                let mut k = 2;
+                while candidate.join(SUMMARY).exists() {
+                    candidate = PathBuf::from(format!("{}.{k}", base.display()));
+                    k += 1;
+                }
+                candidate
+            }
+        };
+        std::fs::create_dir_all(&path).map_err(|source| RunDirError::Io { path: path.clone(), source })?;
+        Ok(Self { path })
+    }
+
+    /// Opens an existing run directory.
+    pub fn open(path: &Path) -> Self {
+        Self { path: path.to_path_buf() }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of file `name` inside the directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Writes `bytes` to `name` atomically.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), RunDirError> {
+        write_atomic(&self.file(name), bytes)
+    }
+
+    /// Writes `value` as pretty JSON to `name` atomically.
+    pub fn write_json(&self, name: &str, value: &serde_json::Value) -> Result<(), RunDirError> {
+        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+        text.push('\n');
+        self.write(name, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path.tmp`, flushes it, then renames it to `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
+    let io = |source| RunDirError::Io { path: path.to_path_buf(), source };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}

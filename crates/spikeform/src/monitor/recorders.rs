@@ -1,0 +1,178 @@
+//! The recorders every spiking run uses, and the runaway-rate guard.
+
+use super::{Control, Monitor, StepView};
+use crate::analysis::{BoxAverager, InputBalance};
+use crate::error::RunError;
+
+/// Records spike times of every neuron, per-neuron mean input components, and the population
+/// spike count in bins. Never stores dense per-step state.
+#[derive(Debug, Clone)]
+pub struct ActivityRecorder {
+    /// Spike times (ms) of every neuron.
+    pub spikes: Vec<Vec<f64>>,
+    /// Input components are averaged over samples every `sample_every` steps with
+    /// `t > from_ms`.
+    sample_every: u64,
+    from_ms: f64,
+    sums: [Vec<f64>; 4],
+    samples: usize,
+    /// Spike count per time bin of `bin_steps` steps, per population (`counts[p][bin]`).
+    pub population_counts: Vec<Vec<u32>>,
+    bin_steps: u64,
+    population_of: Vec<usize>,
+}
+
+impl ActivityRecorder {
+    /// A recorder for `population_of.len()` neurons; input components are sampled every
+    /// `sample_every` steps after `from_ms`; population counts use bins of `bin_steps` steps
+    /// over `trial_steps`.
+    pub fn new(population_of: &[usize], sample_every: u64, from_ms: f64, bin_steps: u64, trial_steps: u64) -> Self {
+        let n = population_of.len();
+        let n_pop = population_of.iter().max().map_or(0, |m| m + 1);
+        let n_bins = trial_steps.div_ceil(bin_steps) as usize;
+        Self {
+            spikes: vec![Vec::new(); n],
+            sample_every,
+            from_ms,
+            sums: std::array::from_fn(|_| vec![0.0; n]),
+            samples: 0,
+            population_counts: vec![vec![0; n_bins]; n_pop],
+            bin_steps,
+            population_of: population_of.to_vec(),
+        }
+    }
+
+    /// Time-averaged input components of every neuron.
+    pub fn input_balance(&self) -> InputBalance {
+        let k = self.samples.max(1) as f64;
+        let mean = |v: &Vec<f64>| -> Vec<f64> {
+            if self.samples == 0 {
+                vec![f64::NAN; v.len()]
+            } else {
+                v.iter().map(|s| s / k).collect()
+            }
+        };
+        let excitatory = mean(&self.sums[0]);
+        let inhibitory = mean(&self.sums[1]);
+        let external = mean(&self.sums[2]);
+        let plastic = mean(&self.sums[3]);
+        // Plastic input counts as excitatory or inhibitory by its sign.
+        let (excitatory, inhibitory): (Vec<f64>, Vec<f64>) = excitatory
+            .iter()
+            .zip(&inhibitory)
+            .zip(&plastic)
+            .map(|((e, i), p)| if *p >= 0.0 { (e + p, *i) } else { (*e, i + p) })
+            .unzip();
+        let net = excitatory.iter().zip(&inhibitory).zip(&external).map(|((e, i), x)| e + i + x).collect();
+        InputBalance { excitatory, inhibitory, external, net }
+    }
+
+    /// Time-averaged plastic input of every neuron.
+    pub fn mean_plastic_input(&self) -> Vec<f64> {
+        let k = self.samples.max(1) as f64;
+        self.sums[3].iter().map(|s| s / k).collect()
+    }
+}
+
+impl Monitor for ActivityRecorder {
+    fn on_step(&mut self, view: &StepView<'_>) -> Control {
+        let bin = ((view.step - 1) / self.bin_steps) as usize;
+        for &j in view.spiked {
+            self.spikes[j as usize].push(view.t_ms);
+            let p = self.population_of[j as usize];
+            if let Some(c) = self.population_counts[p].get_mut(bin) {
+                *c += 1;
+            }
+        }
+        if view.step % self.sample_every == 0 && view.t_ms > self.from_ms {
+            self.samples += 1;
+            let inputs = [view.input_exc, view.input_inh, view.input_ext, view.input_plastic];
+            for (sum, input) in self.sums.iter_mut().zip(inputs) {
+                for (s, x) in sum.iter_mut().zip(input) {
+                    *s += x;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The reference's test input (`rls-training.md` §3.9): `X_i = x_E + x_I + x_P` of every neuron
+/// (bias excluded), sampled every `sample_every` steps for `start_ms < t <= end_ms`, and averaged
+/// in boxes centred on the target times.
+#[derive(Debug, Clone)]
+pub struct BoxInputRecorder {
+    /// The accumulator.
+    pub boxes: BoxAverager,
+    sample_every: u64,
+    start_ms: f64,
+    end_ms: f64,
+    scratch: Vec<f64>,
+}
+
+impl BoxInputRecorder {
+    /// Boxes of half width `half_width_ms` centred at `centres_ms`, over `n` neurons.
+    pub fn new(centres_ms: Vec<f64>, half_width_ms: f64, n: usize, sample_every: u64, start_ms: f64, end_ms: f64) -> Self {
+        Self {
+            boxes: BoxAverager::new(centres_ms, half_width_ms, n),
+            sample_every,
+            start_ms,
+            end_ms,
+            scratch: vec![0.0; n],
+        }
+    }
+}
+
+impl Monitor for BoxInputRecorder {
+    fn on_step(&mut self, view: &StepView<'_>) -> Control {
+        if view.step % self.sample_every == 0 && view.t_ms > self.start_ms && view.t_ms <= self.end_ms + 1e-9 {
+            for (((x, e), i), p) in
+                self.scratch.iter_mut().zip(view.input_exc).zip(view.input_inh).zip(view.input_plastic)
+            {
+                *x = e + i + p;
+            }
+            self.boxes.add_sample(view.t_ms, &self.scratch);
+        }
+        Ok(())
+    }
+}
+
+/// Stops a run whose mean rate over all neurons exceeds `limit_hz` in any window of
+/// `window_steps` steps.
+#[derive(Debug, Clone)]
+pub struct RateGuard {
+    limit_hz: f64,
+    window_steps: u64,
+    dt_ms: f64,
+    n: usize,
+    count: usize,
+    phase: String,
+}
+
+impl RateGuard {
+    /// A guard over `n` neurons.
+    pub fn new(limit_hz: f64, window_steps: u64, dt_ms: f64, n: usize, phase: &str) -> Self {
+        Self { limit_hz, window_steps, dt_ms, n, count: 0, phase: phase.to_string() }
+    }
+}
+
+impl Monitor for RateGuard {
+    fn on_step(&mut self, view: &StepView<'_>) -> Control {
+        self.count += view.spiked.len();
+        if view.step % self.window_steps == 0 {
+            let window_ms = self.window_steps as f64 * self.dt_ms;
+            let rate = self.count as f64 / self.n as f64 / (window_ms / 1000.0);
+            self.count = 0;
+            if rate > self.limit_hz {
+                return Err(RunError::Runaway {
+                    phase: self.phase.clone(),
+                    rate_hz: rate,
+                    limit_hz: self.limit_hz,
+                    window_ms,
+                    time_ms: view.t_ms,
+                });
+            }
+        }
+        Ok(())
+    }
+}

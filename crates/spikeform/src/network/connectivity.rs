@@ -1,0 +1,226 @@
+//! Static connectivity, stored by presynaptic neuron (compressed sparse rows of outgoing
+//! synapses) so that delivering a spike touches one contiguous block.
+
+use rand::seq::index::sample;
+use rand::Rng as _;
+use rand_distr::StandardNormal;
+
+use crate::rng::Rng;
+
+/// Outgoing static synapses of every neuron: the targets of neuron `j` are
+/// `targets[offsets[j]..offsets[j + 1]]` with the matching `weights`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaticSynapses {
+    /// `offsets[j]..offsets[j+1]` indexes neuron `j`'s synapses; length N + 1.
+    pub offsets: Vec<usize>,
+    /// Postsynaptic neuron of each synapse.
+    pub targets: Vec<u32>,
+    /// Weight of each synapse.
+    pub weights: Vec<f64>,
+}
+
+/// The weight and (for fixed in-degree) the in-degree of the synapses from population `pre` to
+/// population `post`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// Presynaptic population index.
+    pub pre: usize,
+    /// Postsynaptic population index.
+    pub post: usize,
+    /// Weight of every synapse of this projection.
+    pub weight: f64,
+    /// Number of inputs each `post` neuron receives from `pre` (fixed in-degree rule only).
+    pub in_degree: usize,
+}
+
+impl StaticSynapses {
+    /// No static synapses among `n` neurons.
+    pub fn empty(n: usize) -> Self {
+        Self { offsets: vec![0; n + 1], targets: Vec::new(), weights: Vec::new() }
+    }
+
+    /// Number of neurons.
+    pub fn n_neurons(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// The outgoing synapses of neuron `j`: (targets, weights).
+    #[inline]
+    pub fn outgoing(&self, j: usize) -> (&[u32], &[f64]) {
+        let r = self.offsets[j]..self.offsets[j + 1];
+        (&self.targets[r.clone()], &self.weights[r])
+    }
+
+    /// The tutorial's Part 3 rule (`rls-training.md` §3.2): every neuron projects to exactly
+    /// `out_degree` targets drawn uniformly without replacement from all other neurons, sorted;
+    /// the weight depends on the (pre, post) population pair: `weight[pre][post]`.
+    /// `population_of[i]` is neuron `i`'s population.
+    pub fn fixed_out_degree(
+        population_of: &[usize],
+        out_degree: usize,
+        weight: &[Vec<f64>],
+        rng: &mut Rng,
+    ) -> Self {
+        let n = population_of.len();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets = Vec::with_capacity(n * out_degree);
+        let mut weights = Vec::with_capacity(n * out_degree);
+        offsets.push(0);
+        for j in 0..n {
+            // Draw from the n − 1 others: index k maps to k (k < j) or k + 1 (k ≥ j).
+            let mut chosen: Vec<u32> = sample(rng, n - 1, out_degree)
+                .into_iter()
+                .map(|k| if k >= j { k as u32 + 1 } else { k as u32 })
+                .collect();
+            chosen.sort_unstable();
+            let pre = population_of[j];
+            for &t in &chosen {
+                weights.push(weight[pre][population_of[t as usize]]);
+            }
+            targets.extend_from_slice(&chosen);
+            offsets.push(targets.len());
+        }
+        Self { offsets, targets, weights }
+    }
+
+    /// Brunel's rule: every neuron of population `post` receives exactly `in_degree` inputs from
+    /// population `pre`, drawn without replacement (excluding itself), for each projection.
+    pub fn fixed_in_degree(
+        ranges: &[std::ops::Range<usize>],
+        projections: &[Projection],
+        rng: &mut Rng,
+    ) -> Self {
+        let n = ranges.last().map_or(0, |r| r.end);
+        // Collect (pre, post, weight) triples grouped by presynaptic neuron via counting sort.
+        let mut pre_of = Vec::new();
+        let mut post_of = Vec::new();
+        let mut w_of = Vec::new();
+        for proj in projections {
+            let pre_range = ranges[proj.pre].clone();
+            for i in ranges[proj.post].clone() {
+                let self_in_pre = pre_range.contains(&i);
+                let pool = pre_range.len() - usize::from(self_in_pre);
+                for k in sample(rng, pool, proj.in_degree) {
+                    let mut j = pre_range.start + k;
+                    if self_in_pre && j >= i {
+                        j += 1;
+                    }
+                    pre_of.push(j as u32);
+                    post_of.push(i as u32);
+                    w_of.push(proj.weight);
+                }
+            }
+        }
+        let mut counts = vec![0usize; n + 1];
+        for &j in &pre_of {
+            counts[j as usize + 1] += 1;
+        }
+        for j in 0..n {
+            counts[j + 1] += counts[j];
+        }
+        let offsets = counts.clone();
+        let mut fill = counts;
+        let mut targets = vec![0u32; pre_of.len()];
+        let mut weights = vec![0.0; pre_of.len()];
+        for s in 0..pre_of.len() {
+            let j = pre_of[s] as usize;
+            targets[fill[j]] = post_of[s];
+            weights[fill[j]] = w_of[s];
+            fill[j] += 1;
+        }
+        // Sort each neuron's targets for cache-friendly delivery.
+        for j in 0..n {
+            let r = offsets[j]..offsets[j + 1];
+            let mut pairs: Vec<(u32, f64)> =
+                targets[r.clone()].iter().copied().zip(weights[r.clone()].iter().copied()).collect();
+            pairs.sort_unstable_by_key(|p| p.0);
+            for (k, (t, w)) in pairs.into_iter().enumerate() {
+                targets[r.start + k] = t;
+                weights[r.start + k] = w;
+            }
+        }
+        Self { offsets, targets, weights }
+    }
+
+    /// All-to-all without self-connections, weights `N(0, std²)` (the tutorial's Part 2).
+    pub fn gaussian_all_to_all(n: usize, std: f64, rng: &mut Rng) -> Self {
+        let mut offsets = vec![0];
+        let mut targets = Vec::with_capacity(n * n.saturating_sub(1));
+        let mut weights = Vec::with_capacity(n * n.saturating_sub(1));
+        for j in 0..n {
+            for i in 0..n {
+                if i != j {
+                    targets.push(i as u32);
+                    weights.push(std * rng.sample::<f64, _>(StandardNormal));
+                }
+            }
+            offsets.push(targets.len());
+        }
+        Self { offsets, targets, weights }
+    }
+
+    /// In-degree of every neuron.
+    pub fn in_degrees(&self) -> Vec<usize> {
+        let mut d = vec![0; self.n_neurons()];
+        for &t in &self.targets {
+            d[t as usize] += 1;
+        }
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_out_degree_has_exact_degree_no_self_and_sorted_targets() {
+        let pops: Vec<usize> = (0..200).map(|i| usize::from(i >= 100)).collect();
+        let w = vec![vec![0.1, 0.2], vec![-0.3, -0.4]];
+        let s = StaticSynapses::fixed_out_degree(&pops, 40, &w, &mut crate::rng::stream(1, "t"));
+        for j in 0..200 {
+            let (t, ws) = s.outgoing(j);
+            assert_eq!(t.len(), 40);
+            assert!(t.windows(2).all(|p| p[0] < p[1]));
+            assert!(!t.contains(&(j as u32)));
+            for (&ti, &wi) in t.iter().zip(ws) {
+                assert_eq!(wi, w[pops[j]][pops[ti as usize]]);
+            }
+        }
+        // Mean in-degree equals the out-degree.
+        let d = s.in_degrees();
+        assert_eq!(d.iter().sum::<usize>(), 200 * 40);
+    }
+
+    #[test]
+    fn fixed_in_degree_gives_every_neuron_its_inputs() {
+        let ranges = vec![0..80, 80..100];
+        let projections = vec![
+            Projection { pre: 0, post: 0, weight: 0.1, in_degree: 8 },
+            Projection { pre: 0, post: 1, weight: 0.1, in_degree: 8 },
+            Projection { pre: 1, post: 0, weight: -0.5, in_degree: 2 },
+            Projection { pre: 1, post: 1, weight: -0.5, in_degree: 2 },
+        ];
+        let s = StaticSynapses::fixed_in_degree(&ranges, &projections, &mut crate::rng::stream(2, "t"));
+        let mut from_e = vec![0; 100];
+        let mut from_i = vec![0; 100];
+        for j in 0..100 {
+            let (t, _) = s.outgoing(j);
+            assert!(!t.contains(&(j as u32)));
+            for &i in t {
+                if j < 80 {
+                    from_e[i as usize] += 1;
+                } else {
+                    from_i[i as usize] += 1;
+                }
+            }
+        }
+        assert!(from_e.iter().all(|&c| c == 8));
+        assert!(from_i.iter().all(|&c| c == 2));
+    }
+}

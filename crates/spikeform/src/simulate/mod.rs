@@ -1,0 +1,346 @@
+//! The one time loop of spiking networks. The order of work inside a step is written here once:
+//!
+//! 1. **learn** — on a learning step, every trained neuron's RLS update, from the state at the
+//!    end of the previous step (parallel over neurons; each neuron's update is independent);
+//! 2. **integrate** — for every neuron: the synaptic traces take the input that arrives now
+//!    (spikes of `delay` steps ago), its own trace `r` takes its spike of the previous step, the
+//!    membrane integrates bias + cue + Poisson drive + synaptic input (+ noise); a neuron above
+//!    threshold spikes, resets, and its spike is queued for its targets;
+//! 3. **feed-forward** — the feed-forward units' traces take their previous spikes, and each unit
+//!    spikes with its current probability, queueing input for the trained neurons;
+//! 4. **observe** — monitors and guards see the step; any of them can stop the run;
+//! 5. **advance** — the step counter moves on.
+//!
+//! Traces use forward Euler by default, `x ← x − dt·x/τ + F/τ` (the reference's form), or the
+//! exact decay `x ← x e^{−dt/τ} + F/τ`. Spike delivery is delayed by `delay_steps` (one step in
+//! the reference: spikes of step `n` reach the traces at step `n + 1`). Delivery queues are not
+//! cleared between trials unless asked, so the last step's spikes of one trial arrive at step 1
+//! of the next, as in the reference (`rls-training.md` §6, quirk 6).
+
+use rand::Rng as _;
+use rand_distr::{Distribution, Poisson, StandardNormal};
+use rayon::prelude::*;
+
+use crate::error::RunError;
+use crate::monitor::{Monitor, StepView};
+use crate::network::SpikingNetwork;
+use crate::neuron::lif::LifStep;
+use crate::neuron::Integration;
+use crate::rng;
+use crate::train::{apply_gain, dot, LearningSchedule};
+
+/// Learning during a trial.
+#[derive(Debug, Clone, Copy)]
+pub struct Learning<'a> {
+    /// When updates happen.
+    pub schedule: LearningSchedule,
+    /// Targets of this trial's condition: `targets[row * n_updates + k]` is row `row`'s target
+    /// at its `k`-th update (0-based).
+    pub targets: &'a [f64],
+    /// Updates per trial.
+    pub n_updates: usize,
+}
+
+/// One trial to simulate.
+#[derive(Debug, Clone, Copy)]
+pub struct Trial<'a> {
+    /// Steps to simulate (`n = 1..=steps`).
+    pub steps: u64,
+    /// Condition index (selects cue amplitudes, feed-forward rates and weights).
+    pub condition: usize,
+    /// Learning, or `None` for frozen weights.
+    pub learning: Option<Learning<'a>>,
+    /// Seed of this trial's random streams (initial voltages, noise, Poisson spikes).
+    pub seed: u64,
+    /// Index of the trial, selecting its random sub-streams.
+    pub index: u64,
+    /// Name of the phase, for messages.
+    pub phase: &'a str,
+}
+
+/// The state of a spiking network between steps, and the scratch space of the loop.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    n: usize,
+    v: Vec<f64>,
+    refractory: Vec<u32>,
+    x_exc: Vec<f64>,
+    x_inh: Vec<f64>,
+    x_plastic: Vec<f64>,
+    /// Own filtered spike train of every neuron (the presynaptic trace of plastic synapses).
+    r: Vec<f64>,
+    spiked_prev: Vec<bool>,
+    /// Delivery queues: `queue_*[slot * n + i]`, slot = arrival step mod (delay + 1).
+    queue_exc: Vec<f64>,
+    queue_inh: Vec<f64>,
+    queue_plastic: Vec<f64>,
+    /// Feed-forward traces and previous spikes.
+    s: Vec<f64>,
+    ff_spiked_prev: Vec<bool>,
+    /// Absolute step counter across trials (indexes the delivery queues).
+    clock: u64,
+    // Per-step views for monitors.
+    input_exc: Vec<f64>,
+    input_inh: Vec<f64>,
+    input_ext: Vec<f64>,
+    spiked: Vec<u32>,
+    /// Reset delivery queues at the start of each trial (the reference carries them over).
+    pub reset_queues: bool,
+}
+
+/// Per-population constants of the loop.
+struct PopulationStep {
+    lif: LifStep,
+    bias: f64,
+    poisson: Option<(Poisson<f64>, f64)>,
+    tau_m_over_dt: f64,
+}
+
+impl Simulator {
+    /// A simulator for `net`, all state zero.
+    pub fn new(net: &SpikingNetwork) -> Self {
+        let n = net.n_neurons();
+        let slots = net.delay_steps + 1;
+        let n_ff = net.feedforward.as_ref().map_or(0, |f| f.n_units);
+        Self {
+            n,
+            v: vec![0.0; n],
+            refractory: vec![0; n],
+            x_exc: vec![0.0; n],
+            x_inh: vec![0.0; n],
+            x_plastic: vec![0.0; n],
+            r: vec![0.0; n],
+            spiked_prev: vec![false; n],
+            queue_exc: vec![0.0; slots * n],
+            queue_inh: vec![0.0; slots * n],
+            queue_plastic: vec![0.0; slots * n],
+            s: vec![0.0; n_ff],
+            ff_spiked_prev: vec![false; n_ff],
+            clock: 0,
+            input_exc: vec![0.0; n],
+            input_inh: vec![0.0; n],
+            input_ext: vec![0.0; n],
+            spiked: Vec::new(),
+            reset_queues: false,
+        }
+    }
+
+    /// Membrane potentials.
+    pub fn voltages(&self) -> &[f64] {
+        &self.v
+    }
+
+    /// Simulates one trial from a fresh state (`v ~ U(v_min, v_max)` per population; traces,
+    /// refractory counters and own traces zero), learning if asked.
+    pub fn run_trial(
+        &mut self,
+        net: &mut SpikingNetwork,
+        trial: Trial<'_>,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let n = self.n;
+        let dt = net.dt_ms;
+        let mut init_rng = rng::substream(trial.seed, "initial-voltage", trial.index);
+        let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
+        let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
+        let steps: Vec<PopulationStep> = net
+            .populations
+            .iter()
+            .map(|p| PopulationStep {
+                lif: LifStep::new(&p.neuron, dt, net.integration),
+                bias: p.bias,
+                poisson: p.poisson.as_ref().and_then(|d| {
+                    let lambda = d.inputs as f64 * d.rate_hz * dt / 1000.0;
+                    Poisson::new(lambda).ok().map(|dist| (dist, d.weight))
+                }),
+                tau_m_over_dt: p.neuron.tau_membrane_ms / dt,
+            })
+            .collect();
+        for (i, v) in self.v.iter_mut().enumerate() {
+            let p = &net.populations[net.population_of[i]].neuron;
+            *v = p.initial_v_min + (p.initial_v_max - p.initial_v_min) * init_rng.random::<f64>();
+        }
+        for x in [&mut self.x_exc, &mut self.x_inh, &mut self.x_plastic, &mut self.r, &mut self.s] {
+            x.iter_mut().for_each(|a| *a = 0.0);
+        }
+        self.refractory.iter_mut().for_each(|a| *a = 0);
+        if self.reset_queues {
+            for q in [&mut self.queue_exc, &mut self.queue_inh, &mut self.queue_plastic] {
+                q.iter_mut().for_each(|a| *a = 0.0);
+            }
+            self.spiked_prev.iter_mut().for_each(|a| *a = false);
+            self.ff_spiked_prev.iter_mut().for_each(|a| *a = false);
+        }
+        let decay = |tau: f64| -> f64 {
+            match net.integration {
+                Integration::Euler => 1.0 - dt / tau,
+                Integration::Exponential => (-dt / tau).exp(),
+            }
+        };
+        let (decay_e, decay_i, decay_p) = (decay(net.tau_exc_ms), decay(net.tau_inh_ms), decay(net.tau_plastic_ms));
+        let slots = (net.delay_steps + 1) as u64;
+        let c = trial.condition;
+
+        for step in 1..=trial.steps {
+            let t_ms = step as f64 * dt;
+            let now = (self.clock % slots) as usize * n;
+            let later = ((self.clock + net.delay_steps as u64) % slots) as usize * n;
+
+            // 1. learn
+            if let Some(learning) = trial.learning {
+                if learning.schedule.is_learning_step(step) {
+                    let k = learning.schedule.update_index(step) as usize - 1;
+                    self.learn(net, c, |row| learning.targets[row * learning.n_updates + k]);
+                }
+            }
+
+            // 2. integrate
+            self.spiked.clear();
+            let cue = net.cue.as_ref().filter(|cue| cue.is_on(step)).map(|cue| &cue.amplitude[c]);
+            for i in 0..n {
+                let pop = &steps[net.population_of[i]];
+                let mut f_exc = std::mem::take(&mut self.queue_exc[now + i]);
+                let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
+                let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
+                let mut ext = pop.bias;
+                if let Some(cue) = cue {
+                    ext += cue[i];
+                }
+                if let Some((dist, w)) = &pop.poisson {
+                    f_exc += w * dist.sample(&mut noise_rng);
+                }
+                let mut jump = 0.0;
+                if net.tau_exc_ms > 0.0 {
+                    self.x_exc[i] = self.x_exc[i] * decay_e + f_exc / net.tau_exc_ms;
+                    self.input_exc[i] = self.x_exc[i];
+                } else {
+                    jump += f_exc;
+                    self.input_exc[i] = f_exc * pop.tau_m_over_dt;
+                }
+                if net.tau_inh_ms > 0.0 {
+                    self.x_inh[i] = self.x_inh[i] * decay_i + f_inh / net.tau_inh_ms;
+                    self.input_inh[i] = self.x_inh[i];
+                } else {
+                    jump += f_inh;
+                    self.input_inh[i] = f_inh * pop.tau_m_over_dt;
+                }
+                self.x_plastic[i] = self.x_plastic[i] * decay_p + f_pl / net.tau_plastic_ms;
+                let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
+                self.r[i] = self.r[i] * decay_p + own / net.tau_plastic_ms;
+                self.input_ext[i] = ext;
+                if self.refractory[i] > 0 {
+                    self.refractory[i] -= 1;
+                    self.v[i] = pop.lif.reset;
+                    self.spiked_prev[i] = false;
+                    continue;
+                }
+                let noise = if pop.lif.noise_per_step > 0.0 {
+                    pop.lif.noise_per_step * noise_rng.sample::<f64, _>(StandardNormal)
+                } else {
+                    0.0
+                };
+                let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
+                let v = pop.lif.integrate(self.v[i], input, noise) + jump;
+                if !v.is_finite() {
+                    return Err(RunError::NonFinite {
+                        quantity: "membrane potential",
+                        neuron: i,
+                        step,
+                        time_ms: t_ms,
+                        phase: trial.phase.to_string(),
+                        value: v,
+                    });
+                }
+                if v > pop.lif.threshold {
+                    self.v[i] = pop.lif.reset;
+                    self.refractory[i] = pop.lif.refractory_steps;
+                    self.spiked.push(i as u32);
+                    self.spiked_prev[i] = true;
+                    let (targets, weights) = net.static_synapses.outgoing(i);
+                    let exc = net.populations[net.population_of[i]].sign == crate::network::Sign::Excitatory;
+                    let queue = if exc { &mut self.queue_exc } else { &mut self.queue_inh };
+                    let queue = &mut queue[later..later + n];
+                    for (&t, &w) in targets.iter().zip(weights) {
+                        queue[t as usize] += w;
+                    }
+                    let (rows, slots_of) = net.plastic.outgoing(i);
+                    let queue = &mut self.queue_plastic[later..later + n];
+                    for (&row, &slot) in rows.iter().zip(slots_of) {
+                        let row = &net.plastic.rows[row as usize];
+                        queue[row.neuron] += row.weights[slot as usize];
+                    }
+                } else {
+                    self.v[i] = v;
+                    self.spiked_prev[i] = false;
+                }
+            }
+
+            // 3. feed-forward
+            if let Some(ff) = net.feedforward.as_ref().filter(|ff| ff.is_on(step)) {
+                let m = (step - ff.start_step - 1) as usize;
+                let p = &ff.probability[c][m * ff.n_units..(m + 1) * ff.n_units];
+                let queue = &mut self.queue_plastic[later..later + n];
+                for k in 0..ff.n_units {
+                    let own = if self.ff_spiked_prev[k] { 1.0 } else { 0.0 };
+                    self.s[k] = self.s[k] * decay_p + own / net.tau_plastic_ms;
+                    let fires = ff_rng.random::<f64>() < f64::from(p[k]);
+                    self.ff_spiked_prev[k] = fires;
+                    if fires {
+                        for row in &net.plastic.rows {
+                            queue[row.neuron] += row.feedforward[c][k];
+                        }
+                    }
+                }
+            }
+
+            // 4. observe
+            let view = StepView {
+                step,
+                t_ms,
+                spiked: &self.spiked,
+                v: &self.v,
+                input_exc: &self.input_exc,
+                input_inh: &self.input_inh,
+                input_plastic: &self.x_plastic,
+                input_ext: &self.input_ext,
+            };
+            for m in monitors.iter_mut() {
+                m.on_step(&view)?;
+            }
+
+            // 5. advance
+            self.clock += 1;
+        }
+        Ok(())
+    }
+
+    /// One RLS update of every trained neuron (`rls-training.md` §3.7), in parallel. The error
+    /// uses the virtual plastic input `w·r + w_ff·s` with the current weights, plus the known
+    /// offset (static input `x_E + x_I` and bias), minus the target.
+    fn learn(&mut self, net: &mut SpikingNetwork, condition: usize, target: impl Fn(usize) -> f64 + Sync) {
+        let r = &self.r;
+        let s = &self.s;
+        let x_exc = &self.x_exc;
+        let x_inh = &self.x_inh;
+        let population_of = &net.population_of;
+        let populations = &net.populations;
+        net.plastic.rows.par_iter_mut().enumerate().for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(rho, gain), (row_index, row)| {
+                let n_rec = row.inputs.len();
+                rho.clear();
+                rho.extend(row.inputs.iter().map(|&j| r[j as usize]));
+                rho.extend_from_slice(s);
+                gain.resize(rho.len(), 0.0);
+                let w_ff = &mut row.feedforward[condition];
+                let plastic = dot(&row.weights, &rho[..n_rec]) + dot(w_ff, &rho[n_rec..]);
+                let i = row.neuron;
+                let offset = x_exc[i] + x_inh[i] + populations[population_of[i]].bias;
+                let error = plastic + offset - target(row_index);
+                row.rls.update_gain(rho, gain);
+                apply_gain(&mut row.weights, &gain[..n_rec], error);
+                apply_gain(w_ff, &gain[n_rec..], error);
+            },
+        );
+    }
+}

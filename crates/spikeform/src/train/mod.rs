@@ -1,0 +1,7 @@
+//! Training: recursive least squares and the schedule on which it runs.
+
+pub mod rls;
+pub mod schedule;
+
+pub use rls::{apply_gain, dot, Penalty, RlsUnit};
+pub use schedule::LearningSchedule;
