@@ -58,12 +58,18 @@ pub struct Failure {
 impl Failure {
     /// Bad input: exit code 2.
     pub fn input(message: impl ToString) -> Self {
-        Self { code: 2, message: message.to_string() }
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
     }
 
     /// A run that stopped or could not write its results: exit code 1.
     pub fn run(message: impl ToString) -> Self {
-        Self { code: 1, message: message.to_string() }
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -71,9 +77,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check { file, set } => run::check(&file, &set),
-        Command::Run { file, out, set, threads, quiet } => {
-            run::run(&file, out.as_deref(), &set, threads, quiet)
-        }
+        Command::Run {
+            file,
+            out,
+            set,
+            threads,
+            quiet,
+        } => run::run(&file, out.as_deref(), &set, threads, quiet),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,7 +50,11 @@ impl Observer for Progress {
             return;
         }
         let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = if done > 0 { elapsed / done as f64 * (self.items.saturating_sub(done)) as f64 } else { 0.0 };
+        let eta = if done > 0 {
+            elapsed / done as f64 * (self.items.saturating_sub(done)) as f64
+        } else {
+            0.0
+        };
         eprint!(
             "\r{}: {done}/{} {message}  ({elapsed:.1} s, ETA {eta:.0} s)   ",
             self.phase, self.items

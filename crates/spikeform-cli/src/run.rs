@@ -50,7 +50,8 @@ pub fn run(
             .map_err(|e| Failure::run(format!("cannot start {n} threads: {e}")))?;
     }
     let dir = RunDir::create(out, loaded.experiment.name()).map_err(dir_failure)?;
-    dir.write("experiment.toml", loaded.normalized_toml().as_bytes()).map_err(dir_failure)?;
+    dir.write("experiment.toml", loaded.normalized_toml().as_bytes())
+        .map_err(dir_failure)?;
     let mut progress = Progress::new(quiet);
     let run_started = Instant::now();
     let (summary, files) = match &loaded.experiment {
@@ -59,7 +60,10 @@ pub fn run(
             progress.finish();
             let result = result.map_err(Failure::run)?;
             let files = artifacts::write_rate(&dir, exp, &result).map_err(dir_failure)?;
-            (summary::rate(exp, &result, run_started.elapsed().as_secs_f64()), files)
+            (
+                summary::rate(exp, &result, run_started.elapsed().as_secs_f64()),
+                files,
+            )
         }
         Experiment::Spiking(exp) => {
             let result = spikeform::experiment::spiking::run(exp, &mut progress);
@@ -67,7 +71,10 @@ pub fn run(
             let result = result.map_err(Failure::run)?;
             let files = artifacts::write_spiking(&dir, exp, &result).map_err(dir_failure)?;
             let theory = crate::theory::for_experiment(exp, &result);
-            (summary::spiking(exp, &result, theory, run_started.elapsed().as_secs_f64()), files)
+            (
+                summary::spiking(exp, &result, theory, run_started.elapsed().as_secs_f64()),
+                files,
+            )
         }
     };
     let manifest = json!({
@@ -83,8 +90,10 @@ pub fn run(
             "total": started.elapsed().as_secs_f64(),
         },
     });
-    dir.write_json("manifest.json", &manifest).map_err(dir_failure)?;
-    dir.write_json(spikeform_io::rundir::SUMMARY, &summary).map_err(dir_failure)?;
+    dir.write_json("manifest.json", &manifest)
+        .map_err(dir_failure)?;
+    dir.write_json(spikeform_io::rundir::SUMMARY, &summary)
+        .map_err(dir_failure)?;
     println!("{}", one_line(&summary));
     println!("results in {}", dir.path().display());
     Ok(())

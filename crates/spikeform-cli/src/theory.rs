@@ -10,14 +10,26 @@ pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> Value 
     let p = predictions(exp);
     let mut out = json!({});
     if let Some(rates) = &p.balanced_rates_hz {
-        let m: serde_json::Map<String, Value> = rates.iter().map(|(n, r)| (n.to_lowercase(), num(*r))).collect();
+        let m: serde_json::Map<String, Value> = rates
+            .iter()
+            .map(|(n, r)| (n.to_lowercase(), num(*r)))
+            .collect();
         out["balanced_limit_rate_hz"] = Value::Object(m);
         out["silenced"] = json!(p.silenced);
     }
     if let Some(b) = p.brunel {
         let sim: Vec<f64> = res.activity.populations.iter().map(|g| g.rate_hz).collect();
-        let mean_sim = sim.iter().zip(&exp.network.populations).map(|(r, p)| r * p.size as f64).sum::<f64>()
-            / exp.network.populations.iter().map(|p| p.size as f64).sum::<f64>();
+        let mean_sim = sim
+            .iter()
+            .zip(&exp.network.populations)
+            .map(|(r, p)| r * p.size as f64)
+            .sum::<f64>()
+            / exp
+                .network
+                .populations
+                .iter()
+                .map(|p| p.size as f64)
+                .sum::<f64>();
         out["brunel"] = json!({
             "rate_hz": num(b.rate_hz),
             "mu_mv": num(b.mu_mv),

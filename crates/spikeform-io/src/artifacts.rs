@@ -8,7 +8,11 @@ use crate::rundir::{RunDir, RunDirError};
 
 /// Writes the training curve (`training_curve.csv`) and the test traces (`test_traces.npz`) of a
 /// rate-network run. Returns the names of the files written.
-pub fn write_rate(dir: &RunDir, exp: &RateExperiment, res: &RateRunResult) -> Result<Vec<String>, RunDirError> {
+pub fn write_rate(
+    dir: &RunDir,
+    exp: &RateExperiment,
+    res: &RateRunResult,
+) -> Result<Vec<String>, RunDirError> {
     let mut csv = String::from("loop,r,r_reference_window,seconds\n");
     for (l, ((r, rr), s)) in res
         .r_per_loop
@@ -25,10 +29,22 @@ pub fn write_rate(dir: &RunDir, exp: &RateExperiment, res: &RateRunResult) -> Re
     let m = res.trained.len();
     let mut npz = NpzWriter::new();
     npz.add_f64("time_ms", &[n_time], &res.time_ms);
-    npz.add_i64("trained_units", &[m], &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>());
-    npz.add_f64("trained_quantity", &[exp.test_trials, n_time, m], &res.test_trained_quantity);
+    npz.add_i64(
+        "trained_units",
+        &[m],
+        &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+    );
+    npz.add_f64(
+        "trained_quantity",
+        &[exp.test_trials, n_time, m],
+        &res.test_trained_quantity,
+    );
     npz.add_f64("target", &[n_time, m], &res.target);
-    npz.add_f64("rates", &[exp.test_trials, n_time, exp.n_units], &res.test_rates);
+    npz.add_f64(
+        "rates",
+        &[exp.test_trials, n_time, exp.n_units],
+        &res.test_rates,
+    );
     npz.add_f64("weights", &[exp.n_units, exp.n_units], &res.weights);
     dir.write("test_traces.npz", &npz.finish())?;
     Ok(vec![
@@ -57,7 +73,11 @@ fn spike_arrays(spikes: &[Vec<f64>]) -> (Vec<i64>, Vec<f64>) {
 
 /// Writes the arrays of a spiking run: `spikes.npz` (final phase's first trial), and for trained
 /// runs `training_curve.csv` and `test.npz`. Returns the names of the files written.
-pub fn write_spiking(dir: &RunDir, exp: &SpikingExperiment, res: &SpikingRunResult) -> Result<Vec<String>, RunDirError> {
+pub fn write_spiking(
+    dir: &RunDir,
+    exp: &SpikingExperiment,
+    res: &SpikingRunResult,
+) -> Result<Vec<String>, RunDirError> {
     let mut files = vec!["experiment.toml".to_string()];
     let mut npz = NpzWriter::new();
     let first = match &res.test {
@@ -72,7 +92,11 @@ pub fn write_spiking(dir: &RunDir, exp: &SpikingExperiment, res: &SpikingRunResu
         let flat: Vec<f64> = pop_rate.iter().flatten().copied().collect();
         npz.add_f64("population_rate_hz", &[pop_rate.len(), first.len()], &flat);
     }
-    npz.add_f64("neuron_rate_hz", &[res.activity.neuron_rates_hz.len()], &res.activity.neuron_rates_hz);
+    npz.add_f64(
+        "neuron_rate_hz",
+        &[res.activity.neuron_rates_hz.len()],
+        &res.activity.neuron_rates_hz,
+    );
     dir.write("spikes.npz", &npz.finish())?;
     files.push("spikes.npz".into());
     if let (Some(_), Some(test)) = (&exp.training, &res.test) {
@@ -89,14 +113,35 @@ pub fn write_spiking(dir: &RunDir, exp: &SpikingExperiment, res: &SpikingRunResu
         let conditions = test.box_input_mean.len();
         let mut npz = NpzWriter::new();
         npz.add_f64("bin_centre_ms", &[bins], &test.box_centres_ms);
-        npz.add_i64("trained_neurons", &[rows], &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        npz.add_i64(
+            "trained_neurons",
+            &[rows],
+            &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        );
         if !res.recorded_of_row.is_empty() {
-            npz.add_i64("recorded_neuron_of_row", &[rows], &res.recorded_of_row.iter().map(|&i| i as i64).collect::<Vec<_>>());
+            npz.add_i64(
+                "recorded_neuron_of_row",
+                &[rows],
+                &res.recorded_of_row
+                    .iter()
+                    .map(|&i| i as i64)
+                    .collect::<Vec<_>>(),
+            );
         }
         let flat = |v: &[Vec<f64>]| -> Vec<f64> { v.iter().flatten().copied().collect() };
-        npz.add_f64("input_mean", &[conditions, bins, n], &flat(&test.box_input_mean));
+        npz.add_f64(
+            "input_mean",
+            &[conditions, bins, n],
+            &flat(&test.box_input_mean),
+        );
         let trials = exp.test_trials;
-        let all: Vec<f64> = test.box_input_trials.iter().flatten().flatten().copied().collect();
+        let all: Vec<f64> = test
+            .box_input_trials
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
         npz.add_f64("input_trials", &[conditions, trials, bins, n], &all);
         // Targets: condition × update × row (time-major like the other arrays).
         let k = res.n_updates;
@@ -111,8 +156,16 @@ pub fn write_spiking(dir: &RunDir, exp: &SpikingExperiment, res: &SpikingRunResu
         npz.add_f64("target", &[res.targets.len(), k, rows], &targets);
         npz.add_f64("psth_hz", &[conditions, bins, rows], &flat(&test.psth_hz));
         let w = res.plastic_weights_initial.len() / rows.max(1);
-        npz.add_f64("plastic_weights_initial", &[rows, w], &res.plastic_weights_initial);
-        npz.add_f64("plastic_weights_final", &[rows, w], &res.plastic_weights_final);
+        npz.add_f64(
+            "plastic_weights_initial",
+            &[rows, w],
+            &res.plastic_weights_initial,
+        );
+        npz.add_f64(
+            "plastic_weights_final",
+            &[rows, w],
+            &res.plastic_weights_final,
+        );
         dir.write("test.npz", &npz.finish())?;
         files.push("test.npz".into());
     }

@@ -1,284 +1,1589 @@
-//! Reading and writing NumPy `.npy` and `.npz` files (no dependencies).
+//! Reading and writing NumPy `.npy` and `.npz` files, without dependencies.
 //!
-//! `.npy`: magic `\x93NUMPY`, version, a header dict padded to 64 bytes, then the data in C
-//! order. `.npz`: a zip archive of `.npy` members, stored without compression.
+//! # `.npy` (NumPy format versions 1.0, 2.0 and 3.0)
+//!
+//! `\x93NUMPY`, the version (major, minor bytes), the header length (little-endian u16 for
+//! 1.0, u32 for 2.0/3.0), the header — the repr of a Python dict such as
+//! `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`, padded with spaces and a
+//! final `\n` so that the data start on a 64-byte boundary — then the data in C order.
+//!
+//! - Reading ([`read_npy_f64`]): dtypes `<f8`, `<f4`, `<i8`, `<i4`, `<u8`, `<u4`, converted to
+//!   f64 (64-bit integers above 2⁵³ round). Fortran order, big-endian data, other dtypes,
+//!   malformed headers, truncated data and trailing bytes are errors naming the file.
+//! - Writing ([`write_npy_f64`], [`write_npy_f32`], [`write_npy_i64`], [`write_npy_u32`], or
+//!   [`write_npy`] for any [`NpyElement`]): version 1.0 headers byte-identical to
+//!   `numpy.save` (NumPy ≥ 1.24): keys sorted, 1-tuples written `(3,)`, then
+//!   21 − len(repr(shape[0])) spaces of growth room, then space padding to 64 bytes (a full 64
+//!   when already aligned) and `\n`.
+//!
+//! # `.npz`
+//!
+//! A zip archive of `.npy` members named `NAME.npy`, stored without compression, with the
+//! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of each member. Zip64 is not
+//! supported: a member or archive of 4 GiB or more is an error.
+//!
+//! - [`NpzWriter`] builds an archive in memory ([`NpzWriter::finish`] returns its bytes);
+//! - [`NpzFileWriter`] streams the members to a file as they are added;
+//! - [`read_npz`] reads an archive's stored members into a name → array map (`.npy` stripped);
+//!   compressed members (`numpy.savez_compressed`) are rejected.
+//!
+//! # Atomic writes
+//!
+//! Every file is written to `PATH.tmp` in the same directory, flushed and synced, then renamed
+//! to `PATH`, so a partial file never appears under the final name. The temporary file is
+//! removed if writing fails or an [`NpzFileWriter`] is dropped before
+//! [`NpzFileWriter::finish`].
 
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufWriter, Cursor, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-/// A problem with a NumPy file, naming the file.
+/// A problem with a NumPy file: the file (for archive members `ARCHIVE[MEMBER]`) and the rule
+/// it breaks, e.g. `../shared/data/alm/x.npy: expected dtype '<f8', '<f4', '<i8', '<i4',
+/// '<u8' or '<u4', found '|u1'`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}: {problem}")]
+#[error("{}: {problem}", path.display())]
 pub struct NpyError {
-    /// The file.
+    /// The file concerned.
     pub path: PathBuf,
     /// What is wrong.
     pub problem: String,
 }
 
-/// An array read from a file, converted to f64, in C order.
+impl NpyError {
+    fn new(path: &Path, problem: impl Into<String>) -> Self {
+        NpyError {
+            path: path.to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// An array read from a file, converted to f64, in C (row-major) order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyArray {
-    /// Shape.
+    /// The shape; empty for a 0-d array.
     pub shape: Vec<usize>,
-    /// Values.
+    /// The values, `shape.iter().product()` of them.
     pub data: Vec<f64>,
 }
 
-fn header(descr: &str, shape: &[usize]) -> Vec<u8> {
-    let shape_text = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+impl NpyArray {
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True if the array holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The value at a multi-index (one index per dimension), if in range.
+    pub fn get(&self, index: &[usize]) -> Option<f64> {
+        if index.len() != self.shape.len() {
+            return None;
+        }
+        let mut flat = 0usize;
+        for (&i, &n) in index.iter().zip(&self.shape) {
+            if i >= n {
+                return None;
+            }
+            flat = flat * n + i;
+        }
+        self.data.get(flat).copied()
+    }
+}
+
+/// The parsed header of an `.npy` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    /// Format version (major, minor).
+    pub version: (u8, u8),
+    /// The dtype descriptor, e.g. `<f8`.
+    pub descr: String,
+    /// Whether the data are in Fortran (column-major) order.
+    pub fortran_order: bool,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// Offset of the first data byte in the file (a multiple of 64 for files NumPy writes).
+    pub data_offset: usize,
+}
+
+/// An element type that can be written to `.npy` files.
+pub trait NpyElement: Copy + sealed::Sealed {
+    /// The NumPy dtype descriptor (`<f8`, `<f4`, `<i8`, `<i4`, `<u8`, `<u4`).
+    const DESCR: &'static str;
+    /// Bytes per element.
+    const SIZE: usize;
+    /// Appends the little-endian bytes of `self`.
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! npy_element {
+    ($t:ty, $descr:literal) => {
+        impl sealed::Sealed for $t {}
+        impl NpyElement for $t {
+            const DESCR: &'static str = $descr;
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
     };
-    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
-    let unpadded = 10 + dict.len() + 1;
-    let pad = (64 - unpadded % 64) % 64;
+}
+npy_element!(f64, "<f8");
+npy_element!(f32, "<f4");
+npy_element!(i64, "<i8");
+npy_element!(i32, "<i4");
+npy_element!(u64, "<u8");
+npy_element!(u32, "<u4");
+
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+const ARRAY_ALIGN: usize = 64;
+const GROWTH_AXIS_MAX_DIGITS: usize = 21;
+const READ_DTYPES: &str = "'<f8', '<f4', '<i8', '<i4', '<u8' or '<u4'";
+
+/// Python's repr of a shape tuple: `()`, `(3,)`, `(3, 4)`.
+fn shape_repr(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [n] => format!("({n},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// The version 1.0 header (magic to final `\n`) that `numpy.save` writes for a C-ordered
+/// array of dtype `descr` and the given shape; its length is a multiple of 64.
+pub fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let mut dict = format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}",
+        shape_repr(shape)
+    );
+    if let Some(first) = shape.first() {
+        let digits = first.to_string().len();
+        dict.push_str(&" ".repeat(GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
+    }
+    let hlen = dict.len() + 1;
+    let pad = ARRAY_ALIGN - (MAGIC.len() + 2 + 2 + hlen) % ARRAY_ALIGN;
     dict.push_str(&" ".repeat(pad));
     dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    let mut out = Vec::with_capacity(10 + dict.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
     out
 }
 
-/// The bytes of an `.npy` file of little-endian f64 values.
-pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
-    let mut out = header("<f8", shape);
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out
+/// The number of elements of `shape`, or an error on overflow.
+fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n))
 }
 
-/// The bytes of an `.npy` file of little-endian i64 values.
-pub fn npy_i64(shape: &[usize], data: &[i64]) -> Vec<u8> {
-    let mut out = header("<i8", shape);
-    for v in data {
-        out.extend_from_slice(&v.to_le_bytes());
+fn check_shape(path: &Path, shape: &[usize], len: usize) -> Result<(), NpyError> {
+    match element_count(shape) {
+        Some(n) if n == len => Ok(()),
+        Some(n) => Err(NpyError::new(
+            path,
+            format!("shape {} needs {n} values, got {len}", shape_repr(shape)),
+        )),
+        None => Err(NpyError::new(
+            path,
+            format!("shape {} is too large", shape_repr(shape)),
+        )),
     }
-    out
 }
 
-/// Reads an `.npy` file of dtype `<f8`, `<f4`, `<i8` or `<i4` into f64.
-pub fn read_npy_f64(path: &Path) -> Result<NpyArray, NpyError> {
-    let err = |problem: String| NpyError { path: path.to_path_buf(), problem };
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    parse_npy(&bytes).map_err(err)
-}
-
-/// Parses the bytes of an `.npy` file.
-pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a NumPy .npy file (bad magic)".into());
-    }
-    let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-        v => return Err(format!("unsupported .npy version {v}")),
-    };
-    let text = bytes.get(start..start + header_len).ok_or("truncated header")?;
-    let text = std::str::from_utf8(text).map_err(|_| "header is not text")?;
-    let field = |key: &str| -> Option<&str> {
-        let i = text.find(&format!("'{key}'"))? + key.len() + 2;
-        let rest = text[i..].trim_start().strip_prefix(':')?.trim_start();
-        Some(rest)
-    };
-    let descr = field("descr").ok_or("header has no 'descr'")?;
-    let descr = descr.trim_start_matches('\'');
-    let descr = &descr[..descr.find('\'').ok_or("bad 'descr'")?];
-    if field("fortran_order").is_some_and(|f| f.starts_with("True")) {
-        return Err("Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray".into());
-    }
-    let shape_text = field("shape").ok_or("header has no 'shape'")?;
-    let shape_text = &shape_text[1..shape_text.find(')').ok_or("bad 'shape'")?];
-    let shape: Vec<usize> = shape_text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().map_err(|_| format!("bad shape entry {s:?}")))
-        .collect::<Result<_, _>>()?;
-    let count: usize = shape.iter().product();
-    let body = &bytes[start + header_len..];
-    let width = match descr {
-        "<f8" | "<i8" => 8,
-        "<f4" | "<i4" => 4,
-        other => return Err(format!("expected dtype '<f8', '<f4', '<i8' or '<i4', found '{other}'")),
-    };
-    if body.len() < count * width {
-        return Err(format!("truncated: shape {shape:?} needs {} bytes of data, found {}", count * width, body.len()));
-    }
-    let data = body[..count * width]
-        .chunks_exact(width)
-        .map(|c| match descr {
-            "<f8" => f64::from_le_bytes(c.try_into().expect("8 bytes")),
-            "<i8" => i64::from_le_bytes(c.try_into().expect("8 bytes")) as f64,
-            "<f4" => f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))),
-            _ => f64::from(i32::from_le_bytes(c.try_into().expect("4 bytes"))),
-        })
-        .collect();
-    Ok(NpyArray { shape, data })
-}
-
-/// CRC-32 (IEEE), as zip requires.
-fn crc32(data: &[u8]) -> u32 {
-    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u32; 256];
-        for (i, e) in t.iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-            }
-            *e = c;
+/// Writes `data` as little-endian bytes in 64 KiB chunks, feeding the CRC if given.
+fn write_elements<T: NpyElement, W: Write>(
+    out: &mut W,
+    data: &[T],
+    mut crc: Option<&mut Crc32>,
+) -> io::Result<()> {
+    let per_chunk = (65536 / T::SIZE).max(1);
+    let mut buf = Vec::with_capacity(per_chunk * T::SIZE);
+    for chunk in data.chunks(per_chunk) {
+        buf.clear();
+        for &v in chunk {
+            v.put_le(&mut buf);
         }
-        t
-    });
-    let mut c = 0xFFFF_FFFFu32;
-    for &b in data {
-        c = table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+        if let Some(c) = crc.as_deref_mut() {
+            c.update(&buf);
+        }
+        out.write_all(&buf)?;
     }
-    c ^ 0xFFFF_FFFF
+    Ok(())
 }
 
-/// Builds an `.npz` archive in memory (members stored uncompressed).
-#[derive(Debug, Default)]
+/// The complete bytes of an `.npy` file (header and data) for `data` of the given shape.
+pub fn npy_bytes<T: NpyElement>(shape: &[usize], data: &[T]) -> Result<Vec<u8>, NpyError> {
+    check_shape(Path::new("<memory>"), shape, data.len())?;
+    let mut out = npy_header(T::DESCR, shape);
+    out.reserve(data.len() * T::SIZE);
+    for &v in data {
+        v.put_le(&mut out);
+    }
+    Ok(out)
+}
+
+/// Writes an `.npy` file (atomically, see the module documentation).
+pub fn write_npy<T: NpyElement>(
+    path: impl AsRef<Path>,
+    shape: &[usize],
+    data: &[T],
+) -> Result<(), NpyError> {
+    let path = path.as_ref();
+    check_shape(path, shape, data.len())?;
+    write_atomic(path, |w| {
+        w.write_all(&npy_header(T::DESCR, shape))?;
+        write_elements(w, data, None)
+    })
+}
+
+/// Writes an f64 (`<f8`) `.npy` file.
+pub fn write_npy_f64(
+    path: impl AsRef<Path>,
+    shape: &[usize],
+    data: &[f64],
+) -> Result<(), NpyError> {
+    write_npy(path, shape, data)
+}
+
+/// Writes an f32 (`<f4`) `.npy` file.
+pub fn write_npy_f32(
+    path: impl AsRef<Path>,
+    shape: &[usize],
+    data: &[f32],
+) -> Result<(), NpyError> {
+    write_npy(path, shape, data)
+}
+
+/// Writes an i64 (`<i8`) `.npy` file.
+pub fn write_npy_i64(
+    path: impl AsRef<Path>,
+    shape: &[usize],
+    data: &[i64],
+) -> Result<(), NpyError> {
+    write_npy(path, shape, data)
+}
+
+/// Writes a u32 (`<u4`) `.npy` file.
+pub fn write_npy_u32(
+    path: impl AsRef<Path>,
+    shape: &[usize],
+    data: &[u32],
+) -> Result<(), NpyError> {
+    write_npy(path, shape, data)
+}
+
+/// Writes `bytes` to `path` atomically (via `path.tmp` and a rename).
+pub fn write_bytes_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NpyError> {
+    write_atomic(path.as_ref(), |w| w.write_all(bytes))
+}
+
+/// Reads an `.npy` file into f64 values (see the module documentation for the accepted
+/// dtypes).
+pub fn read_npy_f64(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
+    let path = path.as_ref();
+    let bytes =
+        std::fs::read(path).map_err(|e| NpyError::new(path, format!("cannot read: {e}")))?;
+    parse_npy(&bytes, path)
+}
+
+/// Reads only the header of an `.npy` file.
+pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader, NpyError> {
+    use std::io::Read;
+    let path = path.as_ref();
+    let mut file =
+        File::open(path).map_err(|e| NpyError::new(path, format!("cannot read: {e}")))?;
+    let mut prefix = Vec::new();
+    // Headers are at most a few kB; 64 kB also covers version 2.0 headers of structured types.
+    (&mut file)
+        .take(65_536 + 12)
+        .read_to_end(&mut prefix)
+        .map_err(|e| NpyError::new(path, format!("cannot read: {e}")))?;
+    parse_header(&prefix).map_err(|p| NpyError::new(path, p))
+}
+
+/// Parses the bytes of an `.npy` file; `source` names it in errors.
+pub fn parse_npy(bytes: &[u8], source: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
+    let source = source.as_ref();
+    let err = |p: String| NpyError::new(source, p);
+    let header = parse_header(bytes).map_err(err)?;
+    if header.fortran_order {
+        return Err(err(
+            "fortran_order is True: Fortran-ordered arrays are not supported \
+             (save with numpy.ascontiguousarray)"
+                .into(),
+        ));
+    }
+    let descr = header.descr.as_str();
+    let width = match descr {
+        "<f8" | "<i8" | "<u8" => 8,
+        "<f4" | "<i4" | "<u4" => 4,
+        d if d.starts_with('>') => {
+            return Err(err(format!(
+                "big-endian dtype '{d}' is not supported: expected dtype {READ_DTYPES} \
+                 (convert with arr.astype(arr.dtype.newbyteorder('<')))"
+            )))
+        }
+        d => return Err(err(format!("expected dtype {READ_DTYPES}, found '{d}'"))),
+    };
+    let shape_text = shape_repr(&header.shape);
+    let needed = element_count(&header.shape)
+        .and_then(|n| n.checked_mul(width))
+        .ok_or_else(|| err(format!("shape {shape_text} is too large")))?;
+    let body = &bytes[header.data_offset..];
+    if body.len() < needed {
+        return Err(err(format!(
+            "truncated: shape {shape_text} of '{descr}' needs {needed} data bytes, found {}",
+            body.len()
+        )));
+    }
+    if body.len() > needed {
+        return Err(err(format!(
+            "{} unexpected bytes after the data (shape {shape_text} of '{descr}' needs {needed})",
+            body.len() - needed
+        )));
+    }
+    let data = match descr {
+        "<f8" => body
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect(),
+        "<i8" => body
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")) as f64)
+            .collect(),
+        "<u8" => body
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")) as f64)
+            .collect(),
+        "<f4" => body
+            .chunks_exact(4)
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))))
+            .collect(),
+        "<i4" => body
+            .chunks_exact(4)
+            .map(|c| f64::from(i32::from_le_bytes(c.try_into().expect("4 bytes"))))
+            .collect(),
+        _ => body
+            .chunks_exact(4)
+            .map(|c| f64::from(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
+            .collect(),
+    };
+    Ok(NpyArray {
+        shape: header.shape,
+        data,
+    })
+}
+
+/// Parses magic, version and header dict; the error is the rule broken.
+fn parse_header(bytes: &[u8]) -> Result<NpyHeader, String> {
+    if bytes.len() < 8 || &bytes[..6] != MAGIC {
+        return Err("not a NumPy .npy file (the magic string \\x93NUMPY is missing)".into());
+    }
+    let version = (bytes[6], bytes[7]);
+    let (header_len, start): (usize, usize) = match version {
+        (1, 0) if bytes.len() >= 10 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        (2, 0) | (3, 0) if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        (1, 0) | (2, 0) | (3, 0) => return Err("truncated: the file ends inside the header".into()),
+        (major, minor) => {
+            return Err(format!(
+                "unsupported .npy format version {major}.{minor} (1.0, 2.0 and 3.0 are read)"
+            ))
+        }
+    };
+    let end = start
+        .checked_add(header_len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or("truncated: the file ends inside the header")?;
+    let text = String::from_utf8_lossy(&bytes[start..end]);
+    let (descr, fortran_order, shape) = parse_header_dict(&text)?;
+    Ok(NpyHeader {
+        version,
+        descr,
+        fortran_order,
+        shape,
+        data_offset: end,
+    })
+}
+
+/// Parses `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`.
+fn parse_header_dict(text: &str) -> Result<(String, bool, Vec<usize>), String> {
+    let bad = |what: &str| format!("malformed header ({what}): {:?}", text.trim_end());
+    let mut p = DictParser {
+        s: text.as_bytes(),
+        i: 0,
+    };
+    p.skip_ws();
+    if !p.eat(b'{') {
+        return Err(bad("it does not start with '{'"));
+    }
+    let (mut descr, mut fortran, mut shape) = (None, None, None);
+    loop {
+        p.skip_ws();
+        if p.eat(b'}') {
+            break;
+        }
+        let key = p.string().ok_or_else(|| bad("expected a quoted key"))?;
+        p.skip_ws();
+        if !p.eat(b':') {
+            return Err(bad("expected ':' after a key"));
+        }
+        p.skip_ws();
+        match key.as_str() {
+            "descr" => {
+                if p.peek() == Some(b'[') {
+                    return Err("structured dtypes (a list 'descr') are not supported".to_string());
+                }
+                let v = p.string().ok_or_else(|| bad("'descr' is not a string"))?;
+                if descr.replace(v).is_some() {
+                    return Err(bad("'descr' appears twice"));
+                }
+            }
+            "fortran_order" => {
+                let v = if p.word("True") {
+                    true
+                } else if p.word("False") {
+                    false
+                } else {
+                    return Err(bad("'fortran_order' is neither True nor False"));
+                };
+                if fortran.replace(v).is_some() {
+                    return Err(bad("'fortran_order' appears twice"));
+                }
+            }
+            "shape" => {
+                let v = p
+                    .tuple()
+                    .ok_or_else(|| bad("'shape' is not a tuple of integers"))?;
+                if shape.replace(v).is_some() {
+                    return Err(bad("'shape' appears twice"));
+                }
+            }
+            other => return Err(bad(&format!("unexpected key '{other}'"))),
+        }
+        p.skip_ws();
+        if !p.eat(b',') {
+            p.skip_ws();
+            if p.eat(b'}') {
+                break;
+            }
+            return Err(bad("expected ',' or '}'"));
+        }
+    }
+    p.skip_ws();
+    if p.i != p.s.len() {
+        return Err(bad("text after the closing '}'"));
+    }
+    let descr = descr.ok_or_else(|| bad("no 'descr' key"))?;
+    let fortran = fortran.ok_or_else(|| bad("no 'fortran_order' key"))?;
+    let shape = shape.ok_or_else(|| bad("no 'shape' key"))?;
+    Ok((descr, fortran, shape))
+}
+
+struct DictParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl DictParser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn word(&mut self, w: &str) -> bool {
+        if self.s[self.i..].starts_with(w.as_bytes()) {
+            self.i += w.len();
+            true
+        } else {
+            false
+        }
+    }
+    /// A '…' or "…" literal without escapes.
+    fn string(&mut self) -> Option<String> {
+        let q = self.peek().filter(|&c| c == b'\'' || c == b'"')?;
+        let start = self.i + 1;
+        let len = self.s[start..].iter().position(|&c| c == q)?;
+        self.i = start + len + 1;
+        Some(String::from_utf8_lossy(&self.s[start..start + len]).into_owned())
+    }
+    /// `()`, `(3,)`, `(3, 4)`, allowing Python 2's `3L`.
+    fn tuple(&mut self) -> Option<Vec<usize>> {
+        if !self.eat(b'(') {
+            return None;
+        }
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.eat(b')') {
+                return Some(out);
+            }
+            let start = self.i;
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.i += 1;
+            }
+            if start == self.i {
+                return None;
+            }
+            let n = std::str::from_utf8(&self.s[start..self.i])
+                .ok()?
+                .parse()
+                .ok()?;
+            out.push(n);
+            self.eat(b'L');
+            self.skip_ws();
+            if !self.eat(b',') {
+                self.skip_ws();
+                return self.eat(b')').then_some(out);
+            }
+        }
+    }
+}
+
+/// Table-driven CRC-32 (IEEE 802.3; reflected polynomial 0xEDB88320), as zip requires.
+#[derive(Debug, Clone, Copy)]
+struct Crc32 {
+    state: u32,
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+impl Crc32 {
+    fn new() -> Self {
+        Crc32 { state: 0xFFFF_FFFF }
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        let mut c = self.state;
+        for &b in bytes {
+            c = CRC_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+        }
+        self.state = c;
+    }
+    fn finish(self) -> u32 {
+        self.state ^ 0xFFFF_FFFF
+    }
+}
+
+/// The CRC-32 of `bytes` (the checksum zip archives store for each member).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = Crc32::new();
+    c.update(bytes);
+    c.finish()
+}
+
+const LOCAL_SIG: u32 = 0x0403_4b50;
+const CENTRAL_SIG: u32 = 0x0201_4b50;
+const END_SIG: u32 = 0x0605_4b50;
+/// Largest size or offset a zip without zip64 can hold (0xFFFFFFFF marks zip64).
+const ZIP32_MAX: u64 = 0xFFFF_FFFE;
+/// DOS date of 1980-01-01 (the zip epoch); time 00:00.
+const DOS_DATE: u16 = 0x0021;
+
+#[derive(Debug)]
+struct CentralEntry {
+    name: String,
+    crc: u32,
+    size: u32,
+    offset: u32,
+}
+
+/// The zip writer shared by [`NpzWriter`] and [`NpzFileWriter`].
+#[derive(Debug)]
+struct ZipBuilder<W: Write + Seek> {
+    out: W,
+    pos: u64,
+    entries: Vec<CentralEntry>,
+    names: HashSet<String>,
+    label: PathBuf,
+}
+
+impl<W: Write + Seek> ZipBuilder<W> {
+    fn new(out: W, label: PathBuf) -> Self {
+        ZipBuilder {
+            out,
+            pos: 0,
+            entries: Vec::new(),
+            names: HashSet::new(),
+            label,
+        }
+    }
+
+    fn io_err(&self, e: io::Error) -> NpyError {
+        NpyError::new(&self.label, format!("write failed: {e}"))
+    }
+
+    fn add<T: NpyElement>(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        data: &[T],
+    ) -> Result<(), NpyError> {
+        let member = if name.ends_with(".npy") {
+            name.to_string()
+        } else {
+            format!("{name}.npy")
+        };
+        let member_label = PathBuf::from(format!("{}[{member}]", self.label.display()));
+        if name.is_empty() || name == ".npy" || name.contains('\0') || member.len() > 0xFFFF {
+            return Err(NpyError::new(
+                &member_label,
+                "a member name must be non-empty, without NUL, and under 64 KiB",
+            ));
+        }
+        if self.names.contains(&member) {
+            return Err(NpyError::new(&member_label, "duplicate member name"));
+        }
+        check_shape(&member_label, shape, data.len())?;
+        if self.entries.len() >= 0xFFFF {
+            return Err(NpyError::new(
+                &self.label,
+                "more than 65535 members need zip64, which is not supported",
+            ));
+        }
+        let header = npy_header(T::DESCR, shape);
+        let size = (data.len() as u64)
+            .checked_mul(T::SIZE as u64)
+            .and_then(|n| n.checked_add(header.len() as u64))
+            .filter(|&n| n <= ZIP32_MAX)
+            .ok_or_else(|| {
+                NpyError::new(
+                    &member_label,
+                    "the member exceeds 4 GiB, which needs zip64 (not supported)",
+                )
+            })?;
+        let offset = u32::try_from(self.pos)
+            .ok()
+            .filter(|&o| u64::from(o) <= ZIP32_MAX)
+            .ok_or_else(|| {
+                NpyError::new(
+                    &self.label,
+                    "the archive exceeds 4 GiB, which needs zip64 (not supported)",
+                )
+            })?;
+        let size = size as u32;
+        let mut local = Vec::with_capacity(30 + member.len());
+        local.extend_from_slice(&LOCAL_SIG.to_le_bytes());
+        local.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
+        local.extend_from_slice(&0u16.to_le_bytes()); // flags
+        local.extend_from_slice(&0u16.to_le_bytes()); // method: stored
+        local.extend_from_slice(&0u16.to_le_bytes()); // time
+        local.extend_from_slice(&DOS_DATE.to_le_bytes());
+        local.extend_from_slice(&0u32.to_le_bytes()); // CRC, patched below
+        local.extend_from_slice(&size.to_le_bytes()); // compressed size
+        local.extend_from_slice(&size.to_le_bytes()); // uncompressed size
+        local.extend_from_slice(&(member.len() as u16).to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes()); // extra length
+        local.extend_from_slice(member.as_bytes());
+        let mut crc = Crc32::new();
+        crc.update(&header);
+        let result = (|| -> io::Result<()> {
+            self.out.write_all(&local)?;
+            self.out.write_all(&header)?;
+            write_elements(&mut self.out, data, Some(&mut crc))?;
+            let end = self.pos + local.len() as u64 + u64::from(size);
+            self.out.seek(SeekFrom::Start(self.pos + 14))?;
+            self.out.write_all(&crc.finish().to_le_bytes())?;
+            self.out.seek(SeekFrom::Start(end))?;
+            Ok(())
+        })();
+        result.map_err(|e| self.io_err(e))?;
+        self.pos += local.len() as u64 + u64::from(size);
+        self.names.insert(member.clone());
+        self.entries.push(CentralEntry {
+            name: member,
+            crc: crc.finish(),
+            size,
+            offset,
+        });
+        Ok(())
+    }
+
+    /// Writes the central directory and the end record; returns the sink.
+    fn finish(mut self) -> Result<W, NpyError> {
+        let mut cd = Vec::new();
+        for e in &self.entries {
+            cd.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
+            cd.extend_from_slice(&20u16.to_le_bytes()); // made by: MS-DOS, 2.0
+            cd.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            cd.extend_from_slice(&0u16.to_le_bytes()); // flags
+            cd.extend_from_slice(&0u16.to_le_bytes()); // stored
+            cd.extend_from_slice(&0u16.to_le_bytes()); // time
+            cd.extend_from_slice(&DOS_DATE.to_le_bytes());
+            cd.extend_from_slice(&e.crc.to_le_bytes());
+            cd.extend_from_slice(&e.size.to_le_bytes());
+            cd.extend_from_slice(&e.size.to_le_bytes());
+            cd.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+            cd.extend_from_slice(&0u16.to_le_bytes()); // extra
+            cd.extend_from_slice(&0u16.to_le_bytes()); // comment
+            cd.extend_from_slice(&0u16.to_le_bytes()); // disk
+            cd.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+            cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+            cd.extend_from_slice(&e.offset.to_le_bytes());
+            cd.extend_from_slice(e.name.as_bytes());
+        }
+        let too_big = || {
+            NpyError::new(
+                &self.label,
+                "the archive exceeds 4 GiB, which needs zip64 (not supported)",
+            )
+        };
+        let cd_offset = u32::try_from(self.pos)
+            .ok()
+            .filter(|&o| u64::from(o) <= ZIP32_MAX)
+            .ok_or_else(too_big)?;
+        let cd_size = u32::try_from(cd.len())
+            .ok()
+            .filter(|&s| u64::from(s) <= ZIP32_MAX)
+            .ok_or_else(too_big)?;
+        let n = self.entries.len() as u16;
+        cd.extend_from_slice(&END_SIG.to_le_bytes());
+        cd.extend_from_slice(&0u16.to_le_bytes()); // this disk
+        cd.extend_from_slice(&0u16.to_le_bytes()); // disk of the central directory
+        cd.extend_from_slice(&n.to_le_bytes());
+        cd.extend_from_slice(&n.to_le_bytes());
+        cd.extend_from_slice(&cd_size.to_le_bytes());
+        cd.extend_from_slice(&cd_offset.to_le_bytes());
+        cd.extend_from_slice(&0u16.to_le_bytes()); // comment length
+        self.out
+            .write_all(&cd)
+            .and_then(|_| self.out.flush())
+            .map_err(|e| self.io_err(e))?;
+        Ok(self.out)
+    }
+}
+
+/// Builds an `.npz` archive in memory. Members are named `NAME.npy` (`NAME` is what
+/// `numpy.load` shows as the key) and stored uncompressed.
+///
+/// ```
+/// use spikeform_io::npy::{read_npz, write_bytes_atomic, NpzWriter};
+/// let mut npz = NpzWriter::new();
+/// npz.add_f64("rates", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// npz.add_u32("neuron", &[2], &[7, 9]);
+/// let bytes = npz.finish();
+/// # let dir = std::env::temp_dir().join(format!("npz-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("a.npz");
+/// write_bytes_atomic(&path, &bytes).unwrap();
+/// let arrays = read_npz(&path).unwrap();
+/// assert_eq!(arrays["rates"].shape, vec![2, 3]);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Debug)]
 pub struct NpzWriter {
-    out: Vec<u8>,
-    central: Vec<u8>,
-    entries: u16,
+    zip: ZipBuilder<Cursor<Vec<u8>>>,
+}
+
+impl Default for NpzWriter {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl NpzWriter {
-    /// An empty archive.
+    /// An empty in-memory archive.
     pub fn new() -> Self {
-        Self::default()
+        NpzWriter {
+            zip: ZipBuilder::new(Cursor::new(Vec::new()), PathBuf::from("<in-memory .npz>")),
+        }
     }
 
-    /// Adds an f64 array named `name` (stored as `name.npy`).
+    /// Adds a member, or explains why it cannot be added (the shape does not match the number
+    /// of values, the name is empty or already used, or the member would reach 4 GiB).
+    pub fn try_add<T: NpyElement>(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        data: &[T],
+    ) -> Result<(), NpyError> {
+        self.zip.add(name, shape, data)
+    }
+
+    fn add_or_panic<T: NpyElement>(&mut self, name: &str, shape: &[usize], data: &[T]) {
+        if let Err(e) = self.try_add(name, shape, data) {
+            panic!("cannot add an array to an .npz archive: {e}");
+        }
+    }
+
+    /// Adds an f64 (`<f8`) array as member `NAME.npy`.
+    ///
+    /// # Panics
+    /// Where [`NpzWriter::try_add`] would return an error (a caller bug: shape and data
+    /// disagree, duplicate or empty name, or a member of 4 GiB or more).
     pub fn add_f64(&mut self, name: &str, shape: &[usize], data: &[f64]) {
-        debug_assert_eq!(shape.iter().product::<usize>(), data.len(), "{name}");
-        self.add(name, npy_f64(shape, data));
+        self.add_or_panic(name, shape, data)
     }
 
-    /// Adds an i64 array.
+    /// Adds an f32 (`<f4`) array; panics as [`NpzWriter::add_f64`] does.
+    pub fn add_f32(&mut self, name: &str, shape: &[usize], data: &[f32]) {
+        self.add_or_panic(name, shape, data)
+    }
+
+    /// Adds an i64 (`<i8`) array; panics as [`NpzWriter::add_f64`] does.
     pub fn add_i64(&mut self, name: &str, shape: &[usize], data: &[i64]) {
-        debug_assert_eq!(shape.iter().product::<usize>(), data.len(), "{name}");
-        self.add(name, npy_i64(shape, data));
+        self.add_or_panic(name, shape, data)
     }
 
-    fn add(&mut self, name: &str, bytes: Vec<u8>) {
-        let file = format!("{name}.npy");
-        let crc = crc32(&bytes);
-        let size = u32::try_from(bytes.len()).expect("members under 4 GiB");
-        let offset = self.out.len() as u32;
-        let common = |v: &mut Vec<u8>| {
-            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            v.extend_from_slice(&0u16.to_le_bytes()); // flags
-            v.extend_from_slice(&0u16.to_le_bytes()); // stored
-            v.extend_from_slice(&0u16.to_le_bytes()); // time
-            v.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
-            v.extend_from_slice(&crc.to_le_bytes());
-            v.extend_from_slice(&size.to_le_bytes());
-            v.extend_from_slice(&size.to_le_bytes());
-            v.extend_from_slice(&(file.len() as u16).to_le_bytes());
-            v.extend_from_slice(&0u16.to_le_bytes()); // extra
-        };
-        self.out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        common(&mut self.out);
-        self.out.extend_from_slice(file.as_bytes());
-        self.out.extend_from_slice(&bytes);
-        self.central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        self.central.extend_from_slice(&20u16.to_le_bytes()); // made by
-        common(&mut self.central);
-        self.central.extend_from_slice(&[0; 8]); // comment len, disk, internal attrs
-        self.central.extend_from_slice(&0u32.to_le_bytes()); // external attrs
-        self.central.extend_from_slice(&offset.to_le_bytes());
-        self.central.extend_from_slice(file.as_bytes());
-        self.entries += 1;
+    /// Adds a u32 (`<u4`) array; panics as [`NpzWriter::add_f64`] does.
+    pub fn add_u32(&mut self, name: &str, shape: &[usize], data: &[u32]) {
+        self.add_or_panic(name, shape, data)
     }
 
     /// The archive's bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        let cd_offset = self.out.len() as u32;
-        let cd_size = self.central.len() as u32;
-        self.out.extend_from_slice(&self.central);
-        self.out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        self.out.extend_from_slice(&[0; 4]);
-        self.out.extend_from_slice(&self.entries.to_le_bytes());
-        self.out.extend_from_slice(&self.entries.to_le_bytes());
-        self.out.extend_from_slice(&cd_size.to_le_bytes());
-        self.out.extend_from_slice(&cd_offset.to_le_bytes());
-        self.out.extend_from_slice(&0u16.to_le_bytes());
-        self.out
+    ///
+    /// # Panics
+    /// If the archive reached 4 GiB (it cannot without zip64; every member was checked).
+    pub fn finish(self) -> Vec<u8> {
+        match self.zip.finish() {
+            Ok(cursor) => cursor.into_inner(),
+            Err(e) => panic!("cannot finish an .npz archive: {e}"),
+        }
+    }
+
+    /// Finishes the archive and writes it to `path` atomically.
+    pub fn write_to(self, path: impl AsRef<Path>) -> Result<(), NpyError> {
+        let path = path.as_ref();
+        let bytes = self
+            .zip
+            .finish()
+            .map_err(|e| NpyError::new(path, e.problem))?
+            .into_inner();
+        write_bytes_atomic(path, &bytes)
     }
 }
 
-/// Reads the members of an `.npz` archive written uncompressed (as [`NpzWriter`] does).
-pub fn read_npz(path: &Path) -> Result<Vec<(String, NpyArray)>, NpyError> {
-    let err = |problem: String| NpyError { path: path.to_path_buf(), problem };
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let mut members = Vec::new();
-    let mut i = 0;
-    while i + 30 <= bytes.len() && bytes[i..i + 4] == 0x0403_4b50u32.to_le_bytes() {
-        let u16_at = |k: usize| u16::from_le_bytes([bytes[k], bytes[k + 1]]) as usize;
-        let method = u16_at(i + 8);
-        let size = u32::from_le_bytes(bytes[i + 18..i + 22].try_into().expect("4 bytes")) as usize;
-        let (name_len, extra) = (u16_at(i + 26), u16_at(i + 28));
-        let name = String::from_utf8_lossy(&bytes[i + 30..i + 30 + name_len]).into_owned();
-        let start = i + 30 + name_len + extra;
-        if method != 0 {
-            return Err(err(format!("member {name} is compressed; only stored members are read")));
-        }
-        let data = bytes.get(start..start + size).ok_or_else(|| err(format!("member {name} is truncated")))?;
-        let array = parse_npy(data).map_err(|p| err(format!("member {name}: {p}")))?;
-        members.push((name.trim_end_matches(".npy").to_string(), array));
-        i = start + size;
+/// Writes an `.npz` archive to a file member by member, without holding it in memory. The
+/// archive is written to `PATH.tmp` and renamed to `PATH` by [`NpzFileWriter::finish`];
+/// dropping the writer before that removes the temporary file.
+#[derive(Debug)]
+pub struct NpzFileWriter {
+    zip: ZipBuilder<AtomicFile>,
+}
+
+impl NpzFileWriter {
+    /// Starts an archive that will be `path` once finished.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, NpyError> {
+        let path = path.as_ref();
+        let file = AtomicFile::create(path)?;
+        Ok(NpzFileWriter {
+            zip: ZipBuilder::new(file, path.to_path_buf()),
+        })
     }
-    Ok(members)
+
+    /// Adds a member of any [`NpyElement`] type as `NAME.npy`.
+    pub fn add<T: NpyElement>(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        data: &[T],
+    ) -> Result<(), NpyError> {
+        self.zip.add(name, shape, data)
+    }
+
+    /// Adds an f64 (`<f8`) array.
+    pub fn add_f64(&mut self, name: &str, shape: &[usize], data: &[f64]) -> Result<(), NpyError> {
+        self.add(name, shape, data)
+    }
+
+    /// Adds an f32 (`<f4`) array.
+    pub fn add_f32(&mut self, name: &str, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
+        self.add(name, shape, data)
+    }
+
+    /// Adds an i64 (`<i8`) array.
+    pub fn add_i64(&mut self, name: &str, shape: &[usize], data: &[i64]) -> Result<(), NpyError> {
+        self.add(name, shape, data)
+    }
+
+    /// Adds a u32 (`<u4`) array.
+    pub fn add_u32(&mut self, name: &str, shape: &[usize], data: &[u32]) -> Result<(), NpyError> {
+        self.add(name, shape, data)
+    }
+
+    /// Writes the central directory, syncs the file and renames it to its final name.
+    pub fn finish(self) -> Result<(), NpyError> {
+        let label = self.zip.label.clone();
+        let file = self.zip.finish()?;
+        file.commit()
+            .map_err(|e| NpyError::new(&label, format!("write failed: {e}")))
+    }
+}
+
+/// A file written under `NAME.tmp` and renamed to `NAME` on commit; removed if dropped
+/// uncommitted.
+#[derive(Debug)]
+struct AtomicFile {
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+fn tmp_path(dest: &Path) -> Result<PathBuf, NpyError> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| NpyError::new(dest, "the path does not name a file"))?;
+    let mut tmp = name.to_os_string();
+    tmp.push(".tmp");
+    Ok(dest.with_file_name(tmp))
+}
+
+impl AtomicFile {
+    fn create(dest: &Path) -> Result<Self, NpyError> {
+        let tmp = tmp_path(dest)?;
+        let file = File::create(&tmp)
+            .map_err(|e| NpyError::new(dest, format!("cannot create {}: {e}", tmp.display())))?;
+        Ok(AtomicFile {
+            file: Some(BufWriter::with_capacity(1 << 16, file)),
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    fn inner(&mut self) -> io::Result<&mut BufWriter<File>> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("file already committed"))
+    }
+
+    fn commit(mut self) -> io::Result<()> {
+        let writer = self.file.take().expect("not yet committed");
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner()?.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner()?.flush()
+    }
+}
+
+impl Seek for AtomicFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner()?.seek(pos)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            drop(f);
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes a file atomically: `fill` writes into `PATH.tmp`, which is then synced and renamed.
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut AtomicFile) -> io::Result<()>,
+) -> Result<(), NpyError> {
+    let mut file = AtomicFile::create(path)?;
+    fill(&mut file)
+        .and_then(|_| file.commit())
+        .map_err(|e| NpyError::new(path, format!("write failed: {e}")))
+}
+
+/// Reads an `.npz` archive: every member, keyed by its name without `.npy`.
+pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, NpyArray>, NpyError> {
+    let path = path.as_ref();
+    let bytes =
+        std::fs::read(path).map_err(|e| NpyError::new(path, format!("cannot read: {e}")))?;
+    parse_npz(&bytes, path)
+}
+
+/// Parses the bytes of an `.npz` archive (stored members only); `source` names it in errors.
+pub fn parse_npz(
+    bytes: &[u8],
+    source: impl AsRef<Path>,
+) -> Result<BTreeMap<String, NpyArray>, NpyError> {
+    let source = source.as_ref();
+    let err = |p: &str| NpyError::new(source, p);
+    let u16_at = |k: usize| -> Option<usize> {
+        bytes
+            .get(k..k + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |k: usize| -> Option<u32> {
+        bytes
+            .get(k..k + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    // The end record is the last 22 bytes plus a comment of up to 65535 bytes.
+    if bytes.len() < 22 {
+        return Err(err(
+            "not a zip archive (too short for an end-of-central-directory record)",
+        ));
+    }
+    let lowest = bytes.len().saturating_sub(22 + 0xFFFF);
+    let eocd = (lowest..=bytes.len() - 22)
+        .rev()
+        .find(|&k| u32_at(k) == Some(END_SIG))
+        .ok_or_else(|| err("not a zip archive (no end-of-central-directory record)"))?;
+    let entries = u16_at(eocd + 10).expect("in range");
+    let cd_size = u32_at(eocd + 12).expect("in range");
+    let cd_offset = u32_at(eocd + 16).expect("in range");
+    if entries == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
+        return Err(err("zip64 archives are not supported"));
+    }
+    let mut out = BTreeMap::new();
+    let mut k = cd_offset as usize;
+    for _ in 0..entries {
+        let truncated = || err("truncated central directory");
+        if u32_at(k) != Some(CENTRAL_SIG) {
+            return Err(truncated());
+        }
+        let flags = u16_at(k + 8).ok_or_else(truncated)?;
+        let method = u16_at(k + 10).ok_or_else(truncated)?;
+        let crc = u32_at(k + 16).ok_or_else(truncated)?;
+        let csize = u32_at(k + 20).ok_or_else(truncated)?;
+        let usize_ = u32_at(k + 24).ok_or_else(truncated)?;
+        let name_len = u16_at(k + 28).ok_or_else(truncated)?;
+        let extra_len = u16_at(k + 30).ok_or_else(truncated)?;
+        let comment_len = u16_at(k + 32).ok_or_else(truncated)?;
+        let offset = u32_at(k + 42).ok_or_else(truncated)?;
+        let name_bytes = bytes.get(k + 46..k + 46 + name_len).ok_or_else(truncated)?;
+        let name = String::from_utf8_lossy(name_bytes).into_owned();
+        k += 46 + name_len + extra_len + comment_len;
+        let member = PathBuf::from(format!("{}[{name}]", source.display()));
+        let merr = |p: String| NpyError::new(&member, p);
+        if flags & 1 != 0 {
+            return Err(merr("encrypted members are not supported".into()));
+        }
+        if method != 0 {
+            return Err(merr(format!(
+                "the member is compressed (method {method}{}); only stored members are read \
+                 (save with numpy.savez, not numpy.savez_compressed)",
+                if method == 8 { ", deflate" } else { "" }
+            )));
+        }
+        if csize == 0xFFFF_FFFF || usize_ == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+            return Err(merr("zip64 members are not supported".into()));
+        }
+        if csize != usize_ {
+            return Err(merr(format!(
+                "stored member with different compressed ({csize}) and uncompressed ({usize_}) sizes"
+            )));
+        }
+        let lo = offset as usize;
+        if u32_at(lo) != Some(LOCAL_SIG) {
+            return Err(merr("no local file header at the recorded offset".into()));
+        }
+        let lname = u16_at(lo + 26).ok_or_else(|| merr("truncated local header".into()))?;
+        let lextra = u16_at(lo + 28).ok_or_else(|| merr("truncated local header".into()))?;
+        let start = lo + 30 + lname + lextra;
+        let data = bytes
+            .get(start..start + csize as usize)
+            .ok_or_else(|| merr(format!("truncated: the member needs {csize} bytes")))?;
+        let actual = crc32(data);
+        if actual != crc {
+            return Err(merr(format!(
+                "CRC-32 mismatch: recorded {crc:08x}, computed {actual:08x} (corrupted archive)"
+            )));
+        }
+        let array = parse_npy(data, &member)?;
+        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+        if out.insert(key, array).is_some() {
+            return Err(merr("duplicate member name".into()));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn npy_round_trip_and_header_alignment() {
-        let data: Vec<f64> = (0..12).map(|x| x as f64 * 0.5).collect();
-        let bytes = npy_f64(&[3, 4], &data);
-        assert_eq!((bytes.len() - 12 * 8) % 64, 0);
-        let a = parse_npy(&bytes).unwrap();
-        assert_eq!(a.shape, vec![3, 4]);
-        assert_eq!(a.data, data);
-        let b = parse_npy(&npy_i64(&[5], &[1, 2, 3, 4, 5])).unwrap();
-        assert_eq!(b.shape, vec![5]);
-        assert_eq!(b.data, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "spikeform-npy-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+        fn files(&self) -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(&self.0)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const SHAPES: [&[usize]; 6] = [&[7], &[0], &[3, 4], &[2, 3, 4], &[1, 1, 5], &[]];
+
+    fn values(n: usize) -> Vec<f64> {
+        (0..n).map(|i| (i as f64 - 3.0) * 1.25).collect()
     }
 
     #[test]
-    fn truncated_and_foreign_files_are_rejected() {
-        let bytes = npy_f64(&[10], &[1.0; 10]);
-        let e = parse_npy(&bytes[..bytes.len() - 8]).unwrap_err();
-        assert!(e.contains("truncated"), "{e}");
-        let e = parse_npy(&npy_f64(&[2], &[1.0, 2.0]).iter().map(|&b| if b == b'f' { b'u' } else { b }).collect::<Vec<_>>()).unwrap_err();
-        assert!(e.contains("dtype"), "{e}");
-        assert!(parse_npy(b"hello world").is_err());
+    fn npy_header_matches_numpy_byte_for_byte() {
+        // The header numpy.save wrote for the (1500, 100) float64 ALM arrays (shared/data/alm).
+        let mut expected = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+        expected
+            .extend_from_slice(b"{'descr': '<f8', 'fortran_order': False, 'shape': (1500, 100), }");
+        expected.extend_from_slice(&[b' '; 53]);
+        expected.push(b'\n');
+        assert_eq!(npy_header("<f8", &[1500, 100]), expected);
+        // 1-tuples, 0-d and alignment
+        let h = npy_header("<u4", &[3]);
+        let text = String::from_utf8_lossy(&h[10..]).into_owned();
+        assert!(text.starts_with("{'descr': '<u4', 'fortran_order': False, 'shape': (3,), }"));
+        assert!(text.ends_with(" \n"));
+        let h0 = npy_header("<f8", &[]);
+        assert!(String::from_utf8_lossy(&h0).contains("'shape': (), }"));
+        for shape in SHAPES {
+            for descr in ["<f8", "<f4", "<i8", "<u4"] {
+                let h = npy_header(descr, shape);
+                assert_eq!(h.len() % 64, 0, "{descr} {shape:?}");
+                assert_eq!(u16::from_le_bytes([h[8], h[9]]) as usize, h.len() - 10);
+            }
+        }
+        // When magic + length + dict + '\n' is already a multiple of 64, numpy still pads a
+        // full 64 bytes: with shape (1, 10^17, 10^18) that sum is 128.
+        let h = npy_header(
+            "<f8",
+            &[1, 100_000_000_000_000_000, 1_000_000_000_000_000_000],
+        );
+        assert_eq!(h.len(), 192);
+        assert!(h[128..191].iter().all(|&b| b == b' ') && h[191] == b'\n');
     }
 
     #[test]
-    fn npz_round_trip() {
-        let mut w = NpzWriter::new();
-        w.add_f64("a", &[2, 2], &[1.0, 2.0, 3.0, 4.0]);
-        w.add_i64("b", &[3], &[7, 8, 9]);
-        let bytes = w.finish();
-        let dir = std::env::temp_dir().join(format!("spikeform-npz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("x.npz");
-        std::fs::write(&p, &bytes).unwrap();
-        let m = read_npz(&p).unwrap();
-        assert_eq!(m[0].0, "a");
-        assert_eq!(m[0].1.data, vec![1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(m[1].1.shape, vec![3]);
-        // The archive's CRCs are those of standard CRC-32.
+    fn npy_round_trip_every_dtype_and_shape() {
+        let dir = TempDir::new("rt");
+        for (k, shape) in SHAPES.iter().enumerate() {
+            let n: usize = shape.iter().product();
+            let v = values(n);
+            let p = dir.path(&format!("f64_{k}.npy"));
+            write_npy_f64(&p, shape, &v).unwrap();
+            let a = read_npy_f64(&p).unwrap();
+            assert_eq!(
+                (a.shape.as_slice(), a.data.as_slice()),
+                (*shape, v.as_slice())
+            );
+
+            let v32: Vec<f32> = v.iter().map(|&x| x as f32 + 0.1).collect();
+            let p = dir.path(&format!("f32_{k}.npy"));
+            write_npy_f32(&p, shape, &v32).unwrap();
+            let a = read_npy_f64(&p).unwrap();
+            assert_eq!(a.shape, *shape);
+            assert!(a.data.iter().zip(&v32).all(|(a, b)| *a == f64::from(*b)));
+            assert_eq!(read_npy_header(&p).unwrap().descr, "<f4");
+
+            let vi: Vec<i64> = (0..n as i64).map(|i| i * 1_000_003 - 17).collect();
+            let p = dir.path(&format!("i64_{k}.npy"));
+            write_npy_i64(&p, shape, &vi).unwrap();
+            let a = read_npy_f64(&p).unwrap();
+            assert!(a.data.iter().zip(&vi).all(|(a, b)| *a == *b as f64));
+
+            let vu: Vec<u32> = (0..n as u32).map(|i| u32::MAX - i).collect();
+            let p = dir.path(&format!("u32_{k}.npy"));
+            write_npy_u32(&p, shape, &vu).unwrap();
+            let a = read_npy_f64(&p).unwrap();
+            assert!(a.data.iter().zip(&vu).all(|(a, b)| *a == f64::from(*b)));
+            assert_eq!(a.shape, *shape);
+
+            let vi32: Vec<i32> = (0..n as i32).map(|i| -i).collect();
+            let p = dir.path(&format!("i32_{k}.npy"));
+            write_npy(&p, shape, &vi32).unwrap();
+            assert!(read_npy_f64(&p)
+                .unwrap()
+                .data
+                .iter()
+                .zip(&vi32)
+                .all(|(a, b)| *a == f64::from(*b)));
+
+            let vu64: Vec<u64> = (0..n as u64).collect();
+            let p = dir.path(&format!("u64_{k}.npy"));
+            write_npy(&p, shape, &vu64).unwrap();
+            assert_eq!(read_npy_f64(&p).unwrap().len(), n);
+        }
+        // No temporary files are left behind.
+        assert!(dir.files().iter().all(|f| !f.ends_with(".tmp")));
+        // special values survive
+        let p = dir.path("special.npy");
+        let v = [f64::NAN, f64::INFINITY, -0.0, f64::MIN_POSITIVE, 1e308];
+        write_npy_f64(&p, &[5], &v).unwrap();
+        let a = read_npy_f64(&p).unwrap();
+        assert!(a.data[0].is_nan());
+        assert_eq!(
+            a.data[1..].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            v[1..].iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        // indexing
+        let p = dir.path("idx.npy");
+        write_npy_f64(&p, &[2, 3, 4], &values(24)).unwrap();
+        let a = read_npy_f64(&p).unwrap();
+        assert_eq!(a.get(&[1, 2, 3]), Some(values(24)[23]));
+        assert_eq!(a.get(&[1, 0, 2]), Some(values(24)[14]));
+        assert_eq!(a.get(&[2, 0, 0]), None);
+        assert_eq!(a.ndim(), 3);
+    }
+
+    #[test]
+    fn npy_writer_rejects_shape_mismatch() {
+        let dir = TempDir::new("mismatch");
+        let p = dir.path("x.npy");
+        let e = write_npy_f64(&p, &[3, 4], &[1.0; 10]).unwrap_err();
+        assert_eq!(e.path, p);
+        assert!(
+            e.to_string()
+                .ends_with("shape (3, 4) needs 12 values, got 10"),
+            "{e}"
+        );
+        assert!(dir.files().is_empty(), "{:?}", dir.files());
+    }
+
+    fn with_header(dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = dict.to_string();
+        let pad = 64 - (10 + h.len() + 1) % 64;
+        h.push_str(&" ".repeat(pad));
+        h.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn npy_reader_rejects_what_it_cannot_read() {
+        let src = Path::new("../shared/data/alm/x.npy");
+        let msg = |bytes: &[u8]| parse_npy(bytes, src).unwrap_err().to_string();
+        let e = msg(&with_header(
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }",
+            &[1, 2],
+        ));
+        assert_eq!(
+            e,
+            "../shared/data/alm/x.npy: expected dtype '<f8', '<f4', '<i8', '<i4', '<u8' or '<u4', found '|u1'"
+        );
+        let e = msg(&with_header(
+            "{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }",
+            &[0; 8],
+        ));
+        assert!(
+            e.starts_with("../shared/data/alm/x.npy: big-endian dtype '>f8'"),
+            "{e}"
+        );
+        let e = msg(&with_header(
+            "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }",
+            &[0; 32],
+        ));
+        assert!(e.contains("fortran_order is True"), "{e}");
+        let e = msg(&with_header(
+            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }",
+            &[0; 8],
+        ));
+        assert!(e.contains("structured dtypes"), "{e}");
+        let e = msg(&with_header(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'extra': 1, }",
+            &[0; 8],
+        ));
+        assert!(e.contains("unexpected key 'extra'"), "{e}");
+        let e = msg(&with_header(
+            "{'descr': '<f8', 'fortran_order': False, }",
+            &[],
+        ));
+        assert!(e.contains("no 'shape' key"), "{e}");
+        let e = msg(b"PK\x03\x04 this is a zip");
+        assert!(e.contains("magic"), "{e}");
+        let mut v9 = npy_bytes(&[1], &[1.0f64]).unwrap();
+        v9[6] = 9;
+        assert!(msg(&v9).contains("unsupported .npy format version 9.0"));
+        // truncated data and header
+        let full = npy_bytes(&[1500, 100], &vec![0.5f64; 150_000]).unwrap();
+        let e = msg(&full[..full.len() - 8]);
+        assert_eq!(
+            e,
+            "../shared/data/alm/x.npy: truncated: shape (1500, 100) of '<f8' needs 1200000 data bytes, found 1199992"
+        );
+        assert!(msg(&full[..50]).contains("truncated"));
+        let mut long = npy_bytes(&[2], &[1.0f64, 2.0]).unwrap();
+        long.push(0);
+        assert!(msg(&long).contains("1 unexpected bytes after the data"));
+        // a missing file names the file
+        let e = read_npy_f64("/nonexistent/dir/y.npy").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/dir/y.npy: cannot read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn npy_reader_accepts_header_variants() {
+        // version 2.0 (u32 length), double quotes, Python 2 longs, no trailing comma, other order
+        let dict = "{\"shape\": (2L, 1L), \"fortran_order\": False, \"descr\": \"<i4\"}";
+        let mut h = dict.to_string();
+        let pad = 64 - (12 + h.len() + 1) % 64;
+        h.push_str(&" ".repeat(pad));
+        h.push('\n');
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&(h.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(h.as_bytes());
+        bytes.extend_from_slice(&(-5i32).to_le_bytes());
+        bytes.extend_from_slice(&7i32.to_le_bytes());
+        let a = parse_npy(&bytes, "v2.npy").unwrap();
+        assert_eq!(a.shape, vec![2, 1]);
+        assert_eq!(a.data, vec![-5.0, 7.0]);
+        // 0-d
+        let a = parse_npy(&npy_bytes(&[], &[2.5f64]).unwrap(), "s.npy").unwrap();
+        assert_eq!((a.shape.len(), a.data.clone()), (0, vec![2.5]));
+    }
+
+    #[test]
+    fn npz_crc32_check_values() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
+    }
+
+    fn fill_archive(
+        mut add: impl FnMut(&str, &[usize], Payload) -> Result<(), NpyError>,
+    ) -> Vec<(String, Vec<usize>, Vec<f64>)> {
+        let mut expect = Vec::new();
+        let v = values(24);
+        add("a", &[2, 3, 4], Payload::F64(v.clone())).unwrap();
+        expect.push(("a".to_string(), vec![2, 3, 4], v));
+        let f: Vec<f32> = (0..6).map(|i| i as f32 * 0.5).collect();
+        add("b32", &[6], Payload::F32(f.clone())).unwrap();
+        expect.push((
+            "b32".into(),
+            vec![6],
+            f.iter().map(|&x| f64::from(x)).collect(),
+        ));
+        let i: Vec<i64> = vec![-3, 0, 4_000_000_000];
+        add("idx", &[3], Payload::I64(i.clone())).unwrap();
+        expect.push(("idx".into(), vec![3], i.iter().map(|&x| x as f64).collect()));
+        let u: Vec<u32> = vec![1, 2, 3, 4];
+        add("u.npy", &[2, 2], Payload::U32(u.clone())).unwrap();
+        expect.push((
+            "u".into(),
+            vec![2, 2],
+            u.iter().map(|&x| f64::from(x)).collect(),
+        ));
+        add("empty", &[0, 3], Payload::F64(vec![])).unwrap();
+        expect.push(("empty".into(), vec![0, 3], vec![]));
+        expect
+    }
+
+    enum Payload {
+        F64(Vec<f64>),
+        F32(Vec<f32>),
+        I64(Vec<i64>),
+        U32(Vec<u32>),
+    }
+
+    fn check(arrays: &BTreeMap<String, NpyArray>, expect: &[(String, Vec<usize>, Vec<f64>)]) {
+        assert_eq!(arrays.len(), expect.len());
+        for (name, shape, data) in expect {
+            let a = &arrays[name];
+            assert_eq!(&a.shape, shape, "{name}");
+            assert_eq!(&a.data, data, "{name}");
+        }
+    }
+
+    #[test]
+    fn npz_round_trip_in_memory_and_streaming() {
+        let dir = TempDir::new("npz");
+        let mut mem = NpzWriter::new();
+        let expect = fill_archive(|n, s, p| match p {
+            Payload::F64(v) => mem.try_add(n, s, &v),
+            Payload::F32(v) => mem.try_add(n, s, &v),
+            Payload::I64(v) => mem.try_add(n, s, &v),
+            Payload::U32(v) => mem.try_add(n, s, &v),
+        });
+        let bytes = mem.finish();
+        check(&parse_npz(&bytes, "mem.npz").unwrap(), &expect);
+
+        let path = dir.path("stream.npz");
+        let mut file = NpzFileWriter::create(&path).unwrap();
+        fill_archive(|n, s, p| match p {
+            Payload::F64(v) => file.add_f64(n, s, &v),
+            Payload::F32(v) => file.add_f32(n, s, &v),
+            Payload::I64(v) => file.add_i64(n, s, &v),
+            Payload::U32(v) => file.add_u32(n, s, &v),
+        });
+        // before finish only the temporary file exists
+        assert_eq!(dir.files(), vec!["stream.npz.tmp".to_string()]);
+        file.finish().unwrap();
+        assert_eq!(dir.files(), vec!["stream.npz".to_string()]);
+        // both routes give the same bytes
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        check(&read_npz(&path).unwrap(), &expect);
+
+        // the convenience adders of the in-memory writer, and write_to
+        let mut w = NpzWriter::default();
+        w.add_f64("x", &[2], &[1.0, 2.0]);
+        w.add_f32("y", &[1], &[3.0]);
+        w.add_i64("z", &[1], &[-4]);
+        w.add_u32("w", &[1], &[5]);
+        let p2 = dir.path("conv.npz");
+        w.write_to(&p2).unwrap();
+        let m = read_npz(&p2).unwrap();
+        assert_eq!(m["x"].data, vec![1.0, 2.0]);
+        assert_eq!(m["y"].data, vec![3.0]);
+        assert_eq!(m["z"].data, vec![-4.0]);
+        assert_eq!(m["w"].data, vec![5.0]);
+    }
+
+    #[test]
+    fn npz_members_are_exact_npy_files() {
+        // Each member's bytes are exactly what write_npy writes, stored uncompressed.
+        let mut w = NpzWriter::new();
+        let v = values(12);
+        w.add_f64("m", &[3, 4], &v);
+        let bytes = w.finish();
+        let npy = npy_bytes(&[3, 4], &v).unwrap();
+        let local_data = 30 + "m.npy".len();
+        assert_eq!(&bytes[local_data..local_data + npy.len()], npy.as_slice());
+        assert_eq!(
+            u32::from_le_bytes(bytes[14..18].try_into().unwrap()),
+            crc32(&npy)
+        );
+        assert_eq!(&bytes[30..35], b"m.npy");
+    }
+
+    #[test]
+    fn npz_errors() {
+        let dir = TempDir::new("npzerr");
+        let mut w = NpzWriter::new();
+        w.add_f64("a", &[1], &[1.0]);
+        let e = w.try_add("a", &[1], &[2.0f64]).unwrap_err();
+        assert!(
+            e.to_string().contains("[a.npy]: duplicate member name"),
+            "{e}"
+        );
+        let e = w.try_add("b", &[2, 2], &[2.0f64]).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("[b.npy]: shape (2, 2) needs 4 values, got 1"),
+            "{e}"
+        );
+        assert!(w.try_add("", &[1], &[2.0f64]).is_err());
+        let good = w.finish();
+
+        // corrupted data: CRC mismatch
+        let mut bad = good.clone();
+        let last_data = 30 + 5 + 128 + 7; // last byte of the only member's data
+        bad[last_data] ^= 0x40;
+        let e = parse_npz(&bad, "c.npz").unwrap_err();
+        assert!(
+            e.to_string().starts_with("c.npz[a.npy]: CRC-32 mismatch"),
+            "{e}"
+        );
+
+        // a compressed member (method 8 in both headers) is rejected
+        let mut comp = good.clone();
+        comp[8] = 8;
+        let cd =
+            u32::from_le_bytes(comp[comp.len() - 6..comp.len() - 2].try_into().unwrap()) as usize;
+        comp[cd + 10] = 8;
+        let e = parse_npz(&comp, "z.npz").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("z.npz[a.npy]: the member is compressed (method 8, deflate)"),
+            "{e}"
+        );
+
+        // truncated archive
+        assert!(parse_npz(&good[..good.len() - 10], "t.npz").is_err());
+        assert!(parse_npz(b"not a zip", "n.npz")
+            .unwrap_err()
+            .to_string()
+            .contains("not a zip"));
+
+        // streaming writer dropped before finish leaves nothing behind
+        let p = dir.path("dropped.npz");
+        {
+            let mut f = NpzFileWriter::create(&p).unwrap();
+            f.add_f64("a", &[1], &[1.0]).unwrap();
+            assert!(f.add_f64("a", &[1], &[1.0]).is_err());
+        }
+        assert!(dir.files().is_empty(), "{:?}", dir.files());
+        // unwritable location
+        let e = NpzFileWriter::create(dir.path("no/such/dir/x.npz")).unwrap_err();
+        assert!(e.to_string().contains("x.npz"), "{e}");
+    }
+
+    #[test]
+    #[should_panic(expected = "shape (3,) needs 3 values, got 2")]
+    fn npz_in_memory_add_panics_on_shape_mismatch() {
+        NpzWriter::new().add_f64("a", &[3], &[1.0, 2.0]);
     }
 }

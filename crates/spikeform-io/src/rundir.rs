@@ -55,13 +55,18 @@ impl RunDir {
                 candidate
             }
         };
-        std::fs::create_dir_all(&path).map_err(|source| RunDirError::Io { path: path.clone(), source })?;
+        std::fs::create_dir_all(&path).map_err(|source| RunDirError::Io {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Self { path })
     }
 
     /// Opens an existing run directory.
     pub fn open(path: &Path) -> Self {
-        Self { path: path.to_path_buf() }
+        Self {
+            path: path.to_path_buf(),
+        }
     }
 
     /// The directory.
@@ -89,7 +94,10 @@ impl RunDir {
 
 /// Writes `bytes` to `path.tmp`, flushes it, then renames it to `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
-    let io = |source| RunDirError::Io { path: path.to_path_buf(), source };
+    let io = |source| RunDirError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);

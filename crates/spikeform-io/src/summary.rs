@@ -16,7 +16,9 @@ pub fn finite_mean(values: &[f64]) -> f64 {
 
 /// JSON number, or `null` for NaN and infinities (JSON has no NaN).
 pub fn num(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
+    serde_json::Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// A list of JSON numbers.
@@ -56,7 +58,10 @@ pub fn rate(exp: &RateExperiment, res: &RateRunResult, total_seconds: f64) -> Va
 use spikeform::experiment::spiking::{Activity, SpikingExperiment, SpikingRunResult};
 
 /// `{"e": x, "i": y}` keyed by lower-case population name.
-fn by_population(activity: &Activity, f: impl Fn(&spikeform::experiment::spiking::GroupActivity) -> Value) -> Value {
+fn by_population(
+    activity: &Activity,
+    f: impl Fn(&spikeform::experiment::spiking::GroupActivity) -> Value,
+) -> Value {
     let mut m = serde_json::Map::new();
     for g in &activity.populations {
         m.insert(g.name.to_lowercase(), f(g));
@@ -80,7 +85,12 @@ pub fn activity(a: &Activity) -> Value {
 }
 
 /// The summary of a spiking run. `theory` holds mean-field predictions computed by the caller.
-pub fn spiking(exp: &SpikingExperiment, res: &SpikingRunResult, theory: Value, total_seconds: f64) -> Value {
+pub fn spiking(
+    exp: &SpikingExperiment,
+    res: &SpikingRunResult,
+    theory: Value,
+    total_seconds: f64,
+) -> Value {
     let mut s = json!({
         "experiment": exp.name,
         "kind": "spiking",
@@ -97,13 +107,18 @@ pub fn spiking(exp: &SpikingExperiment, res: &SpikingRunResult, theory: Value, t
         },
     });
     if let (Some(training), Some(test)) = (&exp.training, &res.test) {
-        let r: Vec<f64> = res.r_per_loop.iter().map(|r| r.unwrap_or(f64::NAN)).collect();
+        let r: Vec<f64> = res
+            .r_per_loop
+            .iter()
+            .map(|r| r.unwrap_or(f64::NAN))
+            .collect();
         s["initial"] = activity(res.initial.as_ref().expect("trained runs settle first"));
         let sums = |v: &[(f64, f64)]| -> Value {
             let k = v.len().max(1) as f64;
             let e: Vec<f64> = v.iter().map(|p| p.0).collect();
             let i: Vec<f64> = v.iter().map(|p| p.1).collect();
-            let sd = |x: &[f64], m: f64| (x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / k).sqrt();
+            let sd =
+                |x: &[f64], m: f64| (x.iter().map(|a| (a - m).powi(2)).sum::<f64>() / k).sqrt();
             let (me, mi) = (e.iter().sum::<f64>() / k, i.iter().sum::<f64>() / k);
             json!({"e_mean": num(me), "e_sd": num(sd(&e, me)), "i_mean": num(mi), "i_sd": num(sd(&i, mi))})
         };

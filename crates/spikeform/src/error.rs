@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RunError {
     /// A state variable became NaN or infinite.
-    #[error("{quantity} of neuron {neuron} became {value} at step {step} (t = {time_ms} ms) in {phase}")]
+    #[error(
+        "{quantity} of neuron {neuron} became {value} at step {step} (t = {time_ms} ms) in {phase}"
+    )]
     NonFinite {
         /// Which variable (`"rate"`, `"voltage"`, `"synaptic current"`, ...).
         quantity: &'static str,

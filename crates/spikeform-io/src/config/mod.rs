@@ -57,7 +57,10 @@ pub enum ConfigError {
 impl ConfigError {
     /// A rule violation at `key`.
     pub fn invalid(key: impl Into<String>, rule: impl Into<String>) -> Self {
-        ConfigError::Invalid { key: key.into(), rule: rule.into() }
+        ConfigError::Invalid {
+            key: key.into(),
+            rule: rule.into(),
+        }
     }
 }
 
@@ -98,10 +101,12 @@ pub fn load_str(
     overrides: &[String],
     base_dir: &Path,
 ) -> Result<LoadedExperiment, ConfigError> {
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-        path: origin.to_path_buf(),
-        message: e.message().to_string() + &location(text, e.span()),
-    })?;
+    let mut table: toml::Table =
+        text.parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                path: origin.to_path_buf(),
+                message: e.message().to_string() + &location(text, e.span()),
+            })?;
     for o in overrides {
         overrides::apply(&mut table, o)?;
     }

@@ -12,7 +12,10 @@ pub fn apply(table: &mut toml::Table, assignment: &str) -> Result<(), ConfigErro
     })?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(|part| part.is_empty()) {
-        return Err(ConfigError::invalid("--set", format!("`{key}` is not a dotted key path")));
+        return Err(ConfigError::invalid(
+            "--set",
+            format!("`{key}` is not a dotted key path"),
+        ));
     }
     let value = parse_value(value.trim());
     let parts: Vec<&str> = key.split('.').collect();
@@ -33,7 +36,10 @@ pub fn apply(table: &mut toml::Table, assignment: &str) -> Result<(), ConfigErro
     }
     let last = parts[parts.len() - 1];
     if let Some(toml::Value::Table(_)) = current.get(last) {
-        return Err(ConfigError::invalid(key, "is a section; --set overrides scalar keys only"));
+        return Err(ConfigError::invalid(
+            key,
+            "is a section; --set overrides scalar keys only",
+        ));
     }
     current.insert(last.to_string(), value);
     Ok(())
@@ -42,7 +48,9 @@ pub fn apply(table: &mut toml::Table, assignment: &str) -> Result<(), ConfigErro
 fn parse_value(text: &str) -> toml::Value {
     let doc = format!("v = {text}");
     match doc.parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(text.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(text.to_string())),
         Err(_) => toml::Value::String(text.to_string()),
     }
 }

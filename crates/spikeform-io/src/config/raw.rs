@@ -170,7 +170,11 @@ pub struct RawConnectivity {
 
 impl Default for RawConnectivity {
     fn default() -> Self {
-        Self { rule: default_rule(), out_degree: None, projections: Vec::new() }
+        Self {
+            rule: default_rule(),
+            out_degree: None,
+            projections: Vec::new(),
+        }
     }
 }
 
@@ -440,7 +444,9 @@ pub struct RawRecord {
 
 impl Default for RawRecord {
     fn default() -> Self {
-        Self { every_ms: default_record_every_ms() }
+        Self {
+            every_ms: default_record_every_ms(),
+        }
     }
 }
 
@@ -457,7 +463,11 @@ pub fn parse(table: toml::Table, origin: &Path) -> Result<RawExperiment, ConfigE
         let inner = inner.trim().to_string();
         ConfigError::Syntax {
             path: origin.to_path_buf(),
-            message: if path == "." || path.is_empty() { inner } else { format!("{path}: {inner}") },
+            message: if path == "." || path.is_empty() {
+                inner
+            } else {
+                format!("{path}: {inner}")
+            },
         }
     })
 }

@@ -7,7 +7,7 @@ use spikeform::experiment::spiking::{
     SpikingTraining, TargetSpec, TrainedSelection,
 };
 use spikeform::network::plastic::PenaltyWeights;
-use spikeform::network::{Population, PoissonDrive, Projection, Sign};
+use spikeform::network::{PoissonDrive, Population, Projection, Sign};
 use spikeform::neuron::{Integration, LifParams};
 use spikeform::stimulus::{Amplitude, OuRates};
 use spikeform::train::LearningSchedule;
@@ -26,7 +26,13 @@ fn non_negative(key: &str, v: f64) -> Result<f64, ConfigError> {
 fn population_index(key: &str, name: &str, pops: &[Population]) -> Result<usize, ConfigError> {
     pops.iter().position(|p| p.name == name).ok_or_else(|| {
         let names: Vec<&str> = pops.iter().map(|p| p.name.as_str()).collect();
-        ConfigError::invalid(key, format!("no population named {name:?} (populations: {})", names.join(", ")))
+        ConfigError::invalid(
+            key,
+            format!(
+                "no population named {name:?} (populations: {})",
+                names.join(", ")
+            ),
+        )
     })
 }
 
@@ -56,19 +62,31 @@ pub(super) fn validate(
     let delay_steps = clock.positive_steps("network.delay_ms", net.delay_ms)? as usize;
     positive("network.max_rate_hz", net.max_rate_hz)?;
     if net.populations.is_empty() {
-        return Err(ConfigError::invalid("network.populations", "at least one population is required"));
+        return Err(ConfigError::invalid(
+            "network.populations",
+            "at least one population is required",
+        ));
     }
     let mut populations = Vec::new();
     for (k, p) in net.populations.iter().enumerate() {
         let key = |f: &str| format!("network.populations[{k}].{f}");
         if p.size == 0 {
-            return Err(ConfigError::invalid(key("size"), format!("population {:?} must have at least 1 neuron, got 0", p.name)));
+            return Err(ConfigError::invalid(
+                key("size"),
+                format!("population {:?} must have at least 1 neuron, got 0", p.name),
+            ));
         }
         if populations.iter().any(|q: &Population| q.name == p.name) {
-            return Err(ConfigError::invalid(key("name"), format!("population name {:?} is used twice", p.name)));
+            return Err(ConfigError::invalid(
+                key("name"),
+                format!("population name {:?} is used twice", p.name),
+            ));
         }
         if p.model != "lif" {
-            return Err(ConfigError::invalid(key("model"), format!("must be \"lif\", got {:?}", p.model)));
+            return Err(ConfigError::invalid(
+                key("model"),
+                format!("must be \"lif\", got {:?}", p.model),
+            ));
         }
         let neuron = LifParams {
             tau_membrane_ms: positive(&key("tau_membrane_ms"), p.tau_membrane_ms)?,
@@ -81,10 +99,19 @@ pub(super) fn validate(
             initial_v_max: finite(&key("initial_v_max"), p.initial_v_max)?,
         };
         if neuron.reset >= neuron.threshold {
-            return Err(ConfigError::invalid(key("reset"), format!("must be below the threshold ({}), got {}", neuron.threshold, neuron.reset)));
+            return Err(ConfigError::invalid(
+                key("reset"),
+                format!(
+                    "must be below the threshold ({}), got {}",
+                    neuron.threshold, neuron.reset
+                ),
+            ));
         }
         if neuron.initial_v_max < neuron.initial_v_min {
-            return Err(ConfigError::invalid(key("initial_v_max"), "must be >= initial_v_min"));
+            return Err(ConfigError::invalid(
+                key("initial_v_max"),
+                "must be >= initial_v_min",
+            ));
         }
         if neuron.refractory_ms > 0.0 {
             clock.steps(&key("refractory_ms"), neuron.refractory_ms)?;
@@ -108,7 +135,11 @@ pub(super) fn validate(
         populations.push(Population {
             name: p.name.clone(),
             size: p.size,
-            sign: if p.excitatory { Sign::Excitatory } else { Sign::Inhibitory },
+            sign: if p.excitatory {
+                Sign::Excitatory
+            } else {
+                Sign::Inhibitory
+            },
             neuron,
             bias: finite(&key("bias"), p.bias)?,
             poisson,
@@ -125,16 +156,33 @@ pub(super) fn validate(
         let w = finite(&key("weight"), pr.weight)?;
         match populations[pre].sign {
             Sign::Excitatory if w < 0.0 => {
-                return Err(ConfigError::invalid(key("weight"), format!("an excitatory weight (from {:?}) must be >= 0 (Dale's law), got {w}", pr.pre)))
+                return Err(ConfigError::invalid(
+                    key("weight"),
+                    format!(
+                        "an excitatory weight (from {:?}) must be >= 0 (Dale's law), got {w}",
+                        pr.pre
+                    ),
+                ))
             }
             Sign::Inhibitory if w > 0.0 => {
-                return Err(ConfigError::invalid(key("weight"), format!("an inhibitory weight (from {:?}) must be <= 0 (Dale's law), got {w}", pr.pre)))
+                return Err(ConfigError::invalid(
+                    key("weight"),
+                    format!(
+                        "an inhibitory weight (from {:?}) must be <= 0 (Dale's law), got {w}",
+                        pr.pre
+                    ),
+                ))
             }
             _ => {}
         }
         weight[pre][post] = w;
         if net.connectivity.rule == "fixed_in_degree" {
-            let d = pr.in_degree.ok_or_else(|| ConfigError::invalid(key("in_degree"), "is required with rule = \"fixed_in_degree\""))?;
+            let d = pr.in_degree.ok_or_else(|| {
+                ConfigError::invalid(
+                    key("in_degree"),
+                    "is required with rule = \"fixed_in_degree\"",
+                )
+            })?;
             let available = populations[pre].size - usize::from(pre == post);
             if d > available {
                 return Err(ConfigError::invalid(
@@ -142,14 +190,22 @@ pub(super) fn validate(
                     format!("must not exceed the {available} available neurons of population {:?}, got {d}", pr.pre),
                 ));
             }
-            projections.push(Projection { pre, post, weight: w, in_degree: d });
+            projections.push(Projection {
+                pre,
+                post,
+                weight: w,
+                in_degree: d,
+            });
         }
     }
     let connectivity = match net.connectivity.rule.as_str() {
         "none" => Connectivity::None,
         "fixed_out_degree" => {
             let d = net.connectivity.out_degree.ok_or_else(|| {
-                ConfigError::invalid("network.connectivity.out_degree", "is required with rule = \"fixed_out_degree\"")
+                ConfigError::invalid(
+                    "network.connectivity.out_degree",
+                    "is required with rule = \"fixed_out_degree\"",
+                )
             })?;
             if d >= n {
                 return Err(ConfigError::invalid(
@@ -157,7 +213,10 @@ pub(super) fn validate(
                     format!("must be smaller than the number of neurons ({n}), got {d}"),
                 ));
             }
-            Connectivity::FixedOutDegree { out_degree: d, weight }
+            Connectivity::FixedOutDegree {
+                out_degree: d,
+                weight,
+            }
         }
         "fixed_in_degree" => Connectivity::FixedInDegree { projections },
         other => {
@@ -173,26 +232,62 @@ pub(super) fn validate(
             within_trial("stimulus.start_ms", s.start_ms, duration)?;
             within_trial("stimulus.end_ms", s.end_ms, duration)?;
             if s.end_ms <= s.start_ms {
-                return Err(ConfigError::invalid("stimulus.end_ms", format!("must be later than stimulus.start_ms ({}), got {}", s.start_ms, s.end_ms)));
+                return Err(ConfigError::invalid(
+                    "stimulus.end_ms",
+                    format!(
+                        "must be later than stimulus.start_ms ({}), got {}",
+                        s.start_ms, s.end_ms
+                    ),
+                ));
             }
             let amplitude = match s.distribution.as_str() {
                 "uniform" => {
-                    let min = s.amplitude_min.ok_or_else(|| ConfigError::invalid("stimulus.amplitude_min", "is required for a uniform amplitude"))?;
-                    let max = s.amplitude_max.ok_or_else(|| ConfigError::invalid("stimulus.amplitude_max", "is required for a uniform amplitude"))?;
+                    let min = s.amplitude_min.ok_or_else(|| {
+                        ConfigError::invalid(
+                            "stimulus.amplitude_min",
+                            "is required for a uniform amplitude",
+                        )
+                    })?;
+                    let max = s.amplitude_max.ok_or_else(|| {
+                        ConfigError::invalid(
+                            "stimulus.amplitude_max",
+                            "is required for a uniform amplitude",
+                        )
+                    })?;
                     if max < min {
-                        return Err(ConfigError::invalid("stimulus.amplitude_max", format!("must be >= stimulus.amplitude_min ({min}), got {max}")));
+                        return Err(ConfigError::invalid(
+                            "stimulus.amplitude_max",
+                            format!("must be >= stimulus.amplitude_min ({min}), got {max}"),
+                        ));
                     }
-                    Amplitude::Uniform { min: finite("stimulus.amplitude_min", min)?, max: finite("stimulus.amplitude_max", max)? }
+                    Amplitude::Uniform {
+                        min: finite("stimulus.amplitude_min", min)?,
+                        max: finite("stimulus.amplitude_max", max)?,
+                    }
                 }
                 "normal" => Amplitude::Normal {
                     std: non_negative(
                         "stimulus.amplitude_std",
-                        s.amplitude_std.ok_or_else(|| ConfigError::invalid("stimulus.amplitude_std", "is required for a normal amplitude"))?,
+                        s.amplitude_std.ok_or_else(|| {
+                            ConfigError::invalid(
+                                "stimulus.amplitude_std",
+                                "is required for a normal amplitude",
+                            )
+                        })?,
                     )?,
                 },
-                other => return Err(ConfigError::invalid("stimulus.distribution", format!("must be \"uniform\" or \"normal\", got {other:?}"))),
+                other => {
+                    return Err(ConfigError::invalid(
+                        "stimulus.distribution",
+                        format!("must be \"uniform\" or \"normal\", got {other:?}"),
+                    ))
+                }
             };
-            Some(CueSpec { start_step: clock.steps("stimulus.start_ms", s.start_ms)?, end_step: clock.steps("stimulus.end_ms", s.end_ms)?, amplitude })
+            Some(CueSpec {
+                start_step: clock.steps("stimulus.start_ms", s.start_ms)?,
+                end_step: clock.steps("stimulus.end_ms", s.end_ms)?,
+                amplitude,
+            })
         }
     };
     let mut conditions = 1;
@@ -200,7 +295,9 @@ pub(super) fn validate(
         None => None,
         Some(t) => {
             let every_steps = clock.positive_steps("training.learn_every_ms", t.learn_every_ms)?;
-            let start = t.start_ms.unwrap_or_else(|| raw.stimulus.as_ref().map_or(0.0, |s| s.end_ms));
+            let start = t
+                .start_ms
+                .unwrap_or_else(|| raw.stimulus.as_ref().map_or(0.0, |s| s.end_ms));
             let end = t.end_ms.unwrap_or(duration);
             within_trial("training.start_ms", start, duration)?;
             within_trial("training.end_ms", end, duration)?;
@@ -210,7 +307,12 @@ pub(super) fn validate(
                 every_steps,
             };
             if schedule.end_step <= schedule.start_step || schedule.updates_per_trial() < 2 {
-                return Err(ConfigError::invalid("training.learn_every_ms", format!("at least two updates must fall in the learning window ({start}, {end}] ms")));
+                return Err(ConfigError::invalid(
+                    "training.learn_every_ms",
+                    format!(
+                        "at least two updates must fall in the learning window ({start}, {end}] ms"
+                    ),
+                ));
             }
             let penalty = PenaltyWeights {
                 lambda: positive("training.penalty_lambda", t.penalty_lambda)?,
@@ -218,45 +320,108 @@ pub(super) fn validate(
                 lambda_ff: positive("training.penalty_ff", t.penalty_ff)?,
             };
             let trained_pop = |key: &str| -> Result<usize, ConfigError> {
-                let name = t.trained_population.as_deref().ok_or_else(|| ConfigError::invalid(key, "needs training.trained_population"))?;
+                let name = t.trained_population.as_deref().ok_or_else(|| {
+                    ConfigError::invalid(key, "needs training.trained_population")
+                })?;
                 population_index("training.trained_population", name, &populations)
             };
             let trained = match t.trained.as_deref().unwrap_or("all") {
                 "all" => TrainedSelection::All,
                 "random" => {
                     let population = trained_pop("training.trained")?;
-                    let count = positive_count("training.trained_count", t.trained_count.unwrap_or(0))?;
+                    let count =
+                        positive_count("training.trained_count", t.trained_count.unwrap_or(0))?;
                     if count > populations[population].size {
-                        return Err(ConfigError::invalid("training.trained_count", format!("must not exceed the size of population {:?} ({}), got {count}", populations[population].name, populations[population].size)));
+                        return Err(ConfigError::invalid(
+                            "training.trained_count",
+                            format!(
+                                "must not exceed the size of population {:?} ({}), got {count}",
+                                populations[population].name, populations[population].size
+                            ),
+                        ));
                     }
                     TrainedSelection::Random { population, count }
                 }
-                "match" => TrainedSelection::MatchRecorded { population: trained_pop("training.trained")? },
-                other => return Err(ConfigError::invalid("training.trained", format!("must be \"all\", \"random\" or \"match\", got {other:?}"))),
+                "match" => TrainedSelection::MatchRecorded {
+                    population: trained_pop("training.trained")?,
+                },
+                other => {
+                    return Err(ConfigError::invalid(
+                        "training.trained",
+                        format!("must be \"all\", \"random\" or \"match\", got {other:?}"),
+                    ))
+                }
             };
             let plastic = match t.plastic.as_deref().unwrap_or("all_to_all") {
-                "all_to_all" => PlasticSpec::AllToAll { std: non_negative("training.plastic_std", t.plastic_std.unwrap_or(0.0))? },
+                "all_to_all" => PlasticSpec::AllToAll {
+                    std: non_negative("training.plastic_std", t.plastic_std.unwrap_or(0.0))?,
+                },
                 "sampled" => {
-                    let need = |key: &str, v: Option<f64>| v.ok_or_else(|| ConfigError::invalid(key, "is required with training.plastic = \"sampled\""));
-                    let n_exc = t.plastic_exc_inputs.ok_or_else(|| ConfigError::invalid("training.plastic_exc_inputs", "is required with training.plastic = \"sampled\""))?;
-                    let n_inh = t.plastic_inh_inputs.ok_or_else(|| ConfigError::invalid("training.plastic_inh_inputs", "is required with training.plastic = \"sampled\""))?;
-                    let inh_name = t.plastic_inh_population.as_deref().ok_or_else(|| ConfigError::invalid("training.plastic_inh_population", "is required with training.plastic = \"sampled\""))?;
-                    let inh_population = population_index("training.plastic_inh_population", inh_name, &populations)?;
+                    let need = |key: &str, v: Option<f64>| {
+                        v.ok_or_else(|| {
+                            ConfigError::invalid(
+                                key,
+                                "is required with training.plastic = \"sampled\"",
+                            )
+                        })
+                    };
+                    let n_exc = t.plastic_exc_inputs.ok_or_else(|| {
+                        ConfigError::invalid(
+                            "training.plastic_exc_inputs",
+                            "is required with training.plastic = \"sampled\"",
+                        )
+                    })?;
+                    let n_inh = t.plastic_inh_inputs.ok_or_else(|| {
+                        ConfigError::invalid(
+                            "training.plastic_inh_inputs",
+                            "is required with training.plastic = \"sampled\"",
+                        )
+                    })?;
+                    let inh_name = t.plastic_inh_population.as_deref().ok_or_else(|| {
+                        ConfigError::invalid(
+                            "training.plastic_inh_population",
+                            "is required with training.plastic = \"sampled\"",
+                        )
+                    })?;
+                    let inh_population = population_index(
+                        "training.plastic_inh_population",
+                        inh_name,
+                        &populations,
+                    )?;
                     if n_inh > populations[inh_population].size {
-                        return Err(ConfigError::invalid("training.plastic_inh_inputs", format!("must not exceed the size of population {inh_name:?}")));
+                        return Err(ConfigError::invalid(
+                            "training.plastic_inh_inputs",
+                            format!("must not exceed the size of population {inh_name:?}"),
+                        ));
                     }
                     PlasticSpec::Sampled {
                         n_exc,
                         n_inh,
-                        w_exc: finite("training.plastic_exc_weight", need("training.plastic_exc_weight", t.plastic_exc_weight)?)?,
-                        w_inh: finite("training.plastic_inh_weight", need("training.plastic_inh_weight", t.plastic_inh_weight)?)?,
+                        w_exc: finite(
+                            "training.plastic_exc_weight",
+                            need("training.plastic_exc_weight", t.plastic_exc_weight)?,
+                        )?,
+                        w_inh: finite(
+                            "training.plastic_inh_weight",
+                            need("training.plastic_inh_weight", t.plastic_inh_weight)?,
+                        )?,
                         inh_population,
                     }
                 }
-                other => return Err(ConfigError::invalid("training.plastic", format!("must be \"all_to_all\" or \"sampled\", got {other:?}"))),
+                other => {
+                    return Err(ConfigError::invalid(
+                        "training.plastic",
+                        format!("must be \"all_to_all\" or \"sampled\", got {other:?}"),
+                    ))
+                }
             };
             let target = match &raw.target {
-                None => return Err(ConfigError::invalid("target", "training needs a [target] section")),
+                None => {
+                    return Err(ConfigError::invalid(
+                        "target",
+                        "training needs a [target] section",
+                    ))
+                }
                 Some(RawTarget::Sine(s)) => TargetSpec::Sine {
                     amplitude: finite("target.amplitude", s.amplitude)?,
                     period_ms: positive("target.period_ms", s.period_ms)?,
@@ -264,7 +429,10 @@ pub(super) fn validate(
                 },
                 Some(RawTarget::Recorded(r)) => {
                     if r.files.is_empty() {
-                        return Err(ConfigError::invalid("target.files", "needs at least one file (one per condition)"));
+                        return Err(ConfigError::invalid(
+                            "target.files",
+                            "needs at least one file (one per condition)",
+                        ));
                     }
                     let bin_steps = clock.positive_steps("target.bin_ms", r.bin_ms)?;
                     if bin_steps != every_steps {
@@ -272,9 +440,16 @@ pub(super) fn validate(
                     }
                     let sigma = match &r.sigma {
                         toml::Value::Float(s) => Sigma::Given(positive("target.sigma", *s)?),
-                        toml::Value::Integer(s) => Sigma::Given(positive("target.sigma", *s as f64)?),
+                        toml::Value::Integer(s) => {
+                            Sigma::Given(positive("target.sigma", *s as f64)?)
+                        }
                         toml::Value::String(s) if s == "estimate" => Sigma::Estimate,
-                        other => return Err(ConfigError::invalid("target.sigma", format!("must be a positive number or \"estimate\", got {other}"))),
+                        other => {
+                            return Err(ConfigError::invalid(
+                                "target.sigma",
+                                format!("must be a positive number or \"estimate\", got {other}"),
+                            ))
+                        }
                     };
                     let mut recorded = Vec::new();
                     for f in &r.files {
@@ -304,26 +479,40 @@ pub(super) fn validate(
                             });
                         }
                     } else {
-                        return Err(ConfigError::invalid("training.trained", "recorded targets need trained = \"match\""));
+                        return Err(ConfigError::invalid(
+                            "training.trained",
+                            "recorded targets need trained = \"match\"",
+                        ));
                     }
                     conditions = recorded.len();
-                    TargetSpec::Recorded { conditions: recorded, sigma }
+                    TargetSpec::Recorded {
+                        conditions: recorded,
+                        sigma,
+                    }
                 }
             };
             let feedforward = if t.feedforward_units > 0 {
                 Some((
                     t.feedforward_units,
                     OuRates {
-                        mean_hz: non_negative("training.feedforward_mean_hz", t.feedforward_mean_hz)?,
+                        mean_hz: non_negative(
+                            "training.feedforward_mean_hz",
+                            t.feedforward_mean_hz,
+                        )?,
                         tau_ms: positive("training.feedforward_tau_ms", t.feedforward_tau_ms)?,
                         sigma: non_negative("training.feedforward_sigma", t.feedforward_sigma)?,
-                        smooth_ms: non_negative("training.feedforward_smooth_ms", t.feedforward_smooth_ms)?,
+                        smooth_ms: non_negative(
+                            "training.feedforward_smooth_ms",
+                            t.feedforward_smooth_ms,
+                        )?,
                     },
                 ))
             } else {
                 None
             };
-            if let (PlasticSpec::Sampled { n_exc, .. }, TrainedSelection::Random { count, .. }) = (&plastic, &trained) {
+            if let (PlasticSpec::Sampled { n_exc, .. }, TrainedSelection::Random { count, .. }) =
+                (&plastic, &trained)
+            {
                 if *n_exc >= *count {
                     return Err(ConfigError::invalid("training.plastic_exc_inputs", format!("must be smaller than the number of trained neurons ({count}), got {n_exc}")));
                 }
@@ -369,17 +558,38 @@ pub(super) fn validate(
 
 /// Reads one condition's recorded rates: a 2-d .npy (neurons × bins) of finite, non-negative Hz.
 fn read_rates(path: &Path, shown: &str) -> Result<RecordedRates, ConfigError> {
-    let data = |problem: String| ConfigError::Data { path: shown.into(), problem };
+    let data = |problem: String| ConfigError::Data {
+        path: shown.into(),
+        problem,
+    };
     let arr = crate::npy::read_npy_f64(path).map_err(|e| data(e.to_string()))?;
     if arr.shape.len() != 2 {
-        return Err(data(format!("must be a 2-d array (neurons × bins), found shape {:?}", arr.shape)));
+        return Err(data(format!(
+            "must be a 2-d array (neurons × bins), found shape {:?}",
+            arr.shape
+        )));
     }
     if let Some((k, v)) = arr.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(data(format!("holds {v} at neuron {}, bin {}: rates must be finite", k / arr.shape[1], k % arr.shape[1])));
+        return Err(data(format!(
+            "holds {v} at neuron {}, bin {}: rates must be finite",
+            k / arr.shape[1],
+            k % arr.shape[1]
+        )));
     }
     if let Some((k, v)) = arr.data.iter().enumerate().find(|(_, v)| **v < 0.0) {
-        return Err(data(format!("holds the negative rate {v} at neuron {}, bin {}", k / arr.shape[1], k % arr.shape[1])));
+        return Err(data(format!(
+            "holds the negative rate {v} at neuron {}, bin {}",
+            k / arr.shape[1],
+            k % arr.shape[1]
+        )));
     }
-    let name = Path::new(shown).file_stem().map_or_else(|| shown.to_string(), |s| s.to_string_lossy().into_owned());
-    Ok(RecordedRates { name, n_neurons: arr.shape[0], n_bins: arr.shape[1], rates_hz: arr.data })
+    let name = Path::new(shown)
+        .file_stem()
+        .map_or_else(|| shown.to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(RecordedRates {
+        name,
+        n_neurons: arr.shape[0],
+        n_bins: arr.shape[1],
+        rates_hz: arr.data,
+    })
 }

@@ -66,7 +66,10 @@ impl Clock {
         if s == 0 {
             return Err(ConfigError::invalid(
                 key,
-                format!("must be a positive multiple of dt_ms ({}), got {ms}", self.dt_ms),
+                format!(
+                    "must be a positive multiple of dt_ms ({}), got {ms}",
+                    self.dt_ms
+                ),
             ));
         }
         Ok(s)
@@ -77,7 +80,10 @@ pub(super) fn finite(key: &str, v: f64) -> Result<f64, ConfigError> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(ConfigError::invalid(key, format!("must be a finite number, got {v}")))
+        Err(ConfigError::invalid(
+            key,
+            format!("must be a finite number, got {v}"),
+        ))
     }
 }
 
@@ -112,13 +118,20 @@ pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, Conf
     if raw.version != 1 {
         return Err(ConfigError::invalid(
             "version",
-            format!("this spikeform reads version 1 experiment files, got {}", raw.version),
+            format!(
+                "this spikeform reads version 1 experiment files, got {}",
+                raw.version
+            ),
         ));
     }
     if raw.name.trim().is_empty() {
         return Err(ConfigError::invalid("name", "must not be empty"));
     }
-    if !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+    if !raw
+        .name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
         return Err(ConfigError::invalid(
             "name",
             format!("may hold letters, digits, '_', '-' and '.' only (it names the run directory), got {:?}", raw.name),
@@ -130,7 +143,8 @@ pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, Conf
     let record_every_steps = clock.positive_steps("record.every_ms", raw.record.every_ms)?;
     match &raw.network {
         RawNetwork::Spiking(net) => {
-            super::spiking::validate(raw, net, &clock, trial_steps, base_dir).map(|e| Experiment::Spiking(Box::new(e)))
+            super::spiking::validate(raw, net, &clock, trial_steps, base_dir)
+                .map(|e| Experiment::Spiking(Box::new(e)))
         }
         RawNetwork::Rate(net) => {
             let n_units = positive_count("network.units", net.units)?;
@@ -182,7 +196,10 @@ pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, Conf
                     ))
                 }
                 None => {
-                    return Err(ConfigError::invalid("target", "a rate network needs a [target] section"))
+                    return Err(ConfigError::invalid(
+                        "target",
+                        "a rate network needs a [target] section",
+                    ))
                 }
             };
             finite("target.amplitude", target.amplitude)?;
@@ -191,7 +208,8 @@ pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, Conf
             let training = raw.training.as_ref().ok_or_else(|| {
                 ConfigError::invalid("training", "a rate network needs a [training] section")
             })?;
-            let every_steps = clock.positive_steps("training.learn_every_ms", training.learn_every_ms)?;
+            let every_steps =
+                clock.positive_steps("training.learn_every_ms", training.learn_every_ms)?;
             let start = training.start_ms.unwrap_or(end_ms);
             let end = training.end_ms.unwrap_or(duration);
             within_trial("training.start_ms", start, duration)?;
@@ -256,15 +274,24 @@ fn uniform_amplitude(stim: &super::raw::RawStimulus) -> Result<(f64, f64), Confi
     if stim.distribution != "uniform" {
         return Err(ConfigError::invalid(
             "stimulus.distribution",
-            format!("a rate network's pulse must be \"uniform\", got {:?}", stim.distribution),
+            format!(
+                "a rate network's pulse must be \"uniform\", got {:?}",
+                stim.distribution
+            ),
         ));
     }
-    let lo = stim
-        .amplitude_min
-        .ok_or_else(|| ConfigError::invalid("stimulus.amplitude_min", "is required for a uniform amplitude"))?;
-    let hi = stim
-        .amplitude_max
-        .ok_or_else(|| ConfigError::invalid("stimulus.amplitude_max", "is required for a uniform amplitude"))?;
+    let lo = stim.amplitude_min.ok_or_else(|| {
+        ConfigError::invalid(
+            "stimulus.amplitude_min",
+            "is required for a uniform amplitude",
+        )
+    })?;
+    let hi = stim.amplitude_max.ok_or_else(|| {
+        ConfigError::invalid(
+            "stimulus.amplitude_max",
+            "is required for a uniform amplitude",
+        )
+    })?;
     finite("stimulus.amplitude_min", lo)?;
     finite("stimulus.amplitude_max", hi)?;
     if hi < lo {

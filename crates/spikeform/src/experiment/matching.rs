@@ -9,14 +9,21 @@
 ///
 /// # Panics
 /// If there are more recorded than model neurons (validated before).
-pub fn greedy_rate_match(recorded_rates_hz: &[f64], model_rates_hz: &[f64]) -> (Vec<usize>, Vec<usize>) {
+pub fn greedy_rate_match(
+    recorded_rates_hz: &[f64],
+    model_rates_hz: &[f64],
+) -> (Vec<usize>, Vec<usize>) {
     assert!(recorded_rates_hz.len() <= model_rates_hz.len());
     let mut order: Vec<usize> = (0..recorded_rates_hz.len()).collect();
     order.sort_by(|&a, &b| recorded_rates_hz[b].total_cmp(&recorded_rates_hz[a]));
     // Model neurons sorted by rate; the closest free neuron is found by walking outwards from
     // the insertion point, skipping used ones.
     let mut by_rate: Vec<usize> = (0..model_rates_hz.len()).collect();
-    by_rate.sort_by(|&a, &b| model_rates_hz[a].total_cmp(&model_rates_hz[b]).then(a.cmp(&b)));
+    by_rate.sort_by(|&a, &b| {
+        model_rates_hz[a]
+            .total_cmp(&model_rates_hz[b])
+            .then(a.cmp(&b))
+    });
     let sorted: Vec<f64> = by_rate.iter().map(|&i| model_rates_hz[i]).collect();
     let mut used = vec![false; by_rate.len()];
     let mut matched = Vec::with_capacity(order.len());
@@ -24,7 +31,7 @@ pub fn greedy_rate_match(recorded_rates_hz: &[f64], model_rates_hz: &[f64]) -> (
         let target = recorded_rates_hz[a];
         let pos = sorted.partition_point(|&r| r < target);
         let mut best: Option<(f64, usize, usize)> = None; // (distance, model index, sorted pos)
-        // Scan left and right until the distance exceeds the best found.
+                                                          // Scan left and right until the distance exceeds the best found.
         let consider = |p: usize, best: &mut Option<(f64, usize, usize)>| {
             let d = (sorted[p] - target).abs();
             let idx = by_rate[p];
@@ -79,7 +86,10 @@ mod tests {
             .map(|&a| {
                 let mut best = usize::MAX;
                 for i in 0..model.len() {
-                    if !used[i] && (best == usize::MAX || (model[i] - rec[a]).abs() < (model[best] - rec[a]).abs()) {
+                    if !used[i]
+                        && (best == usize::MAX
+                            || (model[i] - rec[a]).abs() < (model[best] - rec[a]).abs())
+                    {
                         best = i;
                     }
                 }
@@ -97,8 +107,12 @@ mod tests {
         for trial in 0..20 {
             let m = 50 + trial * 7;
             // Rates on a coarse grid so that ties happen.
-            let model: Vec<f64> = (0..m).map(|_| (rng.random::<f64>() * 20.0).round() / 2.0).collect();
-            let rec: Vec<f64> = (0..m / 2).map(|_| (rng.random::<f64>() * 20.0).round() / 2.0).collect();
+            let model: Vec<f64> = (0..m)
+                .map(|_| (rng.random::<f64>() * 20.0).round() / 2.0)
+                .collect();
+            let rec: Vec<f64> = (0..m / 2)
+                .map(|_| (rng.random::<f64>() * 20.0).round() / 2.0)
+                .collect();
             assert_eq!(greedy_rate_match(&rec, &model), brute(&rec, &model));
         }
     }

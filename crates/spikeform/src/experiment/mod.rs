@@ -5,8 +5,8 @@
 //! and checks every rule before it builds them.
 
 mod matching;
-pub mod rate;
 pub mod predictions;
+pub mod rate;
 pub mod spiking;
 
 pub use matching::greedy_rate_match;

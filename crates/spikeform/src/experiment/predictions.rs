@@ -33,7 +33,11 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
         Connectivity::FixedOutDegree { out_degree, weight } => {
             for a in 0..np {
                 for b in 0..np {
-                    let others = if a == b { pops[b].size - 1 } else { pops[b].size };
+                    let others = if a == b {
+                        pops[b].size - 1
+                    } else {
+                        pops[b].size
+                    };
                     k[a][b] = *out_degree as f64 * others as f64 / (n - 1).max(1) as f64;
                     j[a][b] = weight[b][a];
                 }
@@ -58,7 +62,9 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
             pops[a].neuron.tau_membrane_ms
         }
     };
-    let weight: Vec<Vec<f64>> = (0..np).map(|a| (0..np).map(|b| j[a][b] * scale(a, b)).collect()).collect();
+    let weight: Vec<Vec<f64>> = (0..np)
+        .map(|a| (0..np).map(|b| j[a][b] * scale(a, b)).collect())
+        .collect();
     let bias: Vec<f64> = pops
         .iter()
         .map(|p| {
@@ -73,17 +79,30 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
             p.bias + drive
         })
         .collect();
-    let coupling = PopulationCoupling { in_degree: k.clone(), weight, bias };
+    let coupling = PopulationCoupling {
+        in_degree: k.clone(),
+        weight,
+        bias,
+    };
     let (balanced_rates_hz, silenced) = match coupling.balanced_rates() {
         Ok(sol) => (
-            Some(pops.iter().zip(&sol.rates).map(|(p, r)| (p.name.clone(), r * 1000.0)).collect()),
+            Some(
+                pops.iter()
+                    .zip(&sol.rates)
+                    .map(|(p, r)| (p.name.clone(), r * 1000.0))
+                    .collect(),
+            ),
             sol.silenced.iter().map(|&s| pops[s].name.clone()).collect(),
         ),
         Err(_) => (None, Vec::new()),
     };
     let mut brunel = None;
     let mut brunel_limit_hz = None;
-    if let (Connectivity::FixedInDegree { .. }, true, 2) = (&net.connectivity, net.tau_exc_ms == 0.0 && net.tau_inh_ms == 0.0, np) {
+    if let (Connectivity::FixedInDegree { .. }, true, 2) = (
+        &net.connectivity,
+        net.tau_exc_ms == 0.0 && net.tau_inh_ms == 0.0,
+        np,
+    ) {
         let (e, i) = (&pops[0], &pops[1]);
         if let (Some(d), Sign::Excitatory, Sign::Inhibitory) = (&e.poisson, e.sign, i.sign) {
             let c_e = k[0][0];
@@ -106,5 +125,10 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
             }
         }
     }
-    Predictions { balanced_rates_hz, silenced, brunel, brunel_limit_hz }
+    Predictions {
+        balanced_rates_hz,
+        silenced,
+        brunel,
+        brunel_limit_hz,
+    }
 }

@@ -145,7 +145,8 @@ impl<'a> RateNetwork<'a> {
                 if i == j {
                     continue;
                 }
-                let connected = exp.connection_prob >= 1.0 || net_rng.random::<f64>() < exp.connection_prob;
+                let connected =
+                    exp.connection_prob >= 1.0 || net_rng.random::<f64>() < exp.connection_prob;
                 if connected {
                     w[i * n + j] = scale * net_rng.sample::<f64, _>(StandardNormal);
                 }
@@ -153,7 +154,9 @@ impl<'a> RateNetwork<'a> {
         }
         let mut stim_rng = rng::stream(exp.seed, "stimulus");
         let (lo, hi) = (exp.stimulus.amplitude_min, exp.stimulus.amplitude_max);
-        let stim = (0..n).map(|_| lo + (hi - lo) * stim_rng.random::<f64>()).collect();
+        let stim = (0..n)
+            .map(|_| lo + (hi - lo) * stim_rng.random::<f64>())
+            .collect();
         let mut target_rng = rng::stream(exp.seed, "target");
         let targets = SineTargets::random_phase(
             n,
@@ -168,8 +171,19 @@ impl<'a> RateNetwork<'a> {
             .iter()
             .map(|&i| (0..n).filter(|&j| j != i && w[i * n + j] != 0.0).collect())
             .collect();
-        let rls = inputs.iter().map(|inp| RlsUnit::ridge(inp.len(), exp.lambda)).collect();
-        Self { exp, w, stim, targets, trained, inputs, rls }
+        let rls = inputs
+            .iter()
+            .map(|inp| RlsUnit::ridge(inp.len(), exp.lambda))
+            .collect();
+        Self {
+            exp,
+            w,
+            stim,
+            targets,
+            trained,
+            inputs,
+            rls,
+        }
     }
 
     /// One trial from `r = 0`; learns when `learn` is set.
@@ -290,7 +304,9 @@ pub fn run(exp: &RateExperiment, observer: &mut dyn Observer) -> Result<RateRunR
     observer.phase_started("training", exp.loops);
     for l in 0..exp.loops {
         if observer.should_stop() {
-            return Err(RunError::Interrupted { phase: format!("training loop {}", l + 1) });
+            return Err(RunError::Interrupted {
+                phase: format!("training loop {}", l + 1),
+            });
         }
         let start = Instant::now();
         let trial = net.trial(true, &format!("training loop {}", l + 1))?;
@@ -315,8 +331,9 @@ pub fn run(exp: &RateExperiment, observer: &mut dyn Observer) -> Result<RateRunR
         observer.item_done(k + 1, &format!("r = {:.4}", trial.r_mean));
     }
     let n_rec = exp.trial_steps / exp.record_every_steps;
-    let time_ms: Vec<f64> =
-        (1..=n_rec).map(|s| (s * exp.record_every_steps) as f64 * exp.dt_ms).collect();
+    let time_ms: Vec<f64> = (1..=n_rec)
+        .map(|s| (s * exp.record_every_steps) as f64 * exp.dt_ms)
+        .collect();
     let target = time_ms
         .iter()
         .flat_map(|&t| net.trained.iter().map(move |&i| (i, t)))

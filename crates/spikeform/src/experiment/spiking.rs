@@ -11,7 +11,7 @@ use crate::analysis::{self, mean_ignoring_nan, pearson, InputBalance};
 use crate::error::{Observer, RunError};
 use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor, RateGuard};
 use crate::network::plastic::PenaltyWeights;
-use crate::network::{Population, PlasticSynapses, Projection, SpikingNetwork, StaticSynapses};
+use crate::network::{PlasticSynapses, Population, Projection, SpikingNetwork, StaticSynapses};
 use crate::neuron::Integration;
 use crate::rng;
 use crate::simulate::{Learning, Simulator, Trial};
@@ -326,7 +326,10 @@ pub struct SpikingRunResult {
 }
 
 /// Runs a spiking experiment.
-pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<SpikingRunResult, RunError> {
+pub fn run(
+    exp: &SpikingExperiment,
+    observer: &mut dyn Observer,
+) -> Result<SpikingRunResult, RunError> {
     let started = Instant::now();
     let mut simulated_ms = 0.0;
     let mut net = build_network(exp);
@@ -342,10 +345,26 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
                      monitors: &mut [&mut dyn Monitor]|
      -> Result<(), RunError> {
         trial_index += 1;
-        let mut guard = RateGuard::new(exp.max_rate_hz, (100.0 / exp.dt_ms).round().max(1.0) as u64, exp.dt_ms, n, phase);
-        let mut all: Vec<&mut dyn Monitor> = monitors.iter_mut().map(|m| &mut **m as &mut dyn Monitor).collect();
+        let mut guard = RateGuard::new(
+            exp.max_rate_hz,
+            (100.0 / exp.dt_ms).round().max(1.0) as u64,
+            exp.dt_ms,
+            n,
+            phase,
+        );
+        let mut all: Vec<&mut dyn Monitor> = monitors
+            .iter_mut()
+            .map(|m| &mut **m as &mut dyn Monitor)
+            .collect();
         all.push(&mut guard);
-        let spec = Trial { steps: exp.trial_steps, condition, learning, seed: exp.seed, index: trial_index, phase };
+        let spec = Trial {
+            steps: exp.trial_steps,
+            condition,
+            learning,
+            seed: exp.seed,
+            index: trial_index,
+            phase,
+        };
         sim.run_trial(net, spec, &mut all)
     };
 
@@ -355,7 +374,14 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
         let mut recorders = Vec::new();
         for k in 0..exp.test_trials {
             let mut rec = activity_recorder(exp, &net);
-            trial(&mut sim, &mut net, 0, None, &format!("simulation trial {}", k + 1), &mut [&mut rec])?;
+            trial(
+                &mut sim,
+                &mut net,
+                0,
+                None,
+                &format!("simulation trial {}", k + 1),
+                &mut [&mut rec],
+            )?;
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
             recorders.push(rec);
             observer.item_done(k + 1, "");
@@ -391,7 +417,10 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
         TrainedSelection::Random { population, count } => {
             let range = net.ranges()[*population].clone();
             let mut r = rng::stream(exp.seed, "trained-neurons");
-            super::rate::choose_subset(range.len(), *count, &mut r).into_iter().map(|i| i + range.start).collect()
+            super::rate::choose_subset(range.len(), *count, &mut r)
+                .into_iter()
+                .map(|i| i + range.start)
+                .collect()
         }
         TrainedSelection::MatchRecorded { .. } => Vec::new(),
     };
@@ -402,12 +431,24 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
     // Settle: one untrained trial, for rates (matching), mean inputs (sine offsets) and σ.
     observer.phase_started("settle", 1);
     let mut settle_rec = activity_recorder(exp, &net);
-    let mut sd = InputSdRecorder::new(n, (10.0 / exp.dt_ms).round().max(1.0) as u64, 1000.0f64.min(exp.trial_steps as f64 * exp.dt_ms / 2.0));
-    trial(&mut sim, &mut net, 0, None, "settle", &mut [&mut settle_rec, &mut sd])?;
+    let mut sd = InputSdRecorder::new(
+        n,
+        (10.0 / exp.dt_ms).round().max(1.0) as u64,
+        1000.0f64.min(exp.trial_steps as f64 * exp.dt_ms / 2.0),
+    );
+    trial(
+        &mut sim,
+        &mut net,
+        0,
+        None,
+        "settle",
+        &mut [&mut settle_rec, &mut sd],
+    )?;
     simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
     observer.item_done(1, "");
     let initial = summarise_activity(exp, &net, std::slice::from_ref(&settle_rec));
-    let settle_rates = analysis::firing_rates_hz(&settle_rec.spikes, 0.0, exp.trial_steps as f64 * exp.dt_ms);
+    let settle_rates =
+        analysis::firing_rates_hz(&settle_rec.spikes, 0.0, exp.trial_steps as f64 * exp.dt_ms);
 
     // Targets.
     let schedule = training.schedule;
@@ -419,19 +460,27 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
     let mut recorded_of_row = Vec::new();
     let mut sigma_used = None;
     let targets: Vec<Vec<f64>> = match &training.target {
-        TargetSpec::Sine { amplitude, period_ms, offset } => {
+        TargetSpec::Sine {
+            amplitude,
+            period_ms,
+            offset,
+        } => {
             let mut r = rng::stream(exp.seed, "target");
             let balance = settle_rec.input_balance();
             let rows = trained.len();
-            let phases: Vec<f64> = (0..rows).map(|_| rand::Rng::random::<f64>(&mut r)).collect();
+            let phases: Vec<f64> = (0..rows)
+                .map(|_| rand::Rng::random::<f64>(&mut r))
+                .collect();
             (0..exp.conditions)
                 .map(|_| {
                     let mut t = vec![0.0; rows * n_updates];
                     for (row, &i) in trained.iter().enumerate() {
                         let c = offset.unwrap_or(balance.net[i]);
                         for (k, &tm) in update_times.iter().enumerate() {
-                            t[row * n_updates + k] =
-                                amplitude * (2.0 * std::f64::consts::PI * (tm / period_ms + phases[row])).sin() + c;
+                            t[row * n_updates + k] = amplitude
+                                * (2.0 * std::f64::consts::PI * (tm / period_ms + phases[row]))
+                                    .sin()
+                                + c;
                         }
                     }
                     t
@@ -440,14 +489,22 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
         }
         TargetSpec::Recorded { conditions, sigma } => {
             let TrainedSelection::MatchRecorded { population } = training.trained else {
-                return Err(RunError::Invalid("recorded targets need training.trained = \"match\"".into()));
+                return Err(RunError::Invalid(
+                    "recorded targets need training.trained = \"match\"".into(),
+                ));
             };
             let range = net.ranges()[population].clone();
             let n_rec = conditions[0].n_neurons;
             let n_bins = conditions[0].n_bins;
             let recorded_mean: Vec<f64> = (0..n_rec)
                 .map(|a| {
-                    conditions.iter().map(|c| c.rates_hz[a * n_bins..(a + 1) * n_bins].iter().sum::<f64>() / n_bins as f64).sum::<f64>()
+                    conditions
+                        .iter()
+                        .map(|c| {
+                            c.rates_hz[a * n_bins..(a + 1) * n_bins].iter().sum::<f64>()
+                                / n_bins as f64
+                        })
+                        .sum::<f64>()
                         / conditions.len() as f64
                 })
                 .collect();
@@ -461,16 +518,24 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
             };
             sigma_used = Some(s);
             let lif = &net.populations[population].neuron;
-            let transfer = LifTransfer { tau_ms: lif.tau_membrane_ms, threshold: lif.threshold, reset: lif.reset, refractory_ms: lif.refractory_ms };
+            let transfer = LifTransfer {
+                tau_ms: lif.tau_membrane_ms,
+                threshold: lif.threshold,
+                reset: lif.reset,
+                refractory_ms: lif.refractory_ms,
+            };
             let mut out = Vec::new();
             for c in conditions {
                 let mut t = vec![0.0; trained.len() * n_updates];
                 for (row, &a) in recorded_of_row.iter().enumerate() {
                     for k in 0..n_updates.min(n_bins) {
                         let rate = c.rates_hz[a * n_bins + k];
-                        t[row * n_updates + k] = transfer
-                            .input_for_recorded_rate(rate, s)
-                            .map_err(|e| RunError::Invalid(format!("target of recorded neuron {a}, bin {k}: {e}")))?;
+                        t[row * n_updates + k] =
+                            transfer.input_for_recorded_rate(rate, s).map_err(|e| {
+                                RunError::Invalid(format!(
+                                    "target of recorded neuron {a}, bin {k}: {e}"
+                                ))
+                            })?;
                     }
                 }
                 out.push(t);
@@ -487,20 +552,46 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
     observer.phase_started("training", training.loops);
     for l in 0..training.loops {
         if observer.should_stop() {
-            return Err(RunError::Interrupted { phase: format!("training loop {}", l + 1) });
+            return Err(RunError::Interrupted {
+                phase: format!("training loop {}", l + 1),
+            });
         }
         let t0 = Instant::now();
         for (c, targets_c) in targets.iter().enumerate() {
-            let learning = Learning { schedule, targets: targets_c, n_updates };
-            trial(&mut sim, &mut net, c, Some(learning), &format!("training loop {}", l + 1), &mut [])?;
+            let learning = Learning {
+                schedule,
+                targets: targets_c,
+                n_updates,
+            };
+            trial(
+                &mut sim,
+                &mut net,
+                c,
+                Some(learning),
+                &format!("training loop {}", l + 1),
+                &mut [],
+            )?;
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
         }
         let mut r_loop = None;
         if training.eval_every > 0 && (l + 1) % training.eval_every == 0 {
             let mut boxes = box_recorder(exp, training, n, &update_times);
-            trial(&mut sim, &mut net, 0, None, &format!("evaluation after loop {}", l + 1), &mut [&mut boxes])?;
+            trial(
+                &mut sim,
+                &mut net,
+                0,
+                None,
+                &format!("evaluation after loop {}", l + 1),
+                &mut [&mut boxes],
+            )?;
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-            r_loop = Some(score(&boxes.boxes.finish(), n, &trained, &targets[0], n_updates));
+            r_loop = Some(score(
+                &boxes.boxes.finish(),
+                n,
+                &trained,
+                &targets[0],
+                n_updates,
+            ));
         }
         loop_seconds.push(t0.elapsed().as_secs_f64());
         r_per_loop.push(r_loop);
@@ -518,7 +609,14 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
         for k in 0..exp.test_trials {
             let mut rec = activity_recorder(exp, &net);
             let mut boxes = box_recorder(exp, training, n, &update_times);
-            trial(&mut sim, &mut net, c, None, &format!("test trial {} of condition {}", k + 1, c + 1), &mut [&mut rec, &mut boxes])?;
+            trial(
+                &mut sim,
+                &mut net,
+                c,
+                None,
+                &format!("test trial {} of condition {}", k + 1, c + 1),
+                &mut [&mut rec, &mut boxes],
+            )?;
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
             box_trials[c].push(boxes.boxes.finish());
             spikes_by_condition[c].push(rec.spikes.clone());
@@ -530,8 +628,9 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
     let activity = summarise_activity(exp, &net, &recorders);
     let box_centres_ms = update_times.clone();
     let n_bins = update_times.len();
-    let r_mean_by_condition: Vec<f64> =
-        (0..exp.conditions).map(|c| score(&box_trials[c][0], n, &trained, &targets[c], n_updates)).collect();
+    let r_mean_by_condition: Vec<f64> = (0..exp.conditions)
+        .map(|c| score(&box_trials[c][0], n, &trained, &targets[c], n_updates))
+        .collect();
     let box_input_mean: Vec<Vec<f64>> = box_trials
         .iter()
         .map(|trials| {
@@ -544,8 +643,9 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
             m
         })
         .collect();
-    let r_trial_avg_by_condition: Vec<f64> =
-        (0..exp.conditions).map(|c| score(&box_input_mean[c], n, &trained, &targets[c], n_updates)).collect();
+    let r_trial_avg_by_condition: Vec<f64> = (0..exp.conditions)
+        .map(|c| score(&box_input_mean[c], n, &trained, &targets[c], n_updates))
+        .collect();
     // PSTHs of trained neurons in the target bins, smoothed like the recorded data.
     let bin_ms = schedule.every_steps as f64 * exp.dt_ms;
     let t_first = schedule.start_step as f64 * exp.dt_ms;
@@ -568,7 +668,10 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
                 .map(|row| {
                     let a = recorded_of_row[row];
                     let model: Vec<f64> = (0..n_bins).map(|b| p[b * rows + row]).collect();
-                    pearson(&model, &rec.rates_hz[a * rec.n_bins..a * rec.n_bins + n_bins.min(rec.n_bins)])
+                    pearson(
+                        &model,
+                        &rec.rates_hz[a * rec.n_bins..a * rec.n_bins + n_bins.min(rec.n_bins)],
+                    )
                 })
                 .collect();
             rate_r_by_condition.push(mean_ignoring_nan(&per_row).mean);
@@ -586,12 +689,24 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
     };
     let ranges = net.ranges();
     let rates = &activity.neuron_rates_hz;
-    let mean_of = |idx: &[usize]| if idx.is_empty() { f64::NAN } else { idx.iter().map(|&i| rates[i]).sum::<f64>() / idx.len() as f64 };
+    let mean_of = |idx: &[usize]| {
+        if idx.is_empty() {
+            f64::NAN
+        } else {
+            idx.iter().map(|&i| rates[i]).sum::<f64>() / idx.len() as f64
+        }
+    };
     let trained_name = net.populations[trained_pop].name.to_lowercase();
-    let untrained_same: Vec<usize> = ranges[trained_pop].clone().filter(|&i| !is_trained[i]).collect();
+    let untrained_same: Vec<usize> = ranges[trained_pop]
+        .clone()
+        .filter(|&i| !is_trained[i])
+        .collect();
     let mut group_rates_hz = vec![
         (format!("trained_{trained_name}"), mean_of(&trained)),
-        (format!("untrained_{trained_name}"), mean_of(&untrained_same)),
+        (
+            format!("untrained_{trained_name}"),
+            mean_of(&untrained_same),
+        ),
     ];
     for (p, r) in ranges.iter().enumerate() {
         if p != trained_pop {
@@ -600,7 +715,15 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
         }
     }
     // PCA of the trial-averaged input of the first condition.
-    let pca = pca_comparison(&box_input_mean, n_bins, n, &trained, &untrained_same, &ranges, trained_pop);
+    let pca = pca_comparison(
+        &box_input_mean,
+        n_bins,
+        n,
+        &trained,
+        &untrained_same,
+        &ranges,
+        trained_pop,
+    );
 
     Ok(SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
@@ -623,7 +746,10 @@ pub fn run(exp: &SpikingExperiment, observer: &mut dyn Observer) -> Result<Spiki
             box_input_trials: box_trials,
             box_centres_ms,
             psth_hz: psth,
-            spikes: spikes_by_condition.into_iter().map(|mut t| t.swap_remove(0)).collect(),
+            spikes: spikes_by_condition
+                .into_iter()
+                .map(|mut t| t.swap_remove(0))
+                .collect(),
             activity: activity.clone(),
         }),
         activity,
@@ -644,7 +770,10 @@ fn score(boxes: &[f64], n: usize, trained: &[usize], targets: &[f64], n_updates:
         .enumerate()
         .map(|(row, &i)| {
             let model: Vec<f64> = (0..n_bins).map(|b| boxes[b * n + i]).collect();
-            pearson(&model, &targets[row * n_updates..row * n_updates + n_bins.min(n_updates)])
+            pearson(
+                &model,
+                &targets[row * n_updates..row * n_updates + n_bins.min(n_updates)],
+            )
         })
         .collect();
     mean_ignoring_nan(&per_row).mean
@@ -662,7 +791,10 @@ fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
 }
 
 fn flat_weights(p: &PlasticSynapses) -> Vec<f64> {
-    p.rows.iter().flat_map(|r| r.weights.iter().copied()).collect()
+    p.rows
+        .iter()
+        .flat_map(|r| r.weights.iter().copied())
+        .collect()
 }
 
 fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityRecorder {
@@ -675,7 +807,12 @@ fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityR
     )
 }
 
-fn box_recorder(exp: &SpikingExperiment, training: &SpikingTraining, n: usize, update_times: &[f64]) -> BoxInputRecorder {
+fn box_recorder(
+    exp: &SpikingExperiment,
+    training: &SpikingTraining,
+    n: usize,
+    update_times: &[f64],
+) -> BoxInputRecorder {
     BoxInputRecorder::new(
         update_times.to_vec(),
         exp.box_half_width_ms,
@@ -689,8 +826,12 @@ fn box_recorder(exp: &SpikingExperiment, training: &SpikingTraining, n: usize, u
 /// Builds the static network, cue and (empty) plastic synapses.
 pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
     let spec = &exp.network;
-    let population_of: Vec<usize> =
-        spec.populations.iter().enumerate().flat_map(|(p, pop)| std::iter::repeat_n(p, pop.size)).collect();
+    let population_of: Vec<usize> = spec
+        .populations
+        .iter()
+        .enumerate()
+        .flat_map(|(p, pop)| std::iter::repeat_n(p, pop.size))
+        .collect();
     let n = population_of.len();
     let ranges = crate::network::population_ranges(&spec.populations);
     let mut r = rng::stream(exp.seed, "network");
@@ -699,21 +840,37 @@ pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
         Connectivity::FixedOutDegree { out_degree, weight } => {
             StaticSynapses::fixed_out_degree(&population_of, *out_degree, weight, &mut r)
         }
-        Connectivity::FixedInDegree { projections } => StaticSynapses::fixed_in_degree(&ranges, projections, &mut r),
+        Connectivity::FixedInDegree { projections } => {
+            StaticSynapses::fixed_in_degree(&ranges, projections, &mut r)
+        }
     };
     let cue = exp.cue.as_ref().map(|c| {
         let mut r = rng::stream(exp.seed, "cue");
         Cue {
             start_step: c.start_step,
             end_step: c.end_step,
-            amplitude: (0..exp.conditions).map(|_| (0..n).map(|_| c.amplitude.draw(&mut r)).collect()).collect(),
+            amplitude: (0..exp.conditions)
+                .map(|_| (0..n).map(|_| c.amplitude.draw(&mut r)).collect())
+                .collect(),
         }
     });
-    let feedforward = exp.training.as_ref().and_then(|t| t.feedforward).map(|(units, ou)| {
-        let s = t_start(exp);
-        let len = (exp.trial_steps - s) as usize;
-        FeedForward::ou(units, s, len, exp.conditions, ou, exp.dt_ms, &mut rng::stream(exp.seed, "feedforward-rates"))
-    });
+    let feedforward = exp
+        .training
+        .as_ref()
+        .and_then(|t| t.feedforward)
+        .map(|(units, ou)| {
+            let s = t_start(exp);
+            let len = (exp.trial_steps - s) as usize;
+            FeedForward::ou(
+                units,
+                s,
+                len,
+                exp.conditions,
+                ou,
+                exp.dt_ms,
+                &mut rng::stream(exp.seed, "feedforward-rates"),
+            )
+        });
     SpikingNetwork {
         dt_ms: exp.dt_ms,
         integration: spec.integration,
@@ -735,13 +892,26 @@ fn t_start(exp: &SpikingExperiment) -> u64 {
     exp.training.as_ref().map_or(0, |t| t.schedule.start_step)
 }
 
-fn build_plastic(exp: &SpikingExperiment, training: &SpikingTraining, net: &SpikingNetwork, trained: &[usize]) -> PlasticSynapses {
+fn build_plastic(
+    exp: &SpikingExperiment,
+    training: &SpikingTraining,
+    net: &SpikingNetwork,
+    trained: &[usize],
+) -> PlasticSynapses {
     let n = net.n_neurons();
     let mut r = rng::stream(exp.seed, "plastic");
     let n_ff = training.feedforward.map_or(0, |(u, _)| u);
     match &training.plastic {
-        PlasticSpec::AllToAll { std } => PlasticSynapses::all_to_all(n, trained, *std, training.penalty, &mut r),
-        PlasticSpec::Sampled { n_exc, n_inh, w_exc, w_inh, inh_population } => {
+        PlasticSpec::AllToAll { std } => {
+            PlasticSynapses::all_to_all(n, trained, *std, training.penalty, &mut r)
+        }
+        PlasticSpec::Sampled {
+            n_exc,
+            n_inh,
+            w_exc,
+            w_inh,
+            inh_population,
+        } => {
             let inh: Vec<usize> = net.ranges()[*inh_population].clone().collect();
             PlasticSynapses::sampled(
                 n,
@@ -769,7 +939,13 @@ struct InputSdRecorder {
 
 impl InputSdRecorder {
     fn new(n: usize, every: u64, from_ms: f64) -> Self {
-        Self { sum: vec![0.0; n], sum_sq: vec![0.0; n], samples: 0, every, from_ms }
+        Self {
+            sum: vec![0.0; n],
+            sum_sq: vec![0.0; n],
+            samples: 0,
+            every,
+            from_ms,
+        }
     }
 
     /// σ = mean over `neurons` of SD_t(x_E + x_I), divided by √(1.3 τ_E) (the reference's
@@ -790,7 +966,7 @@ impl InputSdRecorder {
 
 impl Monitor for InputSdRecorder {
     fn on_step(&mut self, view: &crate::monitor::StepView<'_>) -> crate::monitor::Control {
-        if view.step % self.every == 0 && view.t_ms > self.from_ms {
+        if view.step.is_multiple_of(self.every) && view.t_ms > self.from_ms {
             self.samples += 1;
             for i in 0..self.sum.len() {
                 let x = view.input_exc[i] + view.input_inh[i];
@@ -803,13 +979,21 @@ impl Monitor for InputSdRecorder {
 }
 
 /// Statistics per population over the given trials.
-fn summarise_activity(exp: &SpikingExperiment, net: &SpikingNetwork, recorders: &[ActivityRecorder]) -> Activity {
+fn summarise_activity(
+    exp: &SpikingExperiment,
+    net: &SpikingNetwork,
+    recorders: &[ActivityRecorder],
+) -> Activity {
     let n = net.n_neurons();
     let t0 = exp.burn_in_ms;
     let t1 = exp.trial_steps as f64 * exp.dt_ms + 1e-9;
     let mut neuron_rates_hz = vec![0.0; n];
     for rec in recorders {
-        for (acc, r) in neuron_rates_hz.iter_mut().zip(analysis::firing_rates_hz(&rec.spikes, t0, t1)) {
+        for (acc, r) in
+            neuron_rates_hz
+                .iter_mut()
+                .zip(analysis::firing_rates_hz(&rec.spikes, t0, t1))
+        {
             *acc += r / recorders.len() as f64;
         }
     }
@@ -820,10 +1004,18 @@ fn summarise_activity(exp: &SpikingExperiment, net: &SpikingNetwork, recorders: 
         .zip(&net.populations)
         .map(|(range, pop)| {
             let idx: Vec<usize> = range.clone().collect();
-            let rate_hz = idx.iter().map(|&i| neuron_rates_hz[i]).sum::<f64>() / idx.len().max(1) as f64;
-            let cvs: Vec<f64> = recorders.iter().map(|r| analysis::cv_isi(&r.spikes, &idx, t0, t1, 3).mean).collect();
-            let fanos: Vec<f64> = recorders.iter().map(|r| analysis::fano_factor(&r.spikes, &idx, t0, t1, exp.fano_window_ms)).collect();
-            let means: Vec<analysis::InputMeans> = balances.iter().map(|b| b.population_mean(&idx)).collect();
+            let rate_hz =
+                idx.iter().map(|&i| neuron_rates_hz[i]).sum::<f64>() / idx.len().max(1) as f64;
+            let cvs: Vec<f64> = recorders
+                .iter()
+                .map(|r| analysis::cv_isi(&r.spikes, &idx, t0, t1, 3).mean)
+                .collect();
+            let fanos: Vec<f64> = recorders
+                .iter()
+                .map(|r| analysis::fano_factor(&r.spikes, &idx, t0, t1, exp.fano_window_ms))
+                .collect();
+            let means: Vec<analysis::InputMeans> =
+                balances.iter().map(|b| b.population_mean(&idx)).collect();
             let k = means.len() as f64;
             let mean_input = analysis::InputMeans {
                 excitatory: means.iter().map(|m| m.excitatory).sum::<f64>() / k,
@@ -847,11 +1039,19 @@ fn summarise_activity(exp: &SpikingExperiment, net: &SpikingNetwork, recorders: 
             r.population_counts
                 .iter()
                 .zip(&net.populations)
-                .map(|(c, p)| c.iter().map(|&k| f64::from(k) / p.size as f64 / bin_s).collect())
+                .map(|(c, p)| {
+                    c.iter()
+                        .map(|&k| f64::from(k) / p.size as f64 / bin_s)
+                        .collect()
+                })
                 .collect()
         })
         .unwrap_or_default();
-    Activity { populations, neuron_rates_hz, population_rate_hz }
+    Activity {
+        populations,
+        neuron_rates_hz,
+        population_rate_hz,
+    }
 }
 
 fn pca_comparison(
@@ -863,7 +1063,12 @@ fn pca_comparison(
     ranges: &[std::ops::Range<usize>],
     trained_pop: usize,
 ) -> Option<PcaComparison> {
-    let others: Vec<usize> = ranges.iter().enumerate().filter(|(p, _)| *p != trained_pop).flat_map(|(_, r)| r.clone()).collect();
+    let others: Vec<usize> = ranges
+        .iter()
+        .enumerate()
+        .filter(|(p, _)| *p != trained_pop)
+        .flat_map(|(_, r)| r.clone())
+        .collect();
     let k = 5.min(n_bins);
     if trained.len() < k || untrained_same.len() < k || others.len() < k || k < 2 {
         return None;
@@ -886,8 +1091,14 @@ fn pca_comparison(
         trained_e_vs_untrained_e: analysis::compare_components(&a, &b, 2),
         explained_variance_ratio: vec![
             ("trained".into(), a.explained_variance_ratio.clone()),
-            ("untrained_same_population".into(), b.explained_variance_ratio.clone()),
-            ("other_populations".into(), c.explained_variance_ratio.clone()),
+            (
+                "untrained_same_population".into(),
+                b.explained_variance_ratio.clone(),
+            ),
+            (
+                "other_populations".into(),
+                c.explained_variance_ratio.clone(),
+            ),
         ],
         loadings: vec![
             ("trained".into(), a.loadings[..2].to_vec()),
@@ -901,4 +1112,3 @@ fn pca_comparison(
         ],
     })
 }
-

@@ -26,7 +26,13 @@ impl ActivityRecorder {
     /// A recorder for `population_of.len()` neurons; input components are sampled every
     /// `sample_every` steps after `from_ms`; population counts use bins of `bin_steps` steps
     /// over `trial_steps`.
-    pub fn new(population_of: &[usize], sample_every: u64, from_ms: f64, bin_steps: u64, trial_steps: u64) -> Self {
+    pub fn new(
+        population_of: &[usize],
+        sample_every: u64,
+        from_ms: f64,
+        bin_steps: u64,
+        trial_steps: u64,
+    ) -> Self {
         let n = population_of.len();
         let n_pop = population_of.iter().max().map_or(0, |m| m + 1);
         let n_bins = trial_steps.div_ceil(bin_steps) as usize;
@@ -63,8 +69,18 @@ impl ActivityRecorder {
             .zip(&plastic)
             .map(|((e, i), p)| if *p >= 0.0 { (e + p, *i) } else { (*e, i + p) })
             .unzip();
-        let net = excitatory.iter().zip(&inhibitory).zip(&external).map(|((e, i), x)| e + i + x).collect();
-        InputBalance { excitatory, inhibitory, external, net }
+        let net = excitatory
+            .iter()
+            .zip(&inhibitory)
+            .zip(&external)
+            .map(|((e, i), x)| e + i + x)
+            .collect();
+        InputBalance {
+            excitatory,
+            inhibitory,
+            external,
+            net,
+        }
     }
 
     /// Time-averaged plastic input of every neuron.
@@ -84,9 +100,14 @@ impl Monitor for ActivityRecorder {
                 *c += 1;
             }
         }
-        if view.step % self.sample_every == 0 && view.t_ms > self.from_ms {
+        if view.step.is_multiple_of(self.sample_every) && view.t_ms > self.from_ms {
             self.samples += 1;
-            let inputs = [view.input_exc, view.input_inh, view.input_ext, view.input_plastic];
+            let inputs = [
+                view.input_exc,
+                view.input_inh,
+                view.input_ext,
+                view.input_plastic,
+            ];
             for (sum, input) in self.sums.iter_mut().zip(inputs) {
                 for (s, x) in sum.iter_mut().zip(input) {
                     *s += x;
@@ -112,7 +133,14 @@ pub struct BoxInputRecorder {
 
 impl BoxInputRecorder {
     /// Boxes of half width `half_width_ms` centred at `centres_ms`, over `n` neurons.
-    pub fn new(centres_ms: Vec<f64>, half_width_ms: f64, n: usize, sample_every: u64, start_ms: f64, end_ms: f64) -> Self {
+    pub fn new(
+        centres_ms: Vec<f64>,
+        half_width_ms: f64,
+        n: usize,
+        sample_every: u64,
+        start_ms: f64,
+        end_ms: f64,
+    ) -> Self {
         Self {
             boxes: BoxAverager::new(centres_ms, half_width_ms, n),
             sample_every,
@@ -125,9 +153,16 @@ impl BoxInputRecorder {
 
 impl Monitor for BoxInputRecorder {
     fn on_step(&mut self, view: &StepView<'_>) -> Control {
-        if view.step % self.sample_every == 0 && view.t_ms > self.start_ms && view.t_ms <= self.end_ms + 1e-9 {
-            for (((x, e), i), p) in
-                self.scratch.iter_mut().zip(view.input_exc).zip(view.input_inh).zip(view.input_plastic)
+        if view.step.is_multiple_of(self.sample_every)
+            && view.t_ms > self.start_ms
+            && view.t_ms <= self.end_ms + 1e-9
+        {
+            for (((x, e), i), p) in self
+                .scratch
+                .iter_mut()
+                .zip(view.input_exc)
+                .zip(view.input_inh)
+                .zip(view.input_plastic)
             {
                 *x = e + i + p;
             }
@@ -152,14 +187,21 @@ pub struct RateGuard {
 impl RateGuard {
     /// A guard over `n` neurons.
     pub fn new(limit_hz: f64, window_steps: u64, dt_ms: f64, n: usize, phase: &str) -> Self {
-        Self { limit_hz, window_steps, dt_ms, n, count: 0, phase: phase.to_string() }
+        Self {
+            limit_hz,
+            window_steps,
+            dt_ms,
+            n,
+            count: 0,
+            phase: phase.to_string(),
+        }
     }
 }
 
 impl Monitor for RateGuard {
     fn on_step(&mut self, view: &StepView<'_>) -> Control {
         self.count += view.spiked.len();
-        if view.step % self.window_steps == 0 {
+        if view.step.is_multiple_of(self.window_steps) {
             let window_ms = self.window_steps as f64 * self.dt_ms;
             let rate = self.count as f64 / self.n as f64 / (window_ms / 1000.0);
             self.count = 0;

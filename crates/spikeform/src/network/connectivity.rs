@@ -36,7 +36,11 @@ pub struct Projection {
 impl StaticSynapses {
     /// No static synapses among `n` neurons.
     pub fn empty(n: usize) -> Self {
-        Self { offsets: vec![0; n + 1], targets: Vec::new(), weights: Vec::new() }
+        Self {
+            offsets: vec![0; n + 1],
+            targets: Vec::new(),
+            weights: Vec::new(),
+        }
     }
 
     /// Number of neurons.
@@ -85,7 +89,11 @@ impl StaticSynapses {
             targets.extend_from_slice(&chosen);
             offsets.push(targets.len());
         }
-        Self { offsets, targets, weights }
+        Self {
+            offsets,
+            targets,
+            weights,
+        }
     }
 
     /// Brunel's rule: every neuron of population `post` receives exactly `in_degree` inputs from
@@ -136,15 +144,22 @@ impl StaticSynapses {
         // Sort each neuron's targets for cache-friendly delivery.
         for j in 0..n {
             let r = offsets[j]..offsets[j + 1];
-            let mut pairs: Vec<(u32, f64)> =
-                targets[r.clone()].iter().copied().zip(weights[r.clone()].iter().copied()).collect();
+            let mut pairs: Vec<(u32, f64)> = targets[r.clone()]
+                .iter()
+                .copied()
+                .zip(weights[r.clone()].iter().copied())
+                .collect();
             pairs.sort_unstable_by_key(|p| p.0);
             for (k, (t, w)) in pairs.into_iter().enumerate() {
                 targets[r.start + k] = t;
                 weights[r.start + k] = w;
             }
         }
-        Self { offsets, targets, weights }
+        Self {
+            offsets,
+            targets,
+            weights,
+        }
     }
 
     /// All-to-all without self-connections, weights `N(0, std²)` (the tutorial's Part 2).
@@ -161,7 +176,11 @@ impl StaticSynapses {
             }
             offsets.push(targets.len());
         }
-        Self { offsets, targets, weights }
+        Self {
+            offsets,
+            targets,
+            weights,
+        }
     }
 
     /// In-degree of every neuron.
@@ -201,12 +220,33 @@ mod tests {
     fn fixed_in_degree_gives_every_neuron_its_inputs() {
         let ranges = vec![0..80, 80..100];
         let projections = vec![
-            Projection { pre: 0, post: 0, weight: 0.1, in_degree: 8 },
-            Projection { pre: 0, post: 1, weight: 0.1, in_degree: 8 },
-            Projection { pre: 1, post: 0, weight: -0.5, in_degree: 2 },
-            Projection { pre: 1, post: 1, weight: -0.5, in_degree: 2 },
+            Projection {
+                pre: 0,
+                post: 0,
+                weight: 0.1,
+                in_degree: 8,
+            },
+            Projection {
+                pre: 0,
+                post: 1,
+                weight: 0.1,
+                in_degree: 8,
+            },
+            Projection {
+                pre: 1,
+                post: 0,
+                weight: -0.5,
+                in_degree: 2,
+            },
+            Projection {
+                pre: 1,
+                post: 1,
+                weight: -0.5,
+                in_degree: 2,
+            },
         ];
-        let s = StaticSynapses::fixed_in_degree(&ranges, &projections, &mut crate::rng::stream(2, "t"));
+        let s =
+            StaticSynapses::fixed_in_degree(&ranges, &projections, &mut crate::rng::stream(2, "t"));
         let mut from_e = vec![0; 100];
         let mut from_i = vec![0; 100];
         for j in 0..100 {

@@ -82,7 +82,13 @@ impl PlasticSynapses {
                 fill[j as usize] += 1;
             }
         }
-        Self { rows, n_feedforward, out_offsets: counts, out_row, out_slot }
+        Self {
+            rows,
+            n_feedforward,
+            out_offsets: counts,
+            out_row,
+            out_slot,
+        }
     }
 
     /// The plastic synapses leaving neuron `j`: (row indices, slots).
@@ -99,7 +105,10 @@ impl PlasticSynapses {
 
     /// Number of plastic inputs (recurrent + feed-forward) of each row.
     pub fn inputs_per_row(&self) -> Vec<usize> {
-        self.rows.iter().map(|r| r.inputs.len() + self.n_feedforward).collect()
+        self.rows
+            .iter()
+            .map(|r| r.inputs.len() + self.n_feedforward)
+            .collect()
     }
 
     /// Sum of each row's excitatory and inhibitory recurrent weights.
@@ -123,7 +132,9 @@ fn initial_p(n_exc: usize, n_inh: usize, n_ff: usize, pen: PenaltyWeights) -> Ve
     penalty.set_ridge(n_rec..n_rec + n_ff, pen.lambda_ff);
     penalty.add_group_sum(0..n_exc, pen.mu);
     penalty.add_group_sum(n_exc..n_rec, pen.mu);
-    penalty.inverse().expect("validated penalties are positive definite")
+    penalty
+        .inverse()
+        .expect("validated penalties are positive definite")
 }
 
 /// Rows built from (neuron, inputs, n_exc, weights), with RLS units from `pen`.
@@ -174,7 +185,10 @@ impl PlasticSynapses {
             .iter()
             .map(|&i| {
                 let inputs: Vec<u32> = (0..n as u32).filter(|&j| j as usize != i).collect();
-                let weights = inputs.iter().map(|_| std * rng.sample::<f64, _>(StandardNormal)).collect();
+                let weights = inputs
+                    .iter()
+                    .map(|_| std * rng.sample::<f64, _>(StandardNormal))
+                    .collect();
                 let k = inputs.len();
                 (i, inputs, k, weights)
             })
@@ -202,11 +216,15 @@ impl PlasticSynapses {
             .iter()
             .map(|&i| {
                 let pool: Vec<usize> = exc_pool.iter().copied().filter(|&j| j != i).collect();
-                let mut exc: Vec<u32> =
-                    sample(rng, pool.len(), n_exc).into_iter().map(|k| pool[k] as u32).collect();
+                let mut exc: Vec<u32> = sample(rng, pool.len(), n_exc)
+                    .into_iter()
+                    .map(|k| pool[k] as u32)
+                    .collect();
                 exc.sort_unstable();
-                let mut inh: Vec<u32> =
-                    sample(rng, inh_pool.len(), n_inh).into_iter().map(|k| inh_pool[k] as u32).collect();
+                let mut inh: Vec<u32> = sample(rng, inh_pool.len(), n_inh)
+                    .into_iter()
+                    .map(|k| inh_pool[k] as u32)
+                    .collect();
                 inh.sort_unstable();
                 let mut weights = vec![w_exc; n_exc];
                 weights.extend(std::iter::repeat_n(w_inh, n_inh));
@@ -226,7 +244,11 @@ mod tests {
     fn sampled_rows_follow_the_reference_layout() {
         let trained: Vec<usize> = (0..50).collect();
         let inh: Vec<usize> = (100..200).collect();
-        let pen = PenaltyWeights { lambda: 0.04, mu: 8.0, lambda_ff: 1.0 };
+        let pen = PenaltyWeights {
+            lambda: 0.04,
+            mu: 8.0,
+            lambda_ff: 1.0,
+        };
         let p = PlasticSynapses::sampled(
             200,
             &trained,
@@ -242,7 +264,9 @@ mod tests {
             assert_eq!(row.inputs.len(), 40);
             assert!(!row.inputs.contains(&(row.neuron as u32)));
             assert!(row.inputs[..20].iter().all(|&j| (j as usize) < 50));
-            assert!(row.inputs[20..].iter().all(|&j| (100..200).contains(&(j as usize))));
+            assert!(row.inputs[20..]
+                .iter()
+                .all(|&j| (100..200).contains(&(j as usize))));
             assert!(row.inputs[..20].windows(2).all(|w| w[0] < w[1]));
             assert_eq!(row.feedforward.len(), 2);
             assert_eq!(row.rls.len(), 70);

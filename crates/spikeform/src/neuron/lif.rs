@@ -109,7 +109,10 @@ mod tests {
     /// T = τ ln(I/(I − θ)) (reset 0, rest 0); check the exponential integrator against it.
     #[test]
     fn f_i_curve_matches_closed_form() {
-        let p = LifParams { refractory_ms: 0.0, ..LifParams::tutorial() };
+        let p = LifParams {
+            refractory_ms: 0.0,
+            ..LifParams::tutorial()
+        };
         let dt = 0.001;
         let step = LifStep::new(&p, dt, Integration::Exponential);
         let input = 1.5;
@@ -136,7 +139,10 @@ mod tests {
         let s = LifStep::new(&LifParams::tutorial(), 0.1, Integration::Euler);
         assert!((s.alpha - 0.01).abs() < 1e-15);
         let s = LifStep::new(
-            &LifParams { noise_sigma: 0.2, ..LifParams::tutorial() },
+            &LifParams {
+                noise_sigma: 0.2,
+                ..LifParams::tutorial()
+            },
             0.1,
             Integration::Euler,
         );

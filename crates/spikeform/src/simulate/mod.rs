@@ -160,12 +160,22 @@ impl Simulator {
             let p = &net.populations[net.population_of[i]].neuron;
             *v = p.initial_v_min + (p.initial_v_max - p.initial_v_min) * init_rng.random::<f64>();
         }
-        for x in [&mut self.x_exc, &mut self.x_inh, &mut self.x_plastic, &mut self.r, &mut self.s] {
+        for x in [
+            &mut self.x_exc,
+            &mut self.x_inh,
+            &mut self.x_plastic,
+            &mut self.r,
+            &mut self.s,
+        ] {
             x.iter_mut().for_each(|a| *a = 0.0);
         }
         self.refractory.iter_mut().for_each(|a| *a = 0);
         if self.reset_queues {
-            for q in [&mut self.queue_exc, &mut self.queue_inh, &mut self.queue_plastic] {
+            for q in [
+                &mut self.queue_exc,
+                &mut self.queue_inh,
+                &mut self.queue_plastic,
+            ] {
                 q.iter_mut().for_each(|a| *a = 0.0);
             }
             self.spiked_prev.iter_mut().for_each(|a| *a = false);
@@ -177,7 +187,11 @@ impl Simulator {
                 Integration::Exponential => (-dt / tau).exp(),
             }
         };
-        let (decay_e, decay_i, decay_p) = (decay(net.tau_exc_ms), decay(net.tau_inh_ms), decay(net.tau_plastic_ms));
+        let (decay_e, decay_i, decay_p) = (
+            decay(net.tau_exc_ms),
+            decay(net.tau_inh_ms),
+            decay(net.tau_plastic_ms),
+        );
         let slots = (net.delay_steps + 1) as u64;
         let c = trial.condition;
 
@@ -196,7 +210,11 @@ impl Simulator {
 
             // 2. integrate
             self.spiked.clear();
-            let cue = net.cue.as_ref().filter(|cue| cue.is_on(step)).map(|cue| &cue.amplitude[c]);
+            let cue = net
+                .cue
+                .as_ref()
+                .filter(|cue| cue.is_on(step))
+                .map(|cue| &cue.amplitude[c]);
             for i in 0..n {
                 let pop = &steps[net.population_of[i]];
                 let mut f_exc = std::mem::take(&mut self.queue_exc[now + i]);
@@ -257,8 +275,13 @@ impl Simulator {
                     self.spiked.push(i as u32);
                     self.spiked_prev[i] = true;
                     let (targets, weights) = net.static_synapses.outgoing(i);
-                    let exc = net.populations[net.population_of[i]].sign == crate::network::Sign::Excitatory;
-                    let queue = if exc { &mut self.queue_exc } else { &mut self.queue_inh };
+                    let exc = net.populations[net.population_of[i]].sign
+                        == crate::network::Sign::Excitatory;
+                    let queue = if exc {
+                        &mut self.queue_exc
+                    } else {
+                        &mut self.queue_inh
+                    };
                     let queue = &mut queue[later..later + n];
                     for (&t, &w) in targets.iter().zip(weights) {
                         queue[t as usize] += w;
@@ -280,11 +303,13 @@ impl Simulator {
                 let m = (step - ff.start_step - 1) as usize;
                 let p = &ff.probability[c][m * ff.n_units..(m + 1) * ff.n_units];
                 let queue = &mut self.queue_plastic[later..later + n];
-                for k in 0..ff.n_units {
-                    let own = if self.ff_spiked_prev[k] { 1.0 } else { 0.0 };
-                    self.s[k] = self.s[k] * decay_p + own / net.tau_plastic_ms;
-                    let fires = ff_rng.random::<f64>() < f64::from(p[k]);
-                    self.ff_spiked_prev[k] = fires;
+                for (k, (&p_k, (s_k, prev_k))) in
+                    p.iter().zip(self.s.iter_mut().zip(self.ff_spiked_prev.iter_mut())).enumerate()
+                {
+                    let own = if *prev_k { 1.0 } else { 0.0 };
+                    *s_k = *s_k * decay_p + own / net.tau_plastic_ms;
+                    let fires = ff_rng.random::<f64>() < f64::from(p_k);
+                    *prev_k = fires;
                     if fires {
                         for row in &net.plastic.rows {
                             queue[row.neuron] += row.feedforward[c][k];
@@ -317,7 +342,12 @@ impl Simulator {
     /// One RLS update of every trained neuron (`rls-training.md` §3.7), in parallel. The error
     /// uses the virtual plastic input `w·r + w_ff·s` with the current weights, plus the known
     /// offset (static input `x_E + x_I` and bias), minus the target.
-    fn learn(&mut self, net: &mut SpikingNetwork, condition: usize, target: impl Fn(usize) -> f64 + Sync) {
+    fn learn(
+        &mut self,
+        net: &mut SpikingNetwork,
+        condition: usize,
+        target: impl Fn(usize) -> f64 + Sync,
+    ) {
         let r = &self.r;
         let s = &self.s;
         let x_exc = &self.x_exc;

@@ -121,7 +121,12 @@ impl FeedForward {
             }
             probability.push(p);
         }
-        Self { n_units, start_step, len, probability }
+        Self {
+            n_units,
+            start_step,
+            len,
+            probability,
+        }
     }
 
     /// Whether the units are active at step `n`.
@@ -137,16 +142,35 @@ mod tests {
 
     #[test]
     fn ou_rates_stay_near_their_mean_and_are_smooth() {
-        let ou = OuRates { mean_hz: 5.0, tau_ms: 400.0, sigma: 0.2, smooth_ms: 50.0 };
-        let ff = FeedForward::ou(50, 10_000, 20_000, 2, ou, 0.1, &mut crate::rng::stream(1, "ff"));
+        let ou = OuRates {
+            mean_hz: 5.0,
+            tau_ms: 400.0,
+            sigma: 0.2,
+            smooth_ms: 50.0,
+        };
+        let ff = FeedForward::ou(
+            50,
+            10_000,
+            20_000,
+            2,
+            ou,
+            0.1,
+            &mut crate::rng::stream(1, "ff"),
+        );
         let p = &ff.probability[0];
         let mean: f64 = p.iter().map(|&x| f64::from(x)).sum::<f64>() / p.len() as f64;
         // Stationary SD of the OU is σ√(τ/2) ≈ 2.8 Hz; the mean over 50 units stays near 5 Hz.
-        assert!((mean * 1e4 - 5.0).abs() < 1.0, "mean rate {} Hz", mean * 1e4);
+        assert!(
+            (mean * 1e4 - 5.0).abs() < 1.0,
+            "mean rate {} Hz",
+            mean * 1e4
+        );
         assert!(p.iter().all(|&x| x >= 0.0));
         // Smoothed over ±50 ms: consecutive steps differ by far less than the raw noise
         // (0.2·√0.1 ≈ 0.063 Hz per step).
-        let max_jump = (1..ff.len).map(|m| (p[m * 50] - p[(m - 1) * 50]).abs() * 1e4).fold(0.0, f32::max);
+        let max_jump = (1..ff.len)
+            .map(|m| (p[m * 50] - p[(m - 1) * 50]).abs() * 1e4)
+            .fold(0.0, f32::max);
         assert!(max_jump < 0.05, "max jump {max_jump} Hz");
         assert_ne!(ff.probability[0], ff.probability[1]);
     }

@@ -281,7 +281,9 @@ mod tests {
     #[test]
     fn theory_brunel_mean_field_table() {
         for ((j, g, eta), (rate, mu, sigma), (x_rate, x_mu, x_sigma)) in BRUNEL_TABLE {
-            let s = BrunelModelA::new(j, g, eta).self_consistent_state().unwrap();
+            let s = BrunelModelA::new(j, g, eta)
+                .self_consistent_state()
+                .unwrap();
             println!("J {j} g {g} eta {eta}: {s:?}");
             assert!((s.rate_hz - x_rate).abs() < 1e-9, "{s:?} vs {x_rate}");
             assert!((s.mu_mv - x_mu).abs() < 1e-9, "{s:?} vs {x_mu}");
@@ -292,7 +294,10 @@ mod tests {
             // the correctly rounded values (14.02, 3.11, 17.00); all are within one unit of
             // the last printed digit.
             assert!((s.mu_mv - mu).abs() < 0.01, "{s:?} vs table mu {mu}");
-            assert!((s.sigma_mv - sigma).abs() < 0.01, "{s:?} vs table sigma {sigma}");
+            assert!(
+                (s.sigma_mv - sigma).abs() < 0.01,
+                "{s:?} vs table sigma {sigma}"
+            );
         }
     }
 
@@ -340,9 +345,21 @@ mod tests {
                 assert!((m.balanced_limit_rate_hz().unwrap() - limit).abs() < 1e-12);
                 let s = m.self_consistent_state().unwrap();
                 println!("g {g} C_E {c_e}: {s:?}");
-                assert!((s.rate_hz - exact[k].0).abs() < 1e-9, "{s:?} vs {:?}", exact[k]);
-                assert!((s.mu_mv - exact[k].1).abs() < 1e-9, "{s:?} vs {:?}", exact[k]);
-                assert!((s.rate_hz - rates[k]).abs() <= 0.005, "{s:?} vs {}", rates[k]);
+                assert!(
+                    (s.rate_hz - exact[k].0).abs() < 1e-9,
+                    "{s:?} vs {:?}",
+                    exact[k]
+                );
+                assert!(
+                    (s.mu_mv - exact[k].1).abs() < 1e-9,
+                    "{s:?} vs {:?}",
+                    exact[k]
+                );
+                assert!(
+                    (s.rate_hz - rates[k]).abs() <= 0.005,
+                    "{s:?} vs {}",
+                    rates[k]
+                );
                 assert!((s.mu_mv - mus[k]).abs() <= 0.005, "{s:?} vs {}", mus[k]);
                 deficits.push(limit - s.rate_hz);
             }

@@ -110,7 +110,15 @@ mod tests {
         let r = brent("cubic", |x| x * x * x - 2.0, -5.0, 5.0, 1e-15, 1e-15, 100).unwrap();
         assert!((r - 2f64.cbrt()).abs() < 1e-14);
         assert!(matches!(
-            brent("no sign change", |x| x * x + 1.0, -1.0, 1.0, 1e-12, 0.0, 100),
+            brent(
+                "no sign change",
+                |x| x * x + 1.0,
+                -1.0,
+                1.0,
+                1e-12,
+                0.0,
+                100
+            ),
             Err(TheoryError::NoBracket { .. })
         ));
     }

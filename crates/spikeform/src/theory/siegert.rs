@@ -243,7 +243,8 @@ impl LifTransfer {
         .map_err(|e| match e {
             TheoryError::NoConvergence { .. } => TheoryError::InvalidRate {
                 rate_hz,
-                reason: "no input reaches this rate within double precision (is it below 1e-270 Hz?)",
+                reason:
+                    "no input reaches this rate within double precision (is it below 1e-270 Hz?)",
             },
             other => other,
         })
@@ -621,7 +622,10 @@ mod tests {
             let got = f.rate_hz(mu, SIGMA);
             assert!(rel(got, exact) < 1e-13, "nu({mu}) = {got}, want {exact}");
             if printed > 0.1 {
-                assert!(rel(got, printed) < 1e-4, "nu({mu}) = {got}, table {printed}");
+                assert!(
+                    rel(got, printed) < 1e-4,
+                    "nu({mu}) = {got}, table {printed}"
+                );
             } else {
                 // 0.0049 has two significant digits
                 assert!((got - printed).abs() <= 0.000_05);
@@ -644,8 +648,14 @@ mod tests {
         ];
         for (rate, printed, exact) in table {
             let mu = f.inverse_rate(rate, SIGMA).unwrap();
-            assert!((mu - exact).abs() < 1e-13, "mu({rate} Hz) = {mu}, want {exact}");
-            assert!((mu - printed).abs() <= 0.5e-4, "mu({rate} Hz) = {mu}, table {printed}");
+            assert!(
+                (mu - exact).abs() < 1e-13,
+                "mu({rate} Hz) = {mu}, want {exact}"
+            );
+            assert!(
+                (mu - printed).abs() <= 0.5e-4,
+                "mu({rate} Hz) = {mu}, table {printed}"
+            );
         }
         let zero = f.input_for_recorded_rate(0.0, SIGMA).unwrap();
         assert!((zero - 0.168_762_519_430_031_761_72).abs() < 1e-13);
@@ -794,7 +804,9 @@ mod tests {
         assert_eq!(f.rate_hz(19.0, 0.0), 0.0);
         assert!(f.rate_hz(1.0, -1.0).is_nan());
         assert!(f.rate_hz(f64::NAN, 1.0).is_nan());
-        assert!(LifTransfer::new(10.0, 0.0, 1.0, 0.0).rate_hz(0.5, 0.3).is_nan());
+        assert!(LifTransfer::new(10.0, 0.0, 1.0, 0.0)
+            .rate_hz(0.5, 0.3)
+            .is_nan());
     }
 
     #[test]
@@ -853,7 +865,10 @@ mod tests {
             sum += f.input_for_recorded_rate(r, SIGMA).unwrap();
         }
         let elapsed = start.elapsed().as_secs_f64();
-        println!("300000 sequential inversions: {elapsed:.3} s (mean input {})", sum / 3e5);
+        println!(
+            "300000 sequential inversions: {elapsed:.3} s (mean input {})",
+            sum / 3e5
+        );
         assert!(elapsed < 3.0, "took {elapsed} s");
         let par = f.inputs_for_recorded_rates(&rates[..2000], SIGMA).unwrap();
         for (r, mu) in rates[..2000].iter().zip(&par) {

@@ -238,8 +238,8 @@ mod tests {
         // erfcx(x) = 1/(x√π)·(1 − 1/(2x²) + 3/(4x⁴) − 15/(8x⁶) + 105/(16x⁸) − …)
         let x: f64 = 30.0;
         let z = 1.0 / (x * x);
-        let series =
-            FRAC_1_SQRT_PI / x * (1.0 - z / 2.0 + 0.75 * z * z - 1.875 * z.powi(3) + 6.5625 * z.powi(4));
+        let series = FRAC_1_SQRT_PI / x
+            * (1.0 - z / 2.0 + 0.75 * z * z - 1.875 * z.powi(3) + 6.5625 * z.powi(4));
         assert!(rel(erfcx(x), series) < 1e-13);
         assert!(rel(erfcx(x), 0.018_795_888_861_416_75) < 1e-14);
     }

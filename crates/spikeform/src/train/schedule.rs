@@ -37,7 +37,11 @@ mod tests {
 
     #[test]
     fn part3_schedule_has_100_updates() {
-        let s = LearningSchedule { start_step: 10_000, end_step: 30_000, every_steps: 200 };
+        let s = LearningSchedule {
+            start_step: 10_000,
+            end_step: 30_000,
+            every_steps: 200,
+        };
         let steps: Vec<u64> = (1..=30_000).filter(|&n| s.is_learning_step(n)).collect();
         assert_eq!(steps.len(), 100);
         assert_eq!(steps[0], 10_200);
@@ -49,7 +53,11 @@ mod tests {
 
     #[test]
     fn part1_schedule_has_100_updates() {
-        let s = LearningSchedule { start_step: 1100, end_step: 6100, every_steps: 50 };
+        let s = LearningSchedule {
+            start_step: 1100,
+            end_step: 6100,
+            every_steps: 50,
+        };
         let steps: Vec<u64> = (2..=6100).filter(|&n| s.is_learning_step(n)).collect();
         assert_eq!(steps.len(), 100);
         assert_eq!(steps[0], 1150);

@@ -18,7 +18,10 @@ pub struct Penalty {
 impl Penalty {
     /// `Π = λ I` on `n` weights.
     pub fn ridge(n: usize, lambda: f64) -> Self {
-        Self { ridge: vec![lambda; n], groups: Vec::new() }
+        Self {
+            ridge: vec![lambda; n],
+            groups: Vec::new(),
+        }
     }
 
     /// Number of weights.

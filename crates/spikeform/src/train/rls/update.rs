@@ -120,8 +120,12 @@ mod tests {
         let mut rng = crate::rng::stream(seed, "test");
         let pi = DMatrix::from_row_slice(n, n, &penalty.matrix());
         let mut unit = RlsUnit::from_initial_p(n, penalty.inverse().unwrap());
-        let w0: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
-        let true_w: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let w0: Vec<f64> = (0..n)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let true_w: Vec<f64> = (0..n)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
         let mut w = w0.clone();
         let mut gain = vec![0.0; n];
         let mut a = pi.clone();
@@ -138,7 +142,9 @@ mod tests {
             rhs += &r * (y - b - dot(&w0, &rho));
         }
         let dw = a.cholesky().unwrap().solve(&rhs);
-        (0..n).map(|i| (w[i] - (w0[i] + dw[i])).abs()).fold(0.0, f64::max)
+        (0..n)
+            .map(|i| (w[i] - (w0[i] + dw[i])).abs())
+            .fold(0.0, f64::max)
     }
 
     #[test]

@@ -1,0 +1,214 @@
+//! Spiking networks end to end: the tutorial's Part 2, the untrained balanced network, Brunel's
+//! model A, and the bad-input rules of spiking experiments.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn lif_sine_drive_follows_the_sines() {
+    let dir = scratch("lif_sine");
+    let s = run_summary("examples/lif_sine.toml", &dir, &[]);
+    let r = s["test"]["r_mean"].as_f64().unwrap();
+    assert!(r >= 0.9, "test.r_mean = {r}");
+    assert_eq!(s["training"]["r_per_loop"].as_array().unwrap().len(), 20);
+    assert!(s["initial"]["rate_hz"]["n"].as_f64().unwrap() > 0.0);
+    assert!(dir.join("test.npz").exists());
+}
+
+#[test]
+fn balanced_network_matches_the_reference_rates() {
+    let dir = scratch("balanced_untrained");
+    let s = run_summary("examples/balanced_untrained.toml", &dir, &[]);
+    let e = s["activity"]["rate_hz"]["e"].as_f64().unwrap();
+    let i = s["activity"]["rate_hz"]["i"].as_f64().unwrap();
+    assert!((e - 6.6).abs() <= 0.3, "E rate {e} Hz (reference 6.61)");
+    assert!((i - 12.0).abs() <= 0.4, "I rate {i} Hz (reference 11.99)");
+    let cv = s["activity"]["cv_isi"]["e"].as_f64().unwrap();
+    assert!(cv > 0.5 && cv < 1.5, "E CV_ISI {cv}");
+    // Balance: large E and I inputs cancel to a net input of order 1.
+    let m = &s["activity"]["mean_input"]["e"];
+    let (exc, inh, net) = (
+        m["excitatory"].as_f64().unwrap(),
+        m["inhibitory"].as_f64().unwrap(),
+        m["net"].as_f64().unwrap(),
+    );
+    assert!(
+        inh < -3.0 && net.abs() < 1.0,
+        "E inputs: exc {exc}, inh {inh}, net {net}"
+    );
+    let th = &s["theory"]["balanced_limit_rate_hz"];
+    assert!(
+        (th["e"].as_f64().unwrap() - 7.5).abs() < 0.05
+            && (th["i"].as_f64().unwrap() - 13.5).abs() < 0.05,
+        "{th}"
+    );
+    assert!(
+        s["timing"]["simulated_ms_per_wall_second"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[test]
+fn brunel_model_a_matches_mean_field() {
+    let dir = scratch("brunel");
+    let s = run_summary("examples/brunel_a.toml", &dir, &[]);
+    let b = &s["theory"]["brunel"];
+    let mf = b["rate_hz"].as_f64().unwrap();
+    assert!((mf - 37.95).abs() < 0.01, "mean-field rate {mf}");
+    for p in ["e", "i"] {
+        let r = s["activity"]["rate_hz"][p].as_f64().unwrap();
+        assert!(
+            (r / mf - 1.0).abs() < 0.05,
+            "{p} rate {r} Hz vs mean field {mf} Hz"
+        );
+    }
+}
+
+const BASE: &str = r#"
+version = 1
+name = "s"
+seed = 1
+duration_ms = 200.0
+[network]
+kind = "spiking"
+tau_exc_ms = 3.0
+tau_inh_ms = 3.0
+[[network.populations]]
+name = "E"
+size = 80
+excitatory = true
+tau_membrane_ms = 10.0
+bias = 1.2
+[[network.populations]]
+name = "I"
+size = 20
+excitatory = false
+tau_membrane_ms = 10.0
+bias = 1.1
+[network.connectivity]
+rule = "fixed_in_degree"
+projections = [
+  { pre = "E", post = "E", weight = 0.05, in_degree = 10 },
+  { pre = "I", post = "E", weight = -0.1, in_degree = 5 },
+]
+[stimulus]
+start_ms = 50.0
+end_ms = 100.0
+amplitude_min = -0.5
+amplitude_max = 0.5
+"#;
+
+fn check_fails(name: &str, text: &str, needles: &[&str]) {
+    let dir = scratch(&format!("spiking_bad_{name}"));
+    let path = write(&dir, "e.toml", text);
+    assert_fails(&["check", &path], 2, needles);
+}
+
+#[test]
+fn the_valid_spiking_base_runs() {
+    let dir = scratch("spiking_base");
+    let path = write(&dir, "e.toml", BASE);
+    let s = run_summary(&path, &dir.join("out"), &[]);
+    assert!(s["activity"]["rate_hz"]["e"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn in_degree_larger_than_the_population_is_rejected() {
+    check_fails(
+        "indegree",
+        &BASE.replace("in_degree = 5", "in_degree = 21"),
+        &["projections[1].in_degree", "20 available"],
+    );
+    check_fails(
+        "indegree_self",
+        &BASE.replace("in_degree = 10", "in_degree = 80"),
+        &["projections[0].in_degree", "79 available"],
+    );
+}
+
+#[test]
+fn out_degree_larger_than_the_network_is_rejected() {
+    let text = BASE.replace(
+        "rule = \"fixed_in_degree\"",
+        "rule = \"fixed_out_degree\"\nout_degree = 100",
+    );
+    check_fails(
+        "outdegree",
+        &text,
+        &[
+            "network.connectivity.out_degree",
+            "smaller than the number of neurons (100)",
+        ],
+    );
+}
+
+#[test]
+fn negative_excitatory_weight_is_rejected() {
+    check_fails(
+        "dale",
+        &BASE.replace("weight = 0.05", "weight = -0.05"),
+        &["projections[0].weight", "excitatory weight", ">= 0"],
+    );
+}
+
+#[test]
+fn empty_population_is_rejected() {
+    check_fails(
+        "size0",
+        &BASE.replace("size = 20", "size = 0"),
+        &["network.populations[1].size", "at least 1 neuron"],
+    );
+}
+
+#[test]
+fn cue_window_outside_the_trial_is_rejected() {
+    check_fails(
+        "cue",
+        &BASE.replace("end_ms = 100.0", "end_ms = 300.0"),
+        &["stimulus.end_ms", "within the trial"],
+    );
+}
+
+#[test]
+fn unknown_population_is_rejected() {
+    check_fails(
+        "pop",
+        &BASE.replace("pre = \"I\"", "pre = \"X\""),
+        &["projections[1].pre", "no population named \"X\""],
+    );
+}
+
+#[test]
+fn runaway_activity_stops_the_run_with_exit_code_1() {
+    let dir = scratch("runaway");
+    let text = BASE.replace("bias = 1.2", "bias = 50.0").replace(
+        "[network.connectivity]",
+        "max_rate_hz = 100.0\n[network.connectivity]",
+    );
+    // max_rate_hz belongs to [network]; put it there.
+    let text = text
+        .replace(
+            "tau_inh_ms = 3.0\n",
+            "tau_inh_ms = 3.0\nmax_rate_hz = 100.0\n",
+        )
+        .replace(
+            "max_rate_hz = 100.0\n[network.connectivity]",
+            "[network.connectivity]",
+        );
+    let path = write(&dir, "e.toml", &text);
+    assert_fails(
+        &[
+            "run",
+            &path,
+            "--out",
+            dir.join("out").to_str().unwrap(),
+            "--quiet",
+        ],
+        1,
+        &["runaway activity", "limit of 100 Hz"],
+    );
+    assert!(!dir.join("out").join("summary.json").exists());
+}
