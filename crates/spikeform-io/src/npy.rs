@@ -13,7 +13,7 @@
 //! - Writing ([`write_npy_f64`], [`write_npy_f32`], [`write_npy_i64`], [`write_npy_u32`], or
 //!   [`write_npy`] for any [`NpyElement`]): version 1.0 headers byte-identical to
 //!   `numpy.save` (NumPy ≥ 1.24): keys sorted, 1-tuples written `(3,)`, then
-//!   21 − len(repr(shape[0])) spaces of growth room, then space padding to 64 bytes (a full 64
+//!   `21 − len(repr(shape[0]))` spaces of growth room, then space padding to 64 bytes (a full 64
 //!   when already aligned) and `\n`.
 //!
 //! # `.npz`

@@ -40,6 +40,7 @@ fn check_condition(condition: &str) -> (f64, f64) {
         .inputs_for_recorded_rates(&rates.data, SIGMA)
         .unwrap_or_else(|e| panic!("lick {condition}: {e}"));
     let mut max_err: f64 = 0.0;
+    let mut worst = 0;
     let mut sum_err = 0.0;
     let mut worst_round_trip: f64 = 0.0;
     let mut zeros = 0;
@@ -51,7 +52,10 @@ fn check_condition(condition: &str) -> (f64, f64) {
         .enumerate()
     {
         let err = (mu - want).abs();
-        max_err = max_err.max(err);
+        if err > max_err {
+            max_err = err;
+            worst = k;
+        }
         sum_err += err;
         let used = if rate == 0.0 {
             zeros += 1;
@@ -70,6 +74,15 @@ fn check_condition(condition: &str) -> (f64, f64) {
         );
     }
     let mean_err = sum_err / inputs.len() as f64;
+    println!(
+        "lick {condition}: largest difference at neuron {}, bin {}: rate {} Hz, input {:.6}, \
+         reference {:.6}",
+        worst / 100,
+        worst % 100,
+        rates.data[worst],
+        inputs[worst],
+        reference.data[worst]
+    );
     println!(
         "lick {condition}: {} entries ({zeros} zero rates -> 0.1 Hz), input range {:.4}..{:.4}; \
          |inverse - reference|: max {max_err:.3e}, mean {mean_err:.3e}; \

@@ -454,20 +454,68 @@ fn default_record_every_ms() -> f64 {
     1.0
 }
 
-/// Deserialises the table, naming the key path of any error.
-pub fn parse(table: toml::Table, origin: &Path) -> Result<RawExperiment, ConfigError> {
-    let value = toml::Value::Table(table);
+/// Deserialises `value` as `T`, naming the key path (under `prefix`) of any error.
+fn deserialize_at<T: serde::de::DeserializeOwned>(
+    value: toml::Value,
+    prefix: &str,
+    origin: &Path,
+) -> Result<T, ConfigError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let inner = inner.trim().to_string();
+        // toml appends "in `key`" lines; the path already says where.
+        let inner = inner.lines().next().unwrap_or("").trim().to_string();
+        let full = match (prefix.is_empty(), path == "." || path.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => path,
+            (false, true) => prefix.to_string(),
+            (false, false) => format!("{prefix}.{path}"),
+        };
         ConfigError::Syntax {
             path: origin.to_path_buf(),
-            message: if path == "." || path.is_empty() {
+            message: if full.is_empty() {
                 inner
             } else {
-                format!("{path}: {inner}")
+                format!("{full}: {inner}")
             },
         }
     })
+}
+
+/// Checks a `kind`-tagged section on its own first, so that errors inside it name the full
+/// key path (serde loses the path inside internally tagged enums).
+fn check_tagged_section<T: serde::de::DeserializeOwned>(
+    table: &toml::Table,
+    section: &str,
+    origin: &Path,
+) -> Result<(), ConfigError> {
+    if let Some(toml::Value::Table(t)) = table.get(section) {
+        let mut inner = t.clone();
+        if inner.remove("kind").is_some() {
+            deserialize_at::<T>(toml::Value::Table(inner), section, origin)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deserialises the table, naming the key path of any error.
+pub fn parse(table: toml::Table, origin: &Path) -> Result<RawExperiment, ConfigError> {
+    let kind = |section: &str| -> Option<String> {
+        table
+            .get(section)?
+            .get("kind")?
+            .as_str()
+            .map(str::to_string)
+    };
+    match kind("network").as_deref() {
+        Some("rate") => check_tagged_section::<RawRateNetwork>(&table, "network", origin)?,
+        Some("spiking") => check_tagged_section::<RawSpikingNetwork>(&table, "network", origin)?,
+        _ => {}
+    }
+    match kind("target").as_deref() {
+        Some("sine") => check_tagged_section::<RawSineTarget>(&table, "target", origin)?,
+        Some("recorded") => check_tagged_section::<RawRecordedTarget>(&table, "target", origin)?,
+        _ => {}
+    }
+    deserialize_at(toml::Value::Table(table), "", origin)
 }

@@ -303,8 +303,10 @@ impl Simulator {
                 let m = (step - ff.start_step - 1) as usize;
                 let p = &ff.probability[c][m * ff.n_units..(m + 1) * ff.n_units];
                 let queue = &mut self.queue_plastic[later..later + n];
-                for (k, (&p_k, (s_k, prev_k))) in
-                    p.iter().zip(self.s.iter_mut().zip(self.ff_spiked_prev.iter_mut())).enumerate()
+                for (k, (&p_k, (s_k, prev_k))) in p
+                    .iter()
+                    .zip(self.s.iter_mut().zip(self.ff_spiked_prev.iter_mut()))
+                    .enumerate()
                 {
                     let own = if *prev_k { 1.0 } else { 0.0 };
                     *s_k = *s_k * decay_p + own / net.tau_plastic_ms;

@@ -407,8 +407,8 @@ mod tests {
             .map(|a| -(0..3).map(|b| w[a][b] * r_true[b]).sum::<f64>())
             .collect();
         let s = balanced_rates(&w, &x).unwrap();
-        for a in 0..3 {
-            assert!(close(s.rates[a], r_true[a], 1e-13), "{s:?}");
+        for (got, want) in s.rates.iter().zip(r_true) {
+            assert!(close(*got, want, 1e-13), "{s:?}");
         }
         // semi-balanced in three populations: make population 2's drive strongly negative
         let x2 = [x[0], x[1], -5.0];

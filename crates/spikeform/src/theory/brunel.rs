@@ -207,7 +207,7 @@ impl BrunelModelA {
     /// ν_ext). Errors if gγ ≤ 1, where no balanced state exists.
     pub fn balanced_limit_rate_hz(&self) -> Result<f64, TheoryError> {
         let gg = self.g * self.gamma;
-        if !(gg > 1.0) {
+        if gg.is_nan() || gg <= 1.0 {
             return Err(TheoryError::invalid(
                 "g*gamma",
                 gg,
@@ -219,6 +219,8 @@ impl BrunelModelA {
 }
 
 #[cfg(test)]
+// Reference values are quoted with all the digits mpmath gave.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

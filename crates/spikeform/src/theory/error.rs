@@ -8,7 +8,7 @@ pub enum TheoryError {
     /// A model parameter is out of its domain (for example σ ≤ 0, θ ≤ V_r, a NaN weight).
     #[error("invalid parameter {name} = {value}: {rule}")]
     InvalidParameter {
-        /// The parameter, as the caller knows it (e.g. "sigma", "W[1][0]").
+        /// The parameter, as the caller knows it (e.g. `sigma`, `W[1][0]`).
         name: String,
         /// The offending value.
         value: f64,
