@@ -1,10 +1,10 @@
 //! Experiment files, run directories and array artifacts for spikeform.
 //!
-//! - [`artifacts`]: the arrays of a run, as NumPy files;
-//! - [`config`]: TOML experiment files, parsed then validated;
-//! - [`npy`]: NumPy `.npy` and `.npz` arrays;
-//! - [`rundir`]: the run directory and its atomic writes;
-//! - [`summary`]: `summary.json`.
+//! - [`artifacts`] writes the arrays of a run as NumPy files;
+//! - [`config`] reads TOML experiment files, parsed then validated;
+//! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
+//! - [`rundir`] manages the run directory and its atomic writes;
+//! - [`summary`] builds `summary.json`.
 #![deny(missing_docs)]
 
 pub mod artifacts;
