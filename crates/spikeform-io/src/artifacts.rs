@@ -155,6 +155,41 @@ pub fn write_spiking(
         }
         npz.add_f64("target", &[res.targets.len(), k, rows], &targets);
         npz.add_f64("psth_hz", &[conditions, bins, rows], &flat(&test.psth_hz));
+        if !test.recorded_rate_hz.is_empty() {
+            npz.add_f64(
+                "recorded_rate_hz",
+                &[conditions, bins, rows],
+                &flat(&test.recorded_rate_hz),
+            );
+        }
+        if let Some(p) = &res.pca {
+            let loadings: Vec<f64> = p
+                .loadings
+                .iter()
+                .flat_map(|(_, l)| l.iter().flatten().copied())
+                .collect();
+            npz.add_f64("pca_loadings", &[p.loadings.len(), 2, bins], &loadings);
+            let evr: Vec<f64> = p
+                .explained_variance_ratio
+                .iter()
+                .flat_map(|(_, v)| v.iter().take(5).copied())
+                .collect();
+            npz.add_f64(
+                "pca_explained_variance_ratio",
+                &[
+                    p.explained_variance_ratio.len(),
+                    evr.len() / p.explained_variance_ratio.len().max(1),
+                ],
+                &evr,
+            );
+            for ((_, sel), name) in p.selectivity.iter().zip([
+                "selectivity_trained",
+                "selectivity_untrained",
+                "selectivity_other",
+            ]) {
+                npz.add_f64(name, &[sel.len()], sel);
+            }
+        }
         let w = res.plastic_weights_initial.len() / rows.max(1);
         npz.add_f64(
             "plastic_weights_initial",

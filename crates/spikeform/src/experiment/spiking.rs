@@ -240,6 +240,9 @@ pub struct Activity {
     pub neuron_rates_hz: Vec<f64>,
     /// Population rate time series (Hz) in 1-ms bins, first trial: `[population][bin]`.
     pub population_rate_hz: Vec<Vec<f64>>,
+    /// Population-mean input components over time (1-ms samples after the burn-in), first
+    /// trial: `[population][excitatory, inhibitory, external, net][sample]`.
+    pub input_timecourse: Vec<[Vec<f64>; 4]>,
 }
 
 /// Results of testing a trained network.
@@ -253,6 +256,8 @@ pub struct TestResult {
     pub r_trial_avg_by_condition: Vec<f64>,
     /// PSTH-vs-target-rate correlation per condition (recorded targets), else empty.
     pub rate_r_by_condition: Vec<f64>,
+    /// Recorded rates of each row's recorded neuron: `[c][bin * rows + row]` (recorded targets).
+    pub recorded_rate_hz: Vec<Vec<f64>>,
     /// Rates of trained E, untrained neurons of the trained population, and other populations.
     pub group_rates_hz: Vec<(String, f64)>,
     /// Trial-averaged box input per condition: `[c][bin * n + i]`.
@@ -323,6 +328,8 @@ pub struct SpikingRunResult {
     pub pca: Option<PcaComparison>,
     /// Spikes of the final phase's first trial (untrained runs).
     pub spikes: Vec<Vec<f64>>,
+    /// Population index of every neuron.
+    pub population_of: Vec<usize>,
 }
 
 /// Runs a spiking experiment.
@@ -407,6 +414,7 @@ pub fn run(
             plastic_weights_final: Vec::new(),
             pca: None,
             spikes,
+            population_of: net.population_of.clone(),
         });
     };
 
@@ -651,6 +659,7 @@ pub fn run(
     let t_first = schedule.start_step as f64 * exp.dt_ms;
     let mut psth = Vec::new();
     let mut rate_r_by_condition = Vec::new();
+    let mut recorded_rate_hz = Vec::new();
     for c in 0..exp.conditions {
         let trials = &spikes_by_condition[c];
         let rows = trained.len();
@@ -675,6 +684,13 @@ pub fn run(
                 })
                 .collect();
             rate_r_by_condition.push(mean_ignoring_nan(&per_row).mean);
+            let mut rr = vec![0.0; n_bins * rows];
+            for (row, &a) in recorded_of_row.iter().enumerate() {
+                for b in 0..n_bins.min(rec.n_bins) {
+                    rr[b * rows + row] = rec.rates_hz[a * rec.n_bins + b];
+                }
+            }
+            recorded_rate_hz.push(rr);
         }
         psth.push(p);
     }
@@ -741,6 +757,7 @@ pub fn run(
             r_mean_by_condition,
             r_trial_avg_by_condition,
             rate_r_by_condition,
+            recorded_rate_hz,
             group_rates_hz,
             box_input_mean,
             box_input_trials: box_trials,
@@ -759,6 +776,7 @@ pub fn run(
         plastic_weights_initial,
         pca,
         spikes: Vec::new(),
+        population_of: net.population_of.clone(),
     })
 }
 
@@ -1047,10 +1065,15 @@ fn summarise_activity(
                 .collect()
         })
         .unwrap_or_default();
+    let input_timecourse = recorders
+        .first()
+        .map(|r| r.input_timecourse.clone())
+        .unwrap_or_default();
     Activity {
         populations,
         neuron_rates_hz,
         population_rate_hz,
+        input_timecourse,
     }
 }
 

@@ -20,6 +20,10 @@ pub struct ActivityRecorder {
     pub population_counts: Vec<Vec<u32>>,
     bin_steps: u64,
     population_of: Vec<usize>,
+    /// Population-mean input components at every sample: `[population][component][sample]`,
+    /// components excitatory, inhibitory, external, net (plastic input counted by its sign).
+    pub input_timecourse: Vec<[Vec<f64>; 4]>,
+    population_sizes: Vec<usize>,
 }
 
 impl ActivityRecorder {
@@ -45,6 +49,10 @@ impl ActivityRecorder {
             population_counts: vec![vec![0; n_bins]; n_pop],
             bin_steps,
             population_of: population_of.to_vec(),
+            input_timecourse: vec![Default::default(); n_pop],
+            population_sizes: (0..n_pop)
+                .map(|p| population_of.iter().filter(|&&q| q == p).count())
+                .collect(),
         }
     }
 
