@@ -121,6 +121,30 @@ impl Monitor for ActivityRecorder {
                     *s += x;
                 }
             }
+            let mut pop_sums = vec![[0.0f64; 4]; self.population_sizes.len()];
+            for (i, &p) in self.population_of.iter().enumerate() {
+                let pl = view.input_plastic[i];
+                let (e, inh) = if pl >= 0.0 {
+                    (view.input_exc[i] + pl, view.input_inh[i])
+                } else {
+                    (view.input_exc[i], view.input_inh[i] + pl)
+                };
+                let acc = &mut pop_sums[p];
+                acc[0] += e;
+                acc[1] += inh;
+                acc[2] += view.input_ext[i];
+                acc[3] += e + inh + view.input_ext[i];
+            }
+            for ((series, sums), &size) in self
+                .input_timecourse
+                .iter_mut()
+                .zip(&pop_sums)
+                .zip(&self.population_sizes)
+            {
+                for (c, sum) in series.iter_mut().zip(sums) {
+                    c.push(sum / size.max(1) as f64);
+                }
+            }
         }
         Ok(())
     }
