@@ -367,6 +367,40 @@ pub struct RawTraining {
     /// Spiking: evaluate r with a frozen trial every this many loops (0 = never).
     #[serde(default = "default_eval_every")]
     pub eval_every: usize,
+    /// How the RLS matrices are stored and updated.
+    #[serde(default)]
+    pub rls: RawRls,
+}
+
+/// Storage of the RLS inverse correlation matrices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRls {
+    /// `dense` or `packed` (upper triangle, half the memory).
+    #[serde(default = "default_storage")]
+    pub storage: String,
+    /// `f64` or `f32`.
+    #[serde(default = "default_precision")]
+    pub precision: String,
+    /// Rank-1 downdates applied this many at a time (1 = the textbook update).
+    #[serde(default = "default_block")]
+    pub block: usize,
+}
+
+impl Default for RawRls {
+    fn default() -> Self {
+        Self { storage: default_storage(), precision: default_precision(), block: default_block() }
+    }
+}
+
+fn default_storage() -> String {
+    "dense".into()
+}
+fn default_precision() -> String {
+    "f64".into()
+}
+fn default_block() -> usize {
+    1
 }
 
 fn default_ff_mean() -> f64 {

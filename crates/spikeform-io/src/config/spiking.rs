@@ -10,7 +10,7 @@ use spikeform::network::plastic::PenaltyWeights;
 use spikeform::network::{PoissonDrive, Population, Projection, Sign};
 use spikeform::neuron::{Integration, LifParams};
 use spikeform::stimulus::{Amplitude, OuRates};
-use spikeform::train::LearningSchedule;
+use spikeform::train::{LearningSchedule, Precision, RlsOptions, Storage};
 
 use super::raw::{RawExperiment, RawSpikingNetwork, RawTarget};
 use super::validate::{finite, positive, positive_count, within_trial, Clock};
@@ -517,10 +517,24 @@ pub(super) fn validate(
                     return Err(ConfigError::invalid("training.plastic_exc_inputs", format!("must be smaller than the number of trained neurons ({count}), got {n_exc}")));
                 }
             }
+            let rls = RlsOptions {
+                storage: match t.rls.storage.as_str() {
+                    "dense" => Storage::Dense,
+                    "packed" => Storage::Packed,
+                    other => return Err(ConfigError::invalid("training.rls.storage", format!("must be \"dense\" or \"packed\", got {other:?}"))),
+                },
+                precision: match t.rls.precision.as_str() {
+                    "f64" => Precision::F64,
+                    "f32" => Precision::F32,
+                    other => return Err(ConfigError::invalid("training.rls.precision", format!("must be \"f64\" or \"f32\", got {other:?}"))),
+                },
+                block: positive_count("training.rls.block", t.rls.block)?,
+            };
             Some(SpikingTraining {
                 loops: positive_count("training.loops", t.loops)?,
                 schedule,
                 penalty,
+                rls,
                 trained,
                 plastic,
                 feedforward,

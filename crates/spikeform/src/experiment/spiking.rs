@@ -171,6 +171,8 @@ pub struct SpikingTraining {
     pub schedule: LearningSchedule,
     /// Penalty matrix weights.
     pub penalty: PenaltyWeights,
+    /// Storage, precision and blocking of the RLS matrices.
+    pub rls: crate::train::RlsOptions,
     /// Trained neurons.
     pub trained: TrainedSelection,
     /// Plastic synapses.
@@ -921,7 +923,7 @@ fn build_plastic(
     let n_ff = training.feedforward.map_or(0, |(u, _)| u);
     match &training.plastic {
         PlasticSpec::AllToAll { std } => {
-            PlasticSynapses::all_to_all(n, trained, *std, training.penalty, &mut r)
+            PlasticSynapses::all_to_all(n, trained, *std, training.penalty, training.rls, &mut r)
         }
         PlasticSpec::Sampled {
             n_exc,
@@ -940,6 +942,7 @@ fn build_plastic(
                 (*w_exc, *w_inh),
                 (n_ff, exp.conditions),
                 training.penalty,
+                training.rls,
                 &mut r,
             )
         }

@@ -11,7 +11,7 @@ use rand::Rng as _;
 use rand_distr::StandardNormal;
 
 use crate::rng::Rng;
-use crate::train::{Penalty, RlsUnit};
+use crate::train::{Penalty, RlsOptions, RlsUnit};
 
 /// The plastic inputs of one trained neuron.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +143,7 @@ fn rows_with_rls(
     n_ff: usize,
     conditions: usize,
     pen: PenaltyWeights,
+    options: RlsOptions,
 ) -> Vec<PlasticRow> {
     let mut cache: Vec<((usize, usize), Vec<f64>)> = Vec::new();
     specs
@@ -163,7 +164,7 @@ fn rows_with_rls(
                 n_exc,
                 weights,
                 feedforward: vec![vec![0.0; n_ff]; conditions],
-                rls: RlsUnit::from_initial_p(n, p0),
+                rls: RlsUnit::with_options(n, &p0, options),
                 inputs,
             }
         })
@@ -179,6 +180,7 @@ impl PlasticSynapses {
         trained: &[usize],
         std: f64,
         pen: PenaltyWeights,
+        options: RlsOptions,
         rng: &mut Rng,
     ) -> Self {
         let specs = trained
@@ -193,7 +195,7 @@ impl PlasticSynapses {
                 (i, inputs, k, weights)
             })
             .collect();
-        Self::from_rows(n, rows_with_rls(specs, 0, 1, pen), 0)
+        Self::from_rows(n, rows_with_rls(specs, 0, 1, pen, options), 0)
     }
 
     /// The tutorial's Part 3 (`rls-training.md` §3.6): each trained neuron `i` gets `n_exc`
@@ -210,6 +212,7 @@ impl PlasticSynapses {
         (w_exc, w_inh): (f64, f64),
         (n_ff, conditions): (usize, usize),
         pen: PenaltyWeights,
+        options: RlsOptions,
         rng: &mut Rng,
     ) -> Self {
         let specs = trained
@@ -232,7 +235,7 @@ impl PlasticSynapses {
                 (i, exc, n_exc, weights)
             })
             .collect();
-        Self::from_rows(n, rows_with_rls(specs, n_ff, conditions, pen), n_ff)
+        Self::from_rows(n, rows_with_rls(specs, n_ff, conditions, pen, options), n_ff)
     }
 }
 
@@ -258,6 +261,7 @@ mod tests {
             (0.596285, -0.322988),
             (30, 2),
             pen,
+            RlsOptions::default(),
             &mut crate::rng::stream(1, "p"),
         );
         for row in &p.rows {

@@ -21,7 +21,9 @@
 //! feed-forward weights per condition).
 
 mod penalty;
+mod storage;
 mod update;
 
 pub use penalty::Penalty;
-pub use update::{apply_gain, dot, RlsUnit};
+pub use storage::{Covariance, Precision, Storage};
+pub use update::{apply_gain, dot, RlsOptions, RlsUnit};

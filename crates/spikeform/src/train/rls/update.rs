@@ -1,21 +1,60 @@
 //! The rank-1 RLS update of one unit's inverse correlation matrix.
 
-/// Inverse correlation matrix `P` of one trained unit, stored densely in f64 (row-major, full
-/// symmetric matrix).
+use super::storage::{Covariance, Precision, Storage};
+
+/// How `P` is stored and updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RlsOptions {
+    /// Dense or packed symmetric.
+    pub storage: Storage,
+    /// f64 or f32 elements.
+    pub precision: Precision,
+    /// Rank-1 downdates are deferred and applied `block` at a time in the pass that computes the
+    /// next `k`; in between, `k = P_base ρ − Σ_s c_s k_s (k_sᵀ ρ)` (Woodbury), so most updates
+    /// only read `P`. `block = 1` applies each downdate in the next pass: the textbook update,
+    /// bit for bit.
+    pub block: usize,
+}
+
+impl Default for RlsOptions {
+    /// Dense f64, block 1: the reference.
+    fn default() -> Self {
+        Self { storage: Storage::Dense, precision: Precision::F64, block: 1 }
+    }
+}
+
+/// Inverse correlation matrix `P` of one trained unit, with its deferred downdates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RlsUnit {
     n: usize,
-    p: Vec<f64>,
+    p: Covariance,
+    block: usize,
+    /// Pending downdates: `c_s` and `k_s` (back to back).
+    pending_c: Vec<f64>,
+    pending_k: Vec<f64>,
 }
 
 impl RlsUnit {
-    /// A unit whose initial `P` is the given `n × n` matrix (row-major), normally `Π⁻¹`.
+    /// A unit whose initial `P` is the given `n × n` matrix (row-major), normally `Π⁻¹`,
+    /// stored dense in f64 (the reference).
     ///
     /// # Panics
     /// If `p0.len() != n * n` (a programming error, not a user input).
     pub fn from_initial_p(n: usize, p0: Vec<f64>) -> Self {
+        Self::with_options(n, &p0, RlsOptions::default())
+    }
+
+    /// A unit with initial `P = p0` (dense row-major) stored as `options` say.
+    pub fn with_options(n: usize, p0: &[f64], options: RlsOptions) -> Self {
         assert_eq!(p0.len(), n * n, "P0 must be n × n");
-        Self { n, p: p0 }
+        let block = options.block.max(1);
+        Self {
+            n,
+            p: Covariance::from_dense(n, p0, options.storage, options.precision),
+            block,
+            pending_c: Vec::with_capacity(block),
+            pending_k: Vec::with_capacity(block * n),
+        }
     }
 
     /// A unit with `P(0) = I / λ` (ridge penalty `λ I`).
@@ -24,7 +63,7 @@ impl RlsUnit {
         for i in 0..n {
             p[i * n + i] = 1.0 / lambda;
         }
-        Self { n, p }
+        Self::from_initial_p(n, p)
     }
 
     /// Number of plastic inputs.
@@ -37,41 +76,73 @@ impl RlsUnit {
         self.n == 0
     }
 
-    /// The current `P` (row-major `n × n`).
-    pub fn p(&self) -> &[f64] {
-        &self.p
+    /// Bytes of stored `P` elements.
+    pub fn bytes(&self) -> usize {
+        self.p.bytes()
     }
 
-    /// Replace `P` (used when a checkpoint is loaded). Returns `false` on a size mismatch.
+    /// Applies the pending downdates to the stored `P`.
+    pub fn flush(&mut self) {
+        if self.pending_c.is_empty() {
+            return;
+        }
+        let mut scratch = vec![0.0; self.n];
+        let zero = vec![0.0; self.n];
+        self.p.apply_then_matvec(&self.pending_c, &self.pending_k, &zero, &mut scratch);
+        self.pending_c.clear();
+        self.pending_k.clear();
+    }
+
+    /// The current `P` as a dense row-major matrix (pending downdates applied).
+    pub fn p(&mut self) -> Vec<f64> {
+        self.flush();
+        self.p.to_dense(self.n)
+    }
+
+    /// Replaces `P` (a checkpoint being loaded). Returns `false` on a size mismatch.
     pub fn set_p(&mut self, p: &[f64]) -> bool {
-        if p.len() != self.p.len() {
+        if p.len() != self.n * self.n {
             return false;
         }
-        self.p.copy_from_slice(p);
+        let (storage, precision) = match self.p {
+            Covariance::DenseF64(_) => (Storage::Dense, Precision::F64),
+            Covariance::DenseF32(_) => (Storage::Dense, Precision::F32),
+            Covariance::PackedF64(_) => (Storage::Packed, Precision::F64),
+            Covariance::PackedF32(_) => (Storage::Packed, Precision::F32),
+        };
+        self.pending_c.clear();
+        self.pending_k.clear();
+        self.p = Covariance::from_dense(self.n, p, storage, precision);
         true
     }
 
     /// Updates `P ← P − c k kᵀ` with `k = P ρ`, `c = 1/(1 + ρᵀk)`, and writes the gain
     /// `c k = P_new ρ` into `gain`. Returns `c`.
     ///
-    /// `rho` and `gain` have length `n`.
+    /// `rho` and `gain` have length `n`. The downdate itself is deferred (see [`RlsOptions`]).
     pub fn update_gain(&mut self, rho: &[f64], gain: &mut [f64]) -> f64 {
         let n = self.n;
         debug_assert_eq!(rho.len(), n);
         debug_assert_eq!(gain.len(), n);
-        // k = P ρ (written into gain)
-        for (i, k_i) in gain.iter_mut().enumerate() {
-            *k_i = dot(&self.p[i * n..(i + 1) * n], rho);
-        }
-        let c = 1.0 / (1.0 + dot(rho, gain));
-        // P ← P − c k kᵀ
-        for i in 0..n {
-            let ck_i = c * gain[i];
-            let row = &mut self.p[i * n..(i + 1) * n];
-            for (p_ij, k_j) in row.iter_mut().zip(gain.iter()) {
-                *p_ij -= ck_i * k_j;
+        if self.pending_c.len() >= self.block {
+            // One pass: apply the pending downdates, then k = P ρ.
+            self.p.apply_then_matvec(&self.pending_c, &self.pending_k, rho, gain);
+            self.pending_c.clear();
+            self.pending_k.clear();
+        } else {
+            // k = P_base ρ − Σ_s c_s k_s (k_sᵀ ρ)
+            self.p.matvec(rho, gain);
+            for (s, &c) in self.pending_c.iter().enumerate() {
+                let k_s = &self.pending_k[s * n..(s + 1) * n];
+                let a = c * dot(k_s, rho);
+                for (g, k) in gain.iter_mut().zip(k_s) {
+                    *g -= a * k;
+                }
             }
         }
+        let c = 1.0 / (1.0 + dot(rho, gain));
+        self.pending_c.push(c);
+        self.pending_k.extend_from_slice(gain);
         for k_i in gain.iter_mut() {
             *k_i *= c;
         }
@@ -108,6 +179,7 @@ pub fn apply_gain(weights: &mut [f64], gain: &[f64], error: f64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::storage::{Precision, Storage};
     use super::super::Penalty;
     use super::*;
     use nalgebra::{DMatrix, DVector};
@@ -117,9 +189,13 @@ mod tests {
     /// RLS after m updates equals the batch ridge solution with the same penalty matrix:
     /// w = w0 + (Π + Σ ρρᵀ)⁻¹ Σ ρ (y − b − w0ᵀρ).
     fn check_against_batch(penalty: &Penalty, n: usize, m: usize, seed: u64) -> f64 {
+        check_with(penalty, n, m, seed, RlsOptions::default())
+    }
+
+    fn check_with(penalty: &Penalty, n: usize, m: usize, seed: u64, options: RlsOptions) -> f64 {
         let mut rng = crate::rng::stream(seed, "test");
         let pi = DMatrix::from_row_slice(n, n, &penalty.matrix());
-        let mut unit = RlsUnit::from_initial_p(n, penalty.inverse().unwrap());
+        let mut unit = RlsUnit::with_options(n, &penalty.inverse().unwrap(), options);
         let w0: Vec<f64> = (0..n)
             .map(|_| rng.sample::<f64, _>(StandardNormal))
             .collect();
@@ -163,6 +239,52 @@ mod tests {
         pen.add_group_sum(5..10, 8.0);
         let err = check_against_batch(&pen, 16, 300, 2);
         assert!(err < 1e-9, "max |w_rls − w_batch| = {err:e}");
+    }
+
+    /// Every storage, precision and block size reaches the same weights as the batch solution:
+    /// f64 to 1e-9, f32 to the precision its P carries.
+    #[test]
+    fn every_layout_equals_batch_ridge() {
+        for storage in [Storage::Dense, Storage::Packed] {
+            for (precision, tol) in [(Precision::F64, 1e-9), (Precision::F32, 2e-3)] {
+                for block in [1, 3, 8] {
+                    let options = RlsOptions { storage, precision, block };
+                    let mut pen = Penalty::ridge(16, 0.04);
+                    pen.set_ridge(10..16, 1.0);
+                    pen.add_group_sum(0..5, 8.0);
+                    pen.add_group_sum(5..10, 8.0);
+                    let err = check_with(&pen, 16, 300, 4, options);
+                    assert!(err < tol, "{options:?}: max |w_rls − w_batch| = {err:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_one_is_the_textbook_update_bit_for_bit() {
+        let mut a = RlsUnit::ridge(6, 0.5);
+        let mut b = RlsUnit::with_options(6, &a.p(), RlsOptions::default());
+        let mut rng = crate::rng::stream(9, "test");
+        let (mut ga, mut gb) = (vec![0.0; 6], vec![0.0; 6]);
+        let mut p_manual = a.p();
+        for _ in 0..20 {
+            let rho: Vec<f64> = (0..6).map(|_| rng.random::<f64>()).collect();
+            a.update_gain(&rho, &mut ga);
+            b.update_gain(&rho, &mut gb);
+            // Textbook: k = P ρ, c = 1/(1 + ρᵀk), P −= c k kᵀ.
+            let k: Vec<f64> = (0..6).map(|i| dot(&p_manual[i * 6..(i + 1) * 6], &rho)).collect();
+            let c = 1.0 / (1.0 + dot(&rho, &k));
+            for i in 0..6 {
+                for j in 0..6 {
+                    p_manual[i * 6 + j] -= c * k[i] * k[j];
+                }
+            }
+            for i in 0..6 {
+                assert_eq!(ga[i], c * k[i]);
+            }
+        }
+        assert_eq!(a.p(), p_manual);
+        assert_eq!(ga, gb);
     }
 
     #[test]

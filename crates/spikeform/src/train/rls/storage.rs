@@ -1,0 +1,242 @@
+//! Storage of the inverse correlation matrix `P`: dense or packed symmetric, f64 or f32, and
+//! the two kernels RLS needs, each one pass over `P`:
+//!
+//! - [`Covariance::matvec`]: `k = P ρ`;
+//! - [`Covariance::apply_then_matvec`]: apply pending rank-1 downdates
+//!   `P ← P − Σ_s c_s k_s k_sᵀ` (in order) and compute `k = P ρ` with the updated rows, reading
+//!   and writing each element once.
+//!
+//! Packed storage keeps the upper triangle row by row (`n(n+1)/2` entries): row `i` holds
+//! `P_ii, P_i,i+1, ..., P_i,n−1`. Its matrix-vector product visits each stored element once and
+//! uses it twice (`k_i += P_ij ρ_j` and `k_j += P_ij ρ_i`). f32 storage halves the bytes moved;
+//! arithmetic is done in f64.
+
+/// Layout of `P`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// Full `n × n` row-major matrix.
+    Dense,
+    /// Upper triangle, `n(n+1)/2` entries.
+    Packed,
+}
+
+/// Precision of the stored elements of `P`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// 64-bit floats (the reference).
+    F64,
+    /// 32-bit floats (TrainSpikingNet.jl's default): half the memory and traffic.
+    F32,
+}
+
+/// An element type of `P`.
+pub trait Element: Copy + Send + Sync + 'static {
+    /// Widen to f64.
+    fn get(self) -> f64;
+    /// Narrow from f64.
+    fn put(x: f64) -> Self;
+}
+
+impl Element for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn put(x: f64) -> Self {
+        x
+    }
+}
+
+impl Element for f32 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn put(x: f64) -> Self {
+        x as f32
+    }
+}
+
+/// `P` in one of the four layouts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Covariance {
+    /// Dense f64.
+    DenseF64(Vec<f64>),
+    /// Dense f32.
+    DenseF32(Vec<f32>),
+    /// Packed f64.
+    PackedF64(Vec<f64>),
+    /// Packed f32.
+    PackedF32(Vec<f32>),
+}
+
+fn packed_offsets(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    // (row, start) pairs; row i has n − i entries.
+    let mut start = 0;
+    (0..n).map(move |i| {
+        let s = start;
+        start += n - i;
+        (i, s)
+    })
+}
+
+impl Covariance {
+    /// Stores the dense row-major `p` (symmetric) in the chosen layout.
+    pub fn from_dense(n: usize, p: &[f64], storage: Storage, precision: Precision) -> Self {
+        match (storage, precision) {
+            (Storage::Dense, Precision::F64) => Covariance::DenseF64(p.to_vec()),
+            (Storage::Dense, Precision::F32) => Covariance::DenseF32(p.iter().map(|&x| x as f32).collect()),
+            (Storage::Packed, prec) => {
+                let mut packed = Vec::with_capacity(n * (n + 1) / 2);
+                for i in 0..n {
+                    packed.extend_from_slice(&p[i * n + i..(i + 1) * n]);
+                }
+                match prec {
+                    Precision::F64 => Covariance::PackedF64(packed),
+                    Precision::F32 => Covariance::PackedF32(packed.iter().map(|&x| x as f32).collect()),
+                }
+            }
+        }
+    }
+
+    /// The dense row-major matrix (symmetric).
+    pub fn to_dense(&self, n: usize) -> Vec<f64> {
+        fn unpack<T: Element>(n: usize, p: &[T]) -> Vec<f64> {
+            let mut d = vec![0.0; n * n];
+            for (i, s) in packed_offsets(n) {
+                for (jj, v) in p[s..s + n - i].iter().enumerate() {
+                    let j = i + jj;
+                    d[i * n + j] = v.get();
+                    d[j * n + i] = v.get();
+                }
+            }
+            d
+        }
+        match self {
+            Covariance::DenseF64(p) => p.clone(),
+            Covariance::DenseF32(p) => p.iter().map(|&x| f64::from(x)).collect(),
+            Covariance::PackedF64(p) => unpack(n, p),
+            Covariance::PackedF32(p) => unpack(n, p),
+        }
+    }
+
+    /// Bytes of stored elements.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.len() * 8,
+            Covariance::DenseF32(p) | Covariance::PackedF32(p) => p.len() * 4,
+        }
+    }
+
+    /// `k = P ρ`.
+    pub fn matvec(&mut self, rho: &[f64], k: &mut [f64]) {
+        self.apply_then_matvec(&[], &[], rho, k);
+    }
+
+    /// `P ← P − Σ_s c_s k_s k_sᵀ` for the pending `(c_s, k_s)` (`ks` holds them back to back),
+    /// then `k = P ρ`, in one pass.
+    pub fn apply_then_matvec(&mut self, cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+        match self {
+            Covariance::DenseF64(p) => dense(p, cs, ks, rho, k),
+            Covariance::DenseF32(p) => dense(p, cs, ks, rho, k),
+            Covariance::PackedF64(p) => packed(p, cs, ks, rho, k),
+            Covariance::PackedF32(p) => packed(p, cs, ks, rho, k),
+        }
+    }
+}
+
+#[inline]
+fn dense<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+    let n = rho.len();
+    for i in 0..n {
+        let row = &mut p[i * n..(i + 1) * n];
+        for (s, &c) in cs.iter().enumerate() {
+            let k_s = &ks[s * n..(s + 1) * n];
+            let ck_i = c * k_s[i];
+            for (p_ij, k_j) in row.iter_mut().zip(k_s) {
+                *p_ij = T::put(p_ij.get() - ck_i * k_j);
+            }
+        }
+        k[i] = dot_widen(row, rho);
+    }
+}
+
+#[inline]
+fn packed<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+    let n = rho.len();
+    k.iter_mut().for_each(|x| *x = 0.0);
+    for (i, start) in packed_offsets(n) {
+        let row = &mut p[start..start + n - i];
+        for (s, &c) in cs.iter().enumerate() {
+            let k_s = &ks[s * n + i..(s + 1) * n];
+            let ck_i = c * k_s[0];
+            for (p_ij, k_j) in row.iter_mut().zip(k_s) {
+                *p_ij = T::put(p_ij.get() - ck_i * k_j);
+            }
+        }
+        let r_i = rho[i];
+        let acc = dot_widen(row, &rho[i..]);
+        for (p_ij, k_j) in row[1..].iter().zip(&mut k[i + 1..]) {
+            *k_j += p_ij.get() * r_i;
+        }
+        k[i] += acc;
+    }
+}
+
+/// `Σ a_i b_i` with four accumulators (a fixed order, independent of threads).
+#[inline(always)]
+fn dot_widen<T: Element>(a: &[T], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = a.len() / 4;
+    for c in 0..chunks {
+        for l in 0..4 {
+            acc[l] += a[4 * c + l].get() * b[4 * c + l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for i in 4 * chunks..a.len() {
+        s += a[i].get() * b[i];
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_and_dense_agree() {
+        let n = 9;
+        let mut p = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                p[i * n + j] = 1.0 / (1.0 + (i + j) as f64) + if i == j { 2.0 } else { 0.0 };
+            }
+        }
+        let rho: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+        let ks: Vec<f64> = (0..2 * n).map(|i| (i as f64 * 0.11).cos()).collect();
+        let cs = [0.3, 0.1];
+        let mut reference = Covariance::from_dense(n, &p, Storage::Dense, Precision::F64);
+        let mut k_ref = vec![0.0; n];
+        reference.apply_then_matvec(&cs, &ks, &rho, &mut k_ref);
+        for (s, prec, tol) in [
+            (Storage::Packed, Precision::F64, 1e-14),
+            (Storage::Dense, Precision::F32, 1e-6),
+            (Storage::Packed, Precision::F32, 1e-6),
+        ] {
+            let mut c = Covariance::from_dense(n, &p, s, prec);
+            let mut k = vec![0.0; n];
+            c.apply_then_matvec(&cs, &ks, &rho, &mut k);
+            for i in 0..n {
+                assert!((k[i] - k_ref[i]).abs() < tol, "{s:?} {prec:?}: {} vs {}", k[i], k_ref[i]);
+            }
+            let d = c.to_dense(n);
+            let dr = reference.to_dense(n);
+            for (a, b) in d.iter().zip(&dr) {
+                assert!((a - b).abs() < tol);
+            }
+        }
+    }
+}
