@@ -1,6 +1,7 @@
 //! Experiment files, run directories and array artifacts for spikeform.
 //!
 //! - [`artifacts`] writes the arrays of a run as NumPy files;
+//! - [`checkpoint`] saves and loads training states;
 //! - [`config`] reads TOML experiment files, parsed then validated;
 //! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
 //! - [`rundir`] manages the run directory and its atomic writes;
@@ -8,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod artifacts;
+pub mod checkpoint;
 pub mod config;
 pub mod npy;
 pub mod rundir;

@@ -370,6 +370,9 @@ pub struct RawTraining {
     /// How the RLS matrices are stored and updated.
     #[serde(default)]
     pub rls: RawRls,
+    /// Spiking: save a checkpoint every this many loops (0: only at the end of training).
+    #[serde(default)]
+    pub checkpoint_every: usize,
 }
 
 /// Storage of the RLS inverse correlation matrices.
@@ -389,7 +392,11 @@ pub struct RawRls {
 
 impl Default for RawRls {
     fn default() -> Self {
-        Self { storage: default_storage(), precision: default_precision(), block: default_block() }
+        Self {
+            storage: default_storage(),
+            precision: default_precision(),
+            block: default_block(),
+        }
     }
 }
 

@@ -521,12 +521,22 @@ pub(super) fn validate(
                 storage: match t.rls.storage.as_str() {
                     "dense" => Storage::Dense,
                     "packed" => Storage::Packed,
-                    other => return Err(ConfigError::invalid("training.rls.storage", format!("must be \"dense\" or \"packed\", got {other:?}"))),
+                    other => {
+                        return Err(ConfigError::invalid(
+                            "training.rls.storage",
+                            format!("must be \"dense\" or \"packed\", got {other:?}"),
+                        ))
+                    }
                 },
                 precision: match t.rls.precision.as_str() {
                     "f64" => Precision::F64,
                     "f32" => Precision::F32,
-                    other => return Err(ConfigError::invalid("training.rls.precision", format!("must be \"f64\" or \"f32\", got {other:?}"))),
+                    other => {
+                        return Err(ConfigError::invalid(
+                            "training.rls.precision",
+                            format!("must be \"f64\" or \"f32\", got {other:?}"),
+                        ))
+                    }
                 },
                 block: positive_count("training.rls.block", t.rls.block)?,
             };

@@ -18,6 +18,7 @@ use crate::simulate::{Learning, Simulator, Trial};
 use crate::stimulus::{Amplitude, Cue, FeedForward, OuRates};
 use crate::theory::LifTransfer;
 use crate::train::LearningSchedule;
+use rayon::prelude::*;
 
 use super::matching::greedy_rate_match;
 
@@ -339,21 +340,149 @@ pub fn run(
     exp: &SpikingExperiment,
     observer: &mut dyn Observer,
 ) -> Result<SpikingRunResult, RunError> {
+    run_with_checkpoints(exp, observer, &mut NoCheckpoints, None)
+}
+
+/// The state of training at the end of a loop: enough to continue exactly as an uninterrupted
+/// run would (weights, RLS matrices, spikes in transit, and the trial counter that selects the
+/// random streams).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingState {
+    /// Loops completed.
+    pub loops_done: usize,
+    /// Trials simulated so far (settle, training and evaluation trials).
+    pub trial_index: u64,
+    /// Trained neurons, row order (checked against the rebuilt network on resume).
+    pub trained: Vec<usize>,
+    /// Recurrent plastic weights, `rows × inputs`.
+    pub weights: Vec<f64>,
+    /// Feed-forward weights, `conditions × rows × units`.
+    pub feedforward: Vec<f64>,
+    /// RLS matrices of every row, dense `rows × M × M`.
+    pub p: Vec<f64>,
+    /// r after each completed loop (NaN where not evaluated).
+    pub r_per_loop: Vec<f64>,
+    /// Seconds of each completed loop.
+    pub loop_seconds: Vec<f64>,
+    /// Simulator state between trials.
+    pub simulator: crate::simulate::SimulatorState,
+}
+
+/// Where training states go at checkpoints.
+pub trait CheckpointSink {
+    /// Save every this many loops (0: only at the end of training).
+    fn every(&self) -> usize {
+        0
+    }
+    /// Saves a state. An error stops the run.
+    fn save(&mut self, _state: &TrainingState) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Keeps no checkpoints.
+#[derive(Debug, Default)]
+pub struct NoCheckpoints;
+
+impl CheckpointSink for NoCheckpoints {}
+
+fn training_state(
+    net: &mut SpikingNetwork,
+    sim: &Simulator,
+    loops_done: usize,
+    trial_index: u64,
+    r_per_loop: &[Option<f64>],
+    loop_seconds: &[f64],
+) -> TrainingState {
+    let rows = &mut net.plastic.rows;
+    TrainingState {
+        loops_done,
+        trial_index,
+        trained: rows.iter().map(|r| r.neuron).collect(),
+        weights: rows
+            .iter()
+            .flat_map(|r| r.weights.iter().copied())
+            .collect(),
+        feedforward: (0..rows.first().map_or(0, |r| r.feedforward.len()))
+            .flat_map(|c| {
+                rows.iter()
+                    .flat_map(move |r| r.feedforward[c].iter().copied())
+            })
+            .collect(),
+        p: rows.iter_mut().flat_map(|r| r.rls.p()).collect(),
+        r_per_loop: r_per_loop.iter().map(|r| r.unwrap_or(f64::NAN)).collect(),
+        loop_seconds: loop_seconds.to_vec(),
+        simulator: sim.state(),
+    }
+}
+
+fn restore(
+    net: &mut SpikingNetwork,
+    sim: &mut Simulator,
+    state: &TrainingState,
+) -> Result<(), RunError> {
+    let rows = &mut net.plastic.rows;
+    let bad = |what: &str| {
+        RunError::Invalid(format!(
+            "the checkpoint does not match the experiment: {what}"
+        ))
+    };
+    if state.trained != rows.iter().map(|r| r.neuron).collect::<Vec<_>>() {
+        return Err(bad("different trained neurons"));
+    }
+    let n_rec: usize = rows.iter().map(|r| r.weights.len()).sum();
+    let n_ff: usize = rows
+        .iter()
+        .map(|r| r.feedforward.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let n_p: usize = rows.iter().map(|r| r.rls.len() * r.rls.len()).sum();
+    if state.weights.len() != n_rec || state.feedforward.len() != n_ff || state.p.len() != n_p {
+        return Err(bad("different numbers of plastic inputs"));
+    }
+    let (mut w, mut p) = (0, 0);
+    for row in rows.iter_mut() {
+        let k = row.weights.len();
+        row.weights.copy_from_slice(&state.weights[w..w + k]);
+        w += k;
+        let m = row.rls.len() * row.rls.len();
+        row.rls.set_p(&state.p[p..p + m]);
+        p += m;
+    }
+    let mut f = 0;
+    let conditions = rows.first().map_or(0, |r| r.feedforward.len());
+    for c in 0..conditions {
+        for row in rows.iter_mut() {
+            let k = row.feedforward[c].len();
+            row.feedforward[c].copy_from_slice(&state.feedforward[f..f + k]);
+            f += k;
+        }
+    }
+    sim.restore(&state.simulator).map_err(|e| bad(&e))
+}
+
+/// Runs a spiking experiment, saving training states to `checkpoints` and continuing from
+/// `resume` when given (a state saved by an earlier run of the same experiment).
+pub fn run_with_checkpoints(
+    exp: &SpikingExperiment,
+    observer: &mut dyn Observer,
+    checkpoints: &mut dyn CheckpointSink,
+    resume: Option<&TrainingState>,
+) -> Result<SpikingRunResult, RunError> {
     let started = Instant::now();
     let mut simulated_ms = 0.0;
     let mut net = build_network(exp);
     let mut sim = Simulator::new(&net);
     sim.reset_queues = exp.network.reset_queues;
     let n = net.n_neurons();
-    let mut trial_index = 0u64;
-    let mut trial = |sim: &mut Simulator,
-                     net: &mut SpikingNetwork,
-                     condition: usize,
-                     learning: Option<Learning<'_>>,
-                     phase: &str,
-                     monitors: &mut [&mut dyn Monitor]|
+    let trial_index = std::cell::Cell::new(0u64);
+    let trial = |sim: &mut Simulator,
+                 net: &mut SpikingNetwork,
+                 condition: usize,
+                 learning: Option<Learning<'_>>,
+                 phase: &str,
+                 monitors: &mut [&mut dyn Monitor]|
      -> Result<(), RunError> {
-        trial_index += 1;
+        trial_index.set(trial_index.get() + 1);
         let mut guard = RateGuard::new(
             exp.max_rate_hz,
             (100.0 / exp.dt_ms).round().max(1.0) as u64,
@@ -371,7 +500,7 @@ pub fn run(
             condition,
             learning,
             seed: exp.seed,
-            index: trial_index,
+            index: trial_index.get(),
             phase,
         };
         sim.run_trial(net, spec, &mut all)
@@ -559,8 +688,22 @@ pub fn run(
     // Train.
     let mut r_per_loop = Vec::with_capacity(training.loops);
     let mut loop_seconds = Vec::with_capacity(training.loops);
+    let mut first_loop = 0;
+    if let Some(state) = resume {
+        restore(&mut net, &mut sim, state)?;
+        trial_index.set(state.trial_index);
+        first_loop = state.loops_done.min(training.loops);
+        r_per_loop = state
+            .r_per_loop
+            .iter()
+            .map(|r| r.is_finite().then_some(*r))
+            .collect();
+        loop_seconds = state.loop_seconds.clone();
+        r_per_loop.truncate(first_loop);
+        loop_seconds.truncate(first_loop);
+    }
     observer.phase_started("training", training.loops);
-    for l in 0..training.loops {
+    for l in first_loop..training.loops {
         if observer.should_stop() {
             return Err(RunError::Interrupted {
                 phase: format!("training loop {}", l + 1),
@@ -603,8 +746,28 @@ pub fn run(
                 n_updates,
             ));
         }
+        // Apply deferred RLS downdates at every loop end, so that a run resumed from a
+        // checkpoint computes exactly what an uninterrupted run computes.
+        net.plastic.rows.par_iter_mut().for_each(|r| r.rls.flush());
         loop_seconds.push(t0.elapsed().as_secs_f64());
         r_per_loop.push(r_loop);
+        let every = checkpoints.every();
+        if l + 1 == training.loops || (every > 0 && (l + 1) % every == 0) {
+            let state = training_state(
+                &mut net,
+                &sim,
+                l + 1,
+                trial_index.get(),
+                &r_per_loop,
+                &loop_seconds,
+            );
+            checkpoints.save(&state).map_err(|e| {
+                RunError::Invalid(format!(
+                    "cannot save the checkpoint after loop {}: {e}",
+                    l + 1
+                ))
+            })?;
+        }
         let msg = r_loop.map(|r| format!("r = {r:.4}")).unwrap_or_default();
         observer.item_done(l + 1, &msg);
     }

@@ -235,7 +235,11 @@ impl PlasticSynapses {
                 (i, exc, n_exc, weights)
             })
             .collect();
-        Self::from_rows(n, rows_with_rls(specs, n_ff, conditions, pen, options), n_ff)
+        Self::from_rows(
+            n,
+            rows_with_rls(specs, n_ff, conditions, pen, options),
+            n_ff,
+        )
     }
 }
 

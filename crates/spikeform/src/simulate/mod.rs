@@ -58,6 +58,19 @@ pub struct Trial<'a> {
     pub phase: &'a str,
 }
 
+/// What a simulator carries from one trial to the next: spikes in transit and the clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatorState {
+    /// Absolute step counter.
+    pub clock: u64,
+    /// Delivery queues (excitatory, inhibitory, plastic), back to back.
+    pub queues: Vec<f64>,
+    /// Neurons that spiked in the last step (0/1).
+    pub spiked_prev: Vec<f64>,
+    /// Feed-forward units that spiked in the last step (0/1).
+    pub ff_spiked_prev: Vec<f64>,
+}
+
 /// The state of a spiking network between steps, and the scratch space of the loop.
 #[derive(Debug, Clone)]
 pub struct Simulator {
@@ -123,6 +136,42 @@ impl Simulator {
             spiked: Vec::new(),
             reset_queues: false,
         }
+    }
+
+    /// The state carried between trials.
+    pub fn state(&self) -> SimulatorState {
+        let flag = |v: &[bool]| v.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect();
+        SimulatorState {
+            clock: self.clock,
+            queues: [&self.queue_exc, &self.queue_inh, &self.queue_plastic]
+                .iter()
+                .flat_map(|q| q.iter().copied())
+                .collect(),
+            spiked_prev: flag(&self.spiked_prev),
+            ff_spiked_prev: flag(&self.ff_spiked_prev),
+        }
+    }
+
+    /// Restores a state saved by [`Simulator::state`] of a simulator of the same network.
+    pub fn restore(&mut self, state: &SimulatorState) -> Result<(), String> {
+        let q = self.queue_exc.len();
+        if state.queues.len() != 3 * q
+            || state.spiked_prev.len() != self.spiked_prev.len()
+            || state.ff_spiked_prev.len() != self.ff_spiked_prev.len()
+        {
+            return Err("the saved simulator state has other sizes than this network".into());
+        }
+        self.clock = state.clock;
+        self.queue_exc.copy_from_slice(&state.queues[..q]);
+        self.queue_inh.copy_from_slice(&state.queues[q..2 * q]);
+        self.queue_plastic.copy_from_slice(&state.queues[2 * q..]);
+        for (a, b) in self.spiked_prev.iter_mut().zip(&state.spiked_prev) {
+            *a = *b != 0.0;
+        }
+        for (a, b) in self.ff_spiked_prev.iter_mut().zip(&state.ff_spiked_prev) {
+            *a = *b != 0.0;
+        }
+        Ok(())
     }
 
     /// Membrane potentials.

@@ -87,7 +87,9 @@ impl Covariance {
     pub fn from_dense(n: usize, p: &[f64], storage: Storage, precision: Precision) -> Self {
         match (storage, precision) {
             (Storage::Dense, Precision::F64) => Covariance::DenseF64(p.to_vec()),
-            (Storage::Dense, Precision::F32) => Covariance::DenseF32(p.iter().map(|&x| x as f32).collect()),
+            (Storage::Dense, Precision::F32) => {
+                Covariance::DenseF32(p.iter().map(|&x| x as f32).collect())
+            }
             (Storage::Packed, prec) => {
                 let mut packed = Vec::with_capacity(n * (n + 1) / 2);
                 for i in 0..n {
@@ -95,7 +97,9 @@ impl Covariance {
                 }
                 match prec {
                     Precision::F64 => Covariance::PackedF64(packed),
-                    Precision::F32 => Covariance::PackedF32(packed.iter().map(|&x| x as f32).collect()),
+                    Precision::F32 => {
+                        Covariance::PackedF32(packed.iter().map(|&x| x as f32).collect())
+                    }
                 }
             }
         }
@@ -230,7 +234,12 @@ mod tests {
             let mut k = vec![0.0; n];
             c.apply_then_matvec(&cs, &ks, &rho, &mut k);
             for i in 0..n {
-                assert!((k[i] - k_ref[i]).abs() < tol, "{s:?} {prec:?}: {} vs {}", k[i], k_ref[i]);
+                assert!(
+                    (k[i] - k_ref[i]).abs() < tol,
+                    "{s:?} {prec:?}: {} vs {}",
+                    k[i],
+                    k_ref[i]
+                );
             }
             let d = c.to_dense(n);
             let dr = reference.to_dense(n);

@@ -19,7 +19,11 @@ pub struct RlsOptions {
 impl Default for RlsOptions {
     /// Dense f64, block 1: the reference.
     fn default() -> Self {
-        Self { storage: Storage::Dense, precision: Precision::F64, block: 1 }
+        Self {
+            storage: Storage::Dense,
+            precision: Precision::F64,
+            block: 1,
+        }
     }
 }
 
@@ -88,7 +92,8 @@ impl RlsUnit {
         }
         let mut scratch = vec![0.0; self.n];
         let zero = vec![0.0; self.n];
-        self.p.apply_then_matvec(&self.pending_c, &self.pending_k, &zero, &mut scratch);
+        self.p
+            .apply_then_matvec(&self.pending_c, &self.pending_k, &zero, &mut scratch);
         self.pending_c.clear();
         self.pending_k.clear();
     }
@@ -126,7 +131,8 @@ impl RlsUnit {
         debug_assert_eq!(gain.len(), n);
         if self.pending_c.len() >= self.block {
             // One pass: apply the pending downdates, then k = P ρ.
-            self.p.apply_then_matvec(&self.pending_c, &self.pending_k, rho, gain);
+            self.p
+                .apply_then_matvec(&self.pending_c, &self.pending_k, rho, gain);
             self.pending_c.clear();
             self.pending_k.clear();
         } else {
@@ -248,7 +254,11 @@ mod tests {
         for storage in [Storage::Dense, Storage::Packed] {
             for (precision, tol) in [(Precision::F64, 1e-9), (Precision::F32, 2e-3)] {
                 for block in [1, 3, 8] {
-                    let options = RlsOptions { storage, precision, block };
+                    let options = RlsOptions {
+                        storage,
+                        precision,
+                        block,
+                    };
                     let mut pen = Penalty::ridge(16, 0.04);
                     pen.set_ridge(10..16, 1.0);
                     pen.add_group_sum(0..5, 8.0);
@@ -272,7 +282,9 @@ mod tests {
             a.update_gain(&rho, &mut ga);
             b.update_gain(&rho, &mut gb);
             // Textbook: k = P ρ, c = 1/(1 + ρᵀk), P −= c k kᵀ.
-            let k: Vec<f64> = (0..6).map(|i| dot(&p_manual[i * 6..(i + 1) * 6], &rho)).collect();
+            let k: Vec<f64> = (0..6)
+                .map(|i| dot(&p_manual[i * 6..(i + 1) * 6], &rho))
+                .collect();
             let c = 1.0 / (1.0 + dot(&rho, &k));
             for i in 0..6 {
                 for j in 0..6 {

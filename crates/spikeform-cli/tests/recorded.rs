@@ -1,0 +1,323 @@
+//! Training on recorded rates in a small balanced network: checkpoints and resume, testing a
+//! trained network again, the penalty on summed plastic weights, and bad data files.
+
+mod common;
+
+use common::*;
+use spikeform_io::npy::{read_npz, write_npy_f64};
+use std::path::Path;
+
+/// A small version of examples/balanced_alm.toml: 250 E + 250 I neurons with K = 50 inputs from
+/// each population (weights scaled as the tutorial's, 1/sqrt(K)), 1500-ms trials with 25
+/// updates, 30 recorded neurons in two conditions.
+fn experiment(dir: &Path, rates: [&str; 2]) -> String {
+    let text = format!(
+        r#"
+version = 1
+name = "small_alm"
+seed = 7
+dt_ms = 0.1
+duration_ms = 1500.0
+[network]
+kind = "spiking"
+tau_exc_ms = 3.0
+tau_inh_ms = 3.0
+tau_plastic_ms = 150.0
+[[network.populations]]
+name = "E"
+size = 250
+excitatory = true
+tau_membrane_ms = 10.0
+bias = 1.2728
+[[network.populations]]
+name = "I"
+size = 250
+excitatory = false
+tau_membrane_ms = 10.0
+bias = 0.8485
+[network.connectivity]
+rule = "fixed_out_degree"
+out_degree = 100
+projections = [
+  {{ pre = "E", post = "E", weight = 0.4243 }},
+  {{ pre = "E", post = "I", weight = 2.8284 }},
+  {{ pre = "I", post = "E", weight = -2.1213 }},
+  {{ pre = "I", post = "I", weight = -2.8284 }},
+]
+[stimulus]
+start_ms = 300.0
+end_ms = 500.0
+amplitude_min = -0.5
+amplitude_max = 0.5
+[target]
+kind = "recorded"
+files = ["{}", "{}"]
+bin_ms = 40.0
+sigma = 0.309
+[training]
+loops = 2
+learn_every_ms = 40.0
+start_ms = 500.0
+penalty_lambda = 0.04
+penalty_mu = 8.0
+trained = "match"
+trained_population = "E"
+plastic = "sampled"
+plastic_exc_inputs = 10
+plastic_inh_inputs = 10
+plastic_exc_weight = 0.6
+plastic_inh_weight = -0.32
+plastic_inh_population = "I"
+feedforward_units = 20
+checkpoint_every = 1
+[test]
+trials = 2
+"#,
+        rates[0], rates[1]
+    );
+    write(dir, "e.toml", &text)
+}
+
+/// 30 neurons × 25 bins of smooth synthetic rates, one file per condition.
+fn rates(dir: &Path) -> [String; 2] {
+    let mut out = Vec::new();
+    for c in 0..2 {
+        let data: Vec<f64> = (0..30)
+            .flat_map(|a| {
+                (0..25).map(move |b| {
+                    let base = 2.0 + (a % 7) as f64;
+                    base * (1.0 + 0.5 * ((b as f64 / 8.0) + a as f64 + c as f64 * 1.3).sin())
+                })
+            })
+            .collect();
+        let p = dir.join(format!("rates_{c}.npy"));
+        write_npy_f64(&p, &[30, 25], &data).unwrap();
+        out.push(p.to_str().unwrap().to_string());
+    }
+    [out[0].clone(), out[1].clone()]
+}
+
+fn weights(dir: &Path) -> Vec<f64> {
+    read_npz(dir.join("checkpoint.npz")).unwrap()["weights"]
+        .data
+        .clone()
+}
+
+#[test]
+fn resumed_run_ends_with_the_same_weights_and_test_reproduces() {
+    let dir = scratch("recorded_resume");
+    let r = rates(&dir);
+    let file = experiment(&dir, [&r[0], &r[1]]);
+    let full = run_summary(&file, &dir.join("full"), &[]);
+    assert_eq!(full["training"]["trained_neurons"], 30);
+    let half = dir.join("half");
+    run_summary(&file, &half, &["training.loops=1"]);
+    // Continue the one-loop run to two loops in a new directory.
+    let resumed_dir = dir.join("resumed");
+    let o = spikeform(&[
+        "run",
+        &file,
+        "--quiet",
+        "--resume",
+        half.to_str().unwrap(),
+        "--out",
+        resumed_dir.to_str().unwrap(),
+        "--set",
+        "training.loops=2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resumed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(resumed_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(weights(&dir.join("full")), weights(&resumed_dir));
+    assert_eq!(full["test"]["r_mean"], resumed["test"]["r_mean"]);
+    assert_eq!(resumed["training"]["resumed_after_loop"], 1);
+    // Testing the trained network again gives the same test numbers.
+    let o = spikeform(&["test", dir.join("full").to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let retest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("full/retest/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(full["test"]["r_mean"], retest["test"]["r_mean"]);
+    assert_eq!(full["test"]["rate_r_mean"], retest["test"]["rate_r_mean"]);
+    // The penalty μ on summed weights keeps each neuron's E and I row sums near their start
+    // (reference, 200 loops: 11.88 vs 11.93 and -6.44 vs -6.46) while individual weights move;
+    // without it the sums drift.
+    let free = run_summary(&file, &dir.join("free"), &["training.penalty_mu=0.0"]);
+    let sums = &full["training"]["plastic_row_sums"];
+    let free_sums = &free["training"]["plastic_row_sums"];
+    let get = |s: &serde_json::Value, phase: &str, k: &str| s[phase][k].as_f64().unwrap();
+    for g in ["e", "i"] {
+        let start = get(sums, "initial", &format!("{g}_mean"));
+        let kept = (get(sums, "final", &format!("{g}_mean")) - start).abs();
+        let drift = (get(free_sums, "final", &format!("{g}_mean")) - start).abs();
+        assert!(
+            kept < 0.05 * drift && kept < 0.02 * start.abs(),
+            "{g}: kept {kept}, drift {drift}: {sums} vs {free_sums}"
+        );
+        assert!(get(sums, "final", &format!("{g}_sd")) < 0.1, "{sums}");
+        assert!(
+            get(free_sums, "final", &format!("{g}_sd")) > 0.1,
+            "{free_sums}"
+        );
+    }
+    // ...while individual weights move.
+    let w0 = 0.6;
+    let moved = weights(&dir.join("full"))
+        .iter()
+        .filter(|w| (*w - w0).abs() > 1e-3 && (*w + 0.32).abs() > 1e-3)
+        .count();
+    assert!(moved > 100, "only {moved} weights moved");
+    for key in ["r_mean", "r_trial_avg", "rate_r_mean"] {
+        assert!(full["test"][key].is_number(), "test.{key} missing");
+    }
+    assert_eq!(
+        full["test"]["r_mean_by_condition"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        full["analysis"]["pc_corr_trained_e_vs_untrained_i"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    );
+}
+
+#[test]
+fn checkpoints_of_other_experiments_and_corrupt_checkpoints_are_refused() {
+    let dir = scratch("recorded_checkpoint_bad");
+    let r = rates(&dir);
+    let file = experiment(&dir, [&r[0], &r[1]]);
+    let run = dir.join("run");
+    run_summary(&file, &run, &["training.loops=1"]);
+    let out = dir.join("other");
+    assert_fails(
+        &[
+            "run",
+            &file,
+            "--quiet",
+            "--resume",
+            run.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "seed=8",
+        ],
+        2,
+        &["checkpoint.npz", "another experiment"],
+    );
+    // Truncate the checkpoint.
+    let ck = run.join("checkpoint.npz");
+    let bytes = std::fs::read(&ck).unwrap();
+    std::fs::write(&ck, &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(
+        &["test", run.to_str().unwrap(), "--quiet"],
+        2,
+        &["checkpoint.npz"],
+    );
+    // Flip a byte in the middle: the CRC catches it.
+    let mut bad = bytes.clone();
+    let k = bad.len() / 2;
+    bad[k] ^= 0x55;
+    std::fs::write(&ck, &bad).unwrap();
+    assert_fails(
+        &["test", run.to_str().unwrap(), "--quiet"],
+        2,
+        &["checkpoint.npz"],
+    );
+}
+
+fn data_fails(
+    name: &str,
+    shape: &[usize],
+    data: &[f64],
+    other: Option<(&[usize], Vec<f64>)>,
+    needles: &[&str],
+) {
+    let dir = scratch(&format!("recorded_bad_{name}"));
+    let good = rates(&dir);
+    let bad = dir.join("bad.npy");
+    write_npy_f64(&bad, shape, data).unwrap();
+    let second = match other {
+        Some((s, d)) => {
+            let p = dir.join("second.npy");
+            write_npy_f64(&p, s, &d).unwrap();
+            p.to_str().unwrap().to_string()
+        }
+        None => good[1].clone(),
+    };
+    let file = experiment(&dir, [bad.to_str().unwrap(), &second]);
+    assert_fails(&["check", &file], 2, needles);
+}
+
+#[test]
+fn bad_recorded_data_is_rejected_with_the_file_and_the_problem() {
+    let ok: Vec<f64> = vec![3.0; 30 * 25];
+    data_fails("shape", &[750], &ok, None, &["bad.npy", "2-d"]);
+    let mut nan = ok.clone();
+    nan[31] = f64::NAN;
+    data_fails(
+        "nan",
+        &[30, 25],
+        &nan,
+        None,
+        &["bad.npy", "NaN", "neuron 1, bin 6"],
+    );
+    let mut neg = ok.clone();
+    neg[5] = -1.0;
+    data_fails(
+        "negative",
+        &[30, 25],
+        &neg,
+        None,
+        &["bad.npy", "negative rate"],
+    );
+    data_fails(
+        "bins",
+        &[30, 20],
+        &vec![3.0; 600],
+        Some((&[30, 20], vec![3.0; 600])),
+        &["bad.npy", "20 bins", "25 updates"],
+    );
+    data_fails(
+        "neurons",
+        &[30, 25],
+        &ok,
+        Some((&[29, 25], vec![3.0; 29 * 25])),
+        &["second.npy", "same shape"],
+    );
+    data_fails(
+        "too_many",
+        &[500, 25],
+        &vec![3.0; 500 * 25],
+        Some((&[500, 25], vec![3.0; 500 * 25])),
+        &["bad.npy", "500 recorded neurons", "250 neurons"],
+    );
+}
+
+#[test]
+fn wrong_dtype_and_missing_data_files_are_rejected() {
+    let dir = scratch("recorded_bad_dtype");
+    let good = rates(&dir);
+    let bad = dir.join("bytes.npy");
+    // A uint8 array: valid .npy, wrong dtype.
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let mut header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }".to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[1, 2, 3, 4]);
+    std::fs::write(&bad, &bytes).unwrap();
+    let file = experiment(&dir, [bad.to_str().unwrap(), &good[1]]);
+    assert_fails(&["check", &file], 2, &["bytes.npy", "dtype"]);
+    let file = experiment(&dir, ["no_such_rates.npy", &good[1]]);
+    assert_fails(&["check", &file], 2, &["no_such_rates.npy"]);
+}
