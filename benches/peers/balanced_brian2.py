@@ -106,6 +106,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--build-dir", default=None,
                     help="standalone project directory (default /tmp/brian2_balanced_t<threads>)")
+    ap.add_argument("--save-spikes", default=None,
+                    help="write the last run's spikes (neuron, step) and v(0) to this .npz")
     ap.add_argument("--serve", action="store_true",
                     help="build, then run once per 'run' line on stdin (used by compare.py)")
     args = ap.parse_args()
@@ -202,6 +204,10 @@ def main():
         for var in list(device.array_cache):
             device.array_cache[var] = None
         count = np.asarray(spikes.count[:], dtype=np.float64)
+        if args.save_spikes:
+            np.savez(args.save_spikes, neuron=np.asarray(spikes.i[:]),
+                     step=np.rint(np.asarray(spikes.t[:] / ms) / DT).astype(np.int64),
+                     v0=v0, seed=args.seed)
         return {
             "sim_wall_s": sim_wall,
             "brian2_run_time_s": float(device._last_run_time),

@@ -39,10 +39,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLE = "examples/balanced_untrained.toml"
 
 
-def run_spikeform(threads, duration_ms, tmp, tag):
+def run_spikeform(exe, threads, duration_ms, tmp, tag):
     out = os.path.join(tmp, f"sf_{tag}")
     shutil.rmtree(out, ignore_errors=True)
-    cmd = ["./target/release/spikeform", "run", EXAMPLE, "--out", out, "--quiet",
+    cmd = [exe, "run", EXAMPLE, "--out", out, "--quiet",
            "--threads", str(threads), "--set", f"duration_ms={duration_ms}"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
@@ -98,6 +98,8 @@ def main():
     ap.add_argument("--duration-ms", type=float, default=3000.0)
     ap.add_argument("--seed", type=int, default=1, help="Brian2 network seed")
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
+    ap.add_argument("--spikeform", default="./target/release/spikeform",
+                    help="spikeform executable (relative to the repository root)")
     ap.add_argument("--json", help="also write all measurements to this file")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
@@ -108,7 +110,7 @@ def main():
     results = []
     try:
         for th in threads:
-            setup = [run_spikeform(th, 0.1, tmp, f"setup{th}_{k}")["total_s"]
+            setup = [run_spikeform(args.spikeform, th, 0.1, tmp, f"setup{th}_{k}")["total_s"]
                      for k in range(args.reps)]
             print(f"[threads {th}] building the Brian2 project (code generation + g++)...",
                   file=sys.stderr, flush=True)
@@ -117,7 +119,8 @@ def main():
                   file=sys.stderr, flush=True)
             sf_reps, b2_reps = [], []
             for k in range(args.reps):
-                sf_reps.append(run_spikeform(th, args.duration_ms, tmp, f"{th}_{k}"))
+                sf_reps.append(
+                    run_spikeform(args.spikeform, th, args.duration_ms, tmp, f"{th}_{k}"))
                 print(f"[threads {th}] rep {k + 1} spikeform {sf_reps[-1]['sim_wall_s']:.3f} s",
                       file=sys.stderr, flush=True)
                 b2_reps.append(b2.run())

@@ -4,6 +4,7 @@
 //! its results; 2 bad input (experiment file, override, data file, directory).
 
 mod progress;
+mod report;
 mod run;
 mod theory;
 
@@ -46,6 +47,31 @@ enum Command {
         /// No progress output on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Continue the run in DIR from its last checkpoint (spiking runs).
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
+    },
+    /// Test a trained network again from its checkpoint, without retraining.
+    Test {
+        /// A run directory holding experiment.toml and checkpoint.npz.
+        run_dir: PathBuf,
+        /// Where to write the new results (default: RUN_DIR/retest, RUN_DIR/retest.2, ...).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override a key, e.g. --set test.trials=20.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Worker threads.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// No progress output on stderr.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Write RUN_DIR/report.html (figures inline, self-contained) and RUN_DIR/figures/ (SVG, PNG).
+    Report {
+        /// A finished run directory (one with summary.json).
+        run_dir: PathBuf,
     },
 }
 
@@ -83,7 +109,23 @@ fn main() -> ExitCode {
             set,
             threads,
             quiet,
-        } => run::run(&file, out.as_deref(), &set, threads, quiet),
+            resume,
+        } => run::run(
+            &file,
+            out.as_deref(),
+            &set,
+            threads,
+            quiet,
+            resume.as_deref(),
+        ),
+        Command::Test {
+            run_dir,
+            out,
+            set,
+            threads,
+            quiet,
+        } => run::test(&run_dir, out.as_deref(), &set, threads, quiet),
+        Command::Report { run_dir } => report::report(&run_dir),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -308,7 +308,7 @@ fn wrong_dtype_and_missing_data_files_are_rejected() {
     // A uint8 array: valid .npy, wrong dtype.
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     let mut header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

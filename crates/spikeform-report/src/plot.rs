@@ -233,7 +233,7 @@ pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
     if v.abs() < step * 1e-6 {
         return "0".into();
     }
-    if step >= 1e5 || step < 1e-3 {
+    if !(1e-3..1e5).contains(&step) {
         return format!("{v:.1e}");
     }
     let decimals = (-step.log10().floor()).max(0.0) as usize;
@@ -390,7 +390,7 @@ fn draw_panel(out: &mut String, p: &Panel, cx: f64, cy: f64, w: f64, h: f64) {
     // Title.
     let _ = write!(
         out,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" font-weight="bold" fill="#222">{}</text>"#,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" font-weight="bold" fill="#222">{}</text>"##,
         (left + right) / 2.0,
         cy + 16.0,
         esc(&p.title)
@@ -605,14 +605,12 @@ fn draw_panel(out: &mut String, p: &Panel, cx: f64, cy: f64, w: f64, h: f64) {
                     );
                 }
             }
-            Item::HLine { y, color } => {
-                if y.is_finite() && *y >= y0 && *y <= y1 {
-                    let yy = f.py(*y);
-                    let _ = write!(
-                        out,
-                        r#"<line x1="{left:.1}" y1="{yy:.1}" x2="{right:.1}" y2="{yy:.1}" stroke="{color}" stroke-width="1" stroke-dasharray="2 2"/>"#
-                    );
-                }
+            Item::HLine { y, color } if y.is_finite() && *y >= y0 && *y <= y1 => {
+                let yy = f.py(*y);
+                let _ = write!(
+                    out,
+                    r#"<line x1="{left:.1}" y1="{yy:.1}" x2="{right:.1}" y2="{yy:.1}" stroke="{color}" stroke-width="1" stroke-dasharray="2 2"/>"#
+                );
             }
             _ => {}
         }
@@ -829,7 +827,11 @@ mod tests {
             legend: vec![],
         };
         assert!(fig_empty.to_svg().contains("no data"));
-        p.line(vec![0.0, 1.0, 2.0, 3.0], vec![1.0, f64::NAN, 2.0, 3.0], "#000");
+        p.line(
+            vec![0.0, 1.0, 2.0, 3.0],
+            vec![1.0, f64::NAN, 2.0, 3.0],
+            "#000",
+        );
         let fig = Figure {
             panels: vec![p],
             ..fig_empty

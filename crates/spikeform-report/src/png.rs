@@ -14,11 +14,10 @@ fn fonts() -> Arc<fontdb::Database> {
         let mut db = fontdb::Database::new();
         db.load_font_data(dejavu::sans::regular().to_vec());
         db.load_font_data(dejavu::sans::bold().to_vec());
-        for family in ["DejaVu Sans"] {
-            db.set_sans_serif_family(family);
-            db.set_serif_family(family);
-            db.set_monospace_family(family);
-        }
+        // Generic families resolve to the one embedded family.
+        db.set_sans_serif_family("DejaVu Sans");
+        db.set_serif_family("DejaVu Sans");
+        db.set_monospace_family("DejaVu Sans");
         Arc::new(db)
     })
     .clone()
@@ -44,7 +43,9 @@ pub(crate) fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap.encode_png().map_err(|e| format!("PNG encoding: {e}"))
+    pixmap
+        .encode_png()
+        .map_err(|e| format!("PNG encoding: {e}"))
 }
 
 #[cfg(test)]
@@ -61,13 +62,14 @@ mod tests {
     fn text_renders_with_the_embedded_font_only() {
         let text = |family: &str, weight: &str| {
             format!(
-                r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="#fff"/><text x="10" y="28" font-family="{family}" font-weight="{weight}" font-size="20">Rate (Hz) 0.5</text></svg>"#
+                r##"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="#fff"/><text x="10" y="28" font-family="{family}" font-weight="{weight}" font-size="20">Rate (Hz) 0.5</text></svg>"##
             )
         };
         // Text is the only dark content: if no font were found, the picture would be blank.
         let regular = dark_pixels(&svg_to_png(&text("DejaVu Sans", "normal"), 1.0).unwrap());
         let bold = dark_pixels(&svg_to_png(&text("DejaVu Sans", "bold"), 1.0).unwrap());
-        let fallback = dark_pixels(&svg_to_png(&text("NoSuchFont, sans-serif", "normal"), 1.0).unwrap());
+        let fallback =
+            dark_pixels(&svg_to_png(&text("NoSuchFont, sans-serif", "normal"), 1.0).unwrap());
         assert!(regular > 100, "{regular} dark pixels");
         assert!(bold > regular, "bold {bold} vs regular {regular}");
         assert!(fallback > 100, "generic family: {fallback}");

@@ -170,8 +170,9 @@ pub(crate) struct Run {
 
 fn read_text(path: &Path, missing: &str) -> Result<String, ReportError> {
     match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|_| ReportError::input(path, "not UTF-8 text")),
+        Ok(bytes) => {
+            String::from_utf8(bytes).map_err(|_| ReportError::input(path, "not UTF-8 text"))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(ReportError::input(path, missing))
         }
@@ -225,7 +226,12 @@ fn parse_curve(path: &Path, text: &str) -> Result<TrainingCurve, ReportError> {
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = match lines.next() {
         Some((_, h)) => h.split(',').map(str::trim).collect(),
-        None => return Err(ReportError::input(path, "empty file (expected a header line)")),
+        None => {
+            return Err(ReportError::input(
+                path,
+                "empty file (expected a header line)",
+            ))
+        }
     };
     let col = |name: &str| header.iter().position(|h| *h == name);
     let (Some(c_loop), Some(c_r), Some(c_sec)) = (col("loop"), col("r"), col("seconds")) else {
@@ -268,7 +274,11 @@ fn parse_curve(path: &Path, text: &str) -> Result<TrainingCurve, ReportError> {
             s.parse::<f64>().map_err(|_| {
                 ReportError::input(
                     path,
-                    format!("line {}: column {} is {s:?}, not a number", i + 1, header[c]),
+                    format!(
+                        "line {}: column {} is {s:?}, not a number",
+                        i + 1,
+                        header[c]
+                    ),
                 )
             })
         };
@@ -346,7 +356,10 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
         return Err(ReportError::input(dir, "no such run directory"));
     }
     if !dir.is_dir() {
-        return Err(ReportError::input(dir, "not a directory (expected a run directory)"));
+        return Err(ReportError::input(
+            dir,
+            "not a directory (expected a run directory)",
+        ));
     }
     let summary = read_json(
         &dir.join("summary.json"),
