@@ -243,6 +243,14 @@ impl Simulator {
         );
         let slots = (net.delay_steps + 1) as u64;
         let c = trial.condition;
+        let ranges = net.ranges();
+        // The common case (filtered synapses, no Poisson drive, noise or refractory period)
+        // takes a vectorised path with the same arithmetic.
+        let fast = net.tau_exc_ms > 0.0
+            && net.tau_inh_ms > 0.0
+            && steps.iter().all(|p| {
+                p.poisson.is_none() && p.lif.noise_per_step == 0.0 && p.lif.refractory_steps == 0
+            });
 
         for step in 1..=trial.steps {
             let t_ms = step as f64 * dt;
@@ -264,86 +272,98 @@ impl Simulator {
                 .as_ref()
                 .filter(|cue| cue.is_on(step))
                 .map(|cue| &cue.amplitude[c]);
-            for i in 0..n {
-                let pop = &steps[net.population_of[i]];
-                let mut f_exc = std::mem::take(&mut self.queue_exc[now + i]);
-                let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
-                let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
-                let mut ext = pop.bias;
-                if let Some(cue) = cue {
-                    ext += cue[i];
+            if fast {
+                self.integrate_fast(net, &steps, &ranges, now, cue);
+                for (p, range) in ranges.iter().enumerate() {
+                    let threshold = steps[p].lif.threshold;
+                    let reset = steps[p].lif.reset;
+                    for i in range.clone() {
+                        let v = self.v[i];
+                        if v > threshold {
+                            self.v[i] = reset;
+                            self.spiked_prev[i] = true;
+                            self.spiked.push(i as u32);
+                            self.deliver(net, i, later);
+                        } else {
+                            if !v.is_finite() {
+                                return Err(RunError::NonFinite {
+                                    quantity: "membrane potential",
+                                    neuron: i,
+                                    step,
+                                    time_ms: t_ms,
+                                    phase: trial.phase.to_string(),
+                                    value: v,
+                                });
+                            }
+                            self.spiked_prev[i] = false;
+                        }
+                    }
                 }
-                if let Some((dist, w)) = &pop.poisson {
-                    f_exc += w * dist.sample(&mut noise_rng);
-                }
-                let mut jump = 0.0;
-                if net.tau_exc_ms > 0.0 {
-                    self.x_exc[i] = self.x_exc[i] * decay_e + f_exc / net.tau_exc_ms;
-                    self.input_exc[i] = self.x_exc[i];
-                } else {
-                    jump += f_exc;
-                    self.input_exc[i] = f_exc * pop.tau_m_over_dt;
-                }
-                if net.tau_inh_ms > 0.0 {
-                    self.x_inh[i] = self.x_inh[i] * decay_i + f_inh / net.tau_inh_ms;
-                    self.input_inh[i] = self.x_inh[i];
-                } else {
-                    jump += f_inh;
-                    self.input_inh[i] = f_inh * pop.tau_m_over_dt;
-                }
-                self.x_plastic[i] = self.x_plastic[i] * decay_p + f_pl / net.tau_plastic_ms;
-                let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
-                self.r[i] = self.r[i] * decay_p + own / net.tau_plastic_ms;
-                self.input_ext[i] = ext;
-                if self.refractory[i] > 0 {
-                    self.refractory[i] -= 1;
-                    self.v[i] = pop.lif.reset;
-                    self.spiked_prev[i] = false;
-                    continue;
-                }
-                let noise = if pop.lif.noise_per_step > 0.0 {
-                    pop.lif.noise_per_step * noise_rng.sample::<f64, _>(StandardNormal)
-                } else {
-                    0.0
-                };
-                let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
-                let v = pop.lif.integrate(self.v[i], input, noise) + jump;
-                if !v.is_finite() {
-                    return Err(RunError::NonFinite {
-                        quantity: "membrane potential",
-                        neuron: i,
-                        step,
-                        time_ms: t_ms,
-                        phase: trial.phase.to_string(),
-                        value: v,
-                    });
-                }
-                if v > pop.lif.threshold {
-                    self.v[i] = pop.lif.reset;
-                    self.refractory[i] = pop.lif.refractory_steps;
-                    self.spiked.push(i as u32);
-                    self.spiked_prev[i] = true;
-                    let (targets, weights) = net.static_synapses.outgoing(i);
-                    let exc = net.populations[net.population_of[i]].sign
-                        == crate::network::Sign::Excitatory;
-                    let queue = if exc {
-                        &mut self.queue_exc
+            } else {
+                for i in 0..n {
+                    let pop = &steps[net.population_of[i]];
+                    let mut f_exc = std::mem::take(&mut self.queue_exc[now + i]);
+                    let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
+                    let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
+                    let mut ext = pop.bias;
+                    if let Some(cue) = cue {
+                        ext += cue[i];
+                    }
+                    if let Some((dist, w)) = &pop.poisson {
+                        f_exc += w * dist.sample(&mut noise_rng);
+                    }
+                    let mut jump = 0.0;
+                    if net.tau_exc_ms > 0.0 {
+                        self.x_exc[i] = self.x_exc[i] * decay_e + f_exc / net.tau_exc_ms;
+                        self.input_exc[i] = self.x_exc[i];
                     } else {
-                        &mut self.queue_inh
+                        jump += f_exc;
+                        self.input_exc[i] = f_exc * pop.tau_m_over_dt;
+                    }
+                    if net.tau_inh_ms > 0.0 {
+                        self.x_inh[i] = self.x_inh[i] * decay_i + f_inh / net.tau_inh_ms;
+                        self.input_inh[i] = self.x_inh[i];
+                    } else {
+                        jump += f_inh;
+                        self.input_inh[i] = f_inh * pop.tau_m_over_dt;
+                    }
+                    self.x_plastic[i] = self.x_plastic[i] * decay_p + f_pl / net.tau_plastic_ms;
+                    let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
+                    self.r[i] = self.r[i] * decay_p + own / net.tau_plastic_ms;
+                    self.input_ext[i] = ext;
+                    if self.refractory[i] > 0 {
+                        self.refractory[i] -= 1;
+                        self.v[i] = pop.lif.reset;
+                        self.spiked_prev[i] = false;
+                        continue;
+                    }
+                    let noise = if pop.lif.noise_per_step > 0.0 {
+                        pop.lif.noise_per_step * noise_rng.sample::<f64, _>(StandardNormal)
+                    } else {
+                        0.0
                     };
-                    let queue = &mut queue[later..later + n];
-                    for (&t, &w) in targets.iter().zip(weights) {
-                        queue[t as usize] += w;
+                    let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
+                    let v = pop.lif.integrate(self.v[i], input, noise) + jump;
+                    if !v.is_finite() {
+                        return Err(RunError::NonFinite {
+                            quantity: "membrane potential",
+                            neuron: i,
+                            step,
+                            time_ms: t_ms,
+                            phase: trial.phase.to_string(),
+                            value: v,
+                        });
                     }
-                    let (rows, slots_of) = net.plastic.outgoing(i);
-                    let queue = &mut self.queue_plastic[later..later + n];
-                    for (&row, &slot) in rows.iter().zip(slots_of) {
-                        let row = &net.plastic.rows[row as usize];
-                        queue[row.neuron] += row.weights[slot as usize];
+                    if v > pop.lif.threshold {
+                        self.v[i] = pop.lif.reset;
+                        self.refractory[i] = pop.lif.refractory_steps;
+                        self.spiked.push(i as u32);
+                        self.spiked_prev[i] = true;
+                        self.deliver(net, i, later);
+                    } else {
+                        self.v[i] = v;
+                        self.spiked_prev[i] = false;
                     }
-                } else {
-                    self.v[i] = v;
-                    self.spiked_prev[i] = false;
                 }
             }
 
@@ -375,8 +395,8 @@ impl Simulator {
                 t_ms,
                 spiked: &self.spiked,
                 v: &self.v,
-                input_exc: &self.input_exc,
-                input_inh: &self.input_inh,
+                input_exc: if fast { &self.x_exc } else { &self.input_exc },
+                input_inh: if fast { &self.x_inh } else { &self.input_inh },
                 input_plastic: &self.x_plastic,
                 input_ext: &self.input_ext,
             };
@@ -388,6 +408,124 @@ impl Simulator {
             self.clock += 1;
         }
         Ok(())
+    }
+
+    /// Queues the static and plastic outputs of neuron `i`'s spike for arrival slot `later`.
+    #[inline]
+    fn deliver(&mut self, net: &SpikingNetwork, i: usize, later: usize) {
+        let n = self.n;
+        let (targets, weights) = net.static_synapses.outgoing(i);
+        let exc = net.populations[net.population_of[i]].sign == crate::network::Sign::Excitatory;
+        let queue = if exc {
+            &mut self.queue_exc
+        } else {
+            &mut self.queue_inh
+        };
+        let queue = &mut queue[later..later + n];
+        for (&t, &w) in targets.iter().zip(weights) {
+            queue[t as usize] += w;
+        }
+        let (rows, slots_of) = net.plastic.outgoing(i);
+        let queue = &mut self.queue_plastic[later..later + n];
+        for (&row, &slot) in rows.iter().zip(slots_of) {
+            let row = &net.plastic.rows[row as usize];
+            queue[row.neuron] += row.weights[slot as usize];
+        }
+    }
+
+    /// Traces and membranes of every neuron for the common case, population by population, in
+    /// simple loops the compiler vectorises; the same operations as the general loop, so the
+    /// results are identical.
+    fn integrate_fast(
+        &mut self,
+        net: &SpikingNetwork,
+        steps: &[PopulationStep],
+        ranges: &[std::ops::Range<usize>],
+        now: usize,
+        cue: Option<&Vec<f64>>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.integrate_fast_avx2(net, steps, ranges, now, cue) };
+            return;
+        }
+        self.integrate_fast_generic(net, steps, ranges, now, cue);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn integrate_fast_avx2(
+        &mut self,
+        net: &SpikingNetwork,
+        steps: &[PopulationStep],
+        ranges: &[std::ops::Range<usize>],
+        now: usize,
+        cue: Option<&Vec<f64>>,
+    ) {
+        self.integrate_fast_generic(net, steps, ranges, now, cue);
+    }
+
+    #[inline(always)]
+    fn integrate_fast_generic(
+        &mut self,
+        net: &SpikingNetwork,
+        steps: &[PopulationStep],
+        ranges: &[std::ops::Range<usize>],
+        now: usize,
+        cue: Option<&Vec<f64>>,
+    ) {
+        let n = self.n;
+        let dt = net.dt_ms;
+        let decay = |tau: f64| match net.integration {
+            Integration::Euler => 1.0 - dt / tau,
+            Integration::Exponential => (-dt / tau).exp(),
+        };
+        let (te, ti, tp) = (net.tau_exc_ms, net.tau_inh_ms, net.tau_plastic_ms);
+        let (de, di, dp) = (decay(te), decay(ti), decay(tp));
+        /// x ← x·d + F/τ, then F ← 0.
+        #[inline(always)]
+        fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
+            for (x, q) in x.iter_mut().zip(q.iter_mut()) {
+                *x = *x * d + *q / tau;
+                *q = 0.0;
+            }
+        }
+        trace(&mut self.x_exc, &mut self.queue_exc[now..now + n], de, te);
+        trace(&mut self.x_inh, &mut self.queue_inh[now..now + n], di, ti);
+        trace(
+            &mut self.x_plastic,
+            &mut self.queue_plastic[now..now + n],
+            dp,
+            tp,
+        );
+        for (r, &sp) in self.r.iter_mut().zip(&self.spiked_prev) {
+            let own = if sp { 1.0 } else { 0.0 };
+            *r = *r * dp + own / tp;
+        }
+        for (p, range) in ranges.iter().enumerate() {
+            let pop = &steps[p];
+            let (alpha, v_rest, bias) = (pop.lif.alpha, pop.lif.v_rest, pop.bias);
+            let ext = &mut self.input_ext[range.clone()];
+            match cue {
+                Some(c) => {
+                    for (e, c) in ext.iter_mut().zip(&c[range.clone()]) {
+                        *e = bias + c;
+                    }
+                }
+                None => ext.iter_mut().for_each(|e| *e = bias),
+            }
+            let v = &mut self.v[range.clone()];
+            let (xe, xi, xp) = (
+                &self.x_exc[range.clone()],
+                &self.x_inh[range.clone()],
+                &self.x_plastic[range.clone()],
+            );
+            for k in 0..v.len() {
+                let input = ext[k] + xe[k] + xi[k] + xp[k];
+                v[k] += alpha * (v_rest + input - v[k]);
+            }
+        }
     }
 
     /// One RLS update of every trained neuron (`rls-training.md` §3.7), in parallel. The error
