@@ -268,3 +268,24 @@ fn bad_override_is_rejected() {
         &["unknown field `lops`"],
     );
 }
+
+#[test]
+fn a_diverging_network_stops_with_exit_code_1_naming_unit_and_step() {
+    let dir = scratch("rate_nan");
+    assert_fails(
+        &[
+            "run",
+            "examples/rate_sine.toml",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+            "--set",
+            "network.weight_gain=1000",
+            "--set",
+            "training.loops=1",
+        ],
+        1,
+        &["rate of neuron", "at step", "training loop 1"],
+    );
+    assert!(!dir.join("summary.json").exists());
+}
