@@ -6,7 +6,7 @@
 pub enum RunError {
     /// A state variable became NaN or infinite.
     #[error(
-        "{quantity} of neuron {neuron} became {value} at step {step} (t = {time_ms} ms) in {phase}"
+        "{quantity} of neuron {neuron} became {value} at step {step} (t = {time_ms:.1} ms) in {phase}"
     )]
     NonFinite {
         /// Which variable (`"rate"`, `"voltage"`, `"synaptic current"`, ...).
