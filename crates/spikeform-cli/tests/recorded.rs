@@ -321,3 +321,49 @@ fn wrong_dtype_and_missing_data_files_are_rejected() {
     let file = experiment(&dir, ["no_such_rates.npy", &good[1]]);
     assert_fails(&["check", &file], 2, &["no_such_rates.npy"]);
 }
+
+#[test]
+fn one_and_two_threads_give_bit_identical_weights() {
+    let dir = scratch("recorded_threads");
+    let r = rates(&dir);
+    let file = experiment(&dir, [&r[0], &r[1]]);
+    let mut summaries = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("t{threads}"));
+        let o = spikeform(&[
+            "run",
+            &file,
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "training.loops=1",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        summaries.push(s);
+    }
+    let (w1, w2) = (weights(&dir.join("t1")), weights(&dir.join("t2")));
+    assert_eq!(w1.len(), w2.len());
+    assert!(
+        w1.iter().zip(&w2).all(|(a, b)| a.to_bits() == b.to_bits()),
+        "weights differ"
+    );
+    let p = |t: &str| {
+        read_npz(dir.join(t).join("checkpoint.npz")).unwrap()["p"]
+            .data
+            .clone()
+    };
+    assert!(
+        p("t1")
+            .iter()
+            .zip(&p("t2"))
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "P differs"
+    );
+    assert_eq!(summaries[0]["test"], summaries[1]["test"]);
+}

@@ -100,13 +100,13 @@ fn mean_synaptic_current_equals_weights_times_rates() {
         .collect();
     let mut expected_exc = vec![0.0; n];
     let mut expected_inh = vec![0.0; n];
-    for j in 0..n {
+    for (j, &rate) in rate_per_ms.iter().enumerate() {
         let (targets, weights) = net.static_synapses.outgoing(j);
         for (&t, &w) in targets.iter().zip(weights) {
             if w > 0.0 {
-                expected_exc[t as usize] += w * rate_per_ms[j];
+                expected_exc[t as usize] += w * rate;
             } else {
-                expected_inh[t as usize] += w * rate_per_ms[j];
+                expected_inh[t as usize] += w * rate;
             }
         }
     }

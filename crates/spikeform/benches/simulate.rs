@@ -1,0 +1,81 @@
+//! Simulation of the tutorial's untrained balanced network (N = 5000, K = 500): 100 ms (1000
+//! steps) per iteration, from a fresh trial.
+//!
+//! Run: `cargo bench -p spikeform --bench simulate`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
+use spikeform::network::{Population, Sign};
+use spikeform::neuron::{Integration, LifParams};
+use spikeform::simulate::{Simulator, Trial};
+
+fn balanced() -> SpikingExperiment {
+    let je = 2.0 * 10.0 / 500f64.sqrt();
+    let jx = 0.12 * 500f64.sqrt();
+    let pop = |name: &str, sign, bias| Population {
+        name: String::from(name),
+        size: 2500,
+        sign,
+        neuron: LifParams::tutorial(),
+        bias,
+        poisson: None,
+    };
+    SpikingExperiment {
+        name: "bench".into(),
+        seed: 1,
+        dt_ms: 0.1,
+        trial_steps: 1000,
+        network: NetworkSpec {
+            integration: Integration::Euler,
+            populations: vec![
+                pop("E", Sign::Excitatory, 1.5 * jx),
+                pop("I", Sign::Inhibitory, jx),
+            ],
+            connectivity: Connectivity::FixedOutDegree {
+                out_degree: 1000,
+                weight: vec![vec![0.15 * je, je], vec![-0.75 * je, -je]],
+            },
+            tau_exc_ms: 3.0,
+            tau_inh_ms: 3.0,
+            tau_plastic_ms: 150.0,
+            delay_steps: 1,
+            reset_queues: false,
+        },
+        cue: None,
+        conditions: 1,
+        training: None,
+        test_trials: 1,
+        burn_in_ms: 0.0,
+        fano_window_ms: 100.0,
+        box_half_width_ms: 50.0,
+        psth_smooth_bins: 7,
+        max_rate_hz: 500.0,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let exp = balanced();
+    let mut net = build_network(&exp);
+    let mut sim = Simulator::new(&net);
+    let mut index = 0;
+    let mut group = c.benchmark_group("balanced_network_n5000_k500");
+    group.sample_size(20);
+    group.bench_function("simulate_100ms", |b| {
+        b.iter(|| {
+            index += 1;
+            let trial = Trial {
+                steps: 1000,
+                condition: 0,
+                learning: None,
+                seed: 1,
+                index,
+                phase: "bench",
+            };
+            sim.run_trial(&mut net, trial, &mut []).expect("no runaway");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
