@@ -274,29 +274,39 @@ impl Simulator {
                 .map(|cue| &cue.amplitude[c]);
             if fast {
                 self.integrate_fast(net, &steps, &ranges, now, cue);
+                self.spiked_prev.iter_mut().for_each(|s| *s = false);
                 for (p, range) in ranges.iter().enumerate() {
                     let threshold = steps[p].lif.threshold;
                     let reset = steps[p].lif.reset;
-                    for i in range.clone() {
-                        let v = self.v[i];
-                        if v > threshold {
-                            self.v[i] = reset;
-                            self.spiked_prev[i] = true;
-                            self.spiked.push(i as u32);
-                            self.deliver(net, i, later);
-                        } else {
-                            if !v.is_finite() {
-                                return Err(RunError::NonFinite {
-                                    quantity: "membrane potential",
-                                    neuron: i,
-                                    step,
-                                    time_ms: t_ms,
-                                    phase: trial.phase.to_string(),
-                                    value: v,
-                                });
+                    // Scan 8 neurons at a time for a spike or a non-finite voltage (both fail
+                    // `v <= threshold`); only then look at them one by one.
+                    let mut start = range.start;
+                    while start < range.end {
+                        let end = (start + 8).min(range.end);
+                        let event = self.v[start..end]
+                            .iter()
+                            .fold(false, |a, &v| a | !(v <= threshold));
+                        if event {
+                            for i in start..end {
+                                let v = self.v[i];
+                                if v > threshold {
+                                    self.v[i] = reset;
+                                    self.spiked_prev[i] = true;
+                                    self.spiked.push(i as u32);
+                                    self.deliver(net, i, later);
+                                } else if !v.is_finite() {
+                                    return Err(RunError::NonFinite {
+                                        quantity: "membrane potential",
+                                        neuron: i,
+                                        step,
+                                        time_ms: t_ms,
+                                        phase: trial.phase.to_string(),
+                                        value: v,
+                                    });
+                                }
                             }
-                            self.spiked_prev[i] = false;
                         }
+                        start = end;
                     }
                 }
             } else {
