@@ -111,8 +111,22 @@ fn check_fails(name: &str, text: &str, needles: &[&str]) {
 fn the_valid_spiking_base_runs() {
     let dir = scratch("spiking_base");
     let path = write(&dir, "e.toml", BASE);
-    let s = run_summary(&path, &dir.join("out"), &[]);
+    let s = run_summary(
+        &path,
+        &dir.join("out"),
+        &["record.neurons=[0, 85, 99]", "record.every_ms=0.5"],
+    );
     assert!(s["activity"]["rate_hz"]["e"].as_f64().unwrap() >= 0.0);
+    // Chosen traces: 200 ms every 0.5 ms, three neurons, five quantities.
+    let traces = spikeform_io::npy::read_npz(dir.join("out/traces.npz")).unwrap();
+    assert_eq!(traces["time_ms"].shape, vec![400]);
+    assert_eq!(traces["neurons"].data, vec![0.0, 85.0, 99.0]);
+    for q in ["v", "input_exc", "input_inh", "input_plastic", "input_ext"] {
+        assert_eq!(traces[q].shape, vec![400, 3], "{q}");
+    }
+    // Neuron 85 is inhibitory (bias 1.1); its external input is its bias outside the cue.
+    assert_eq!(traces["input_ext"].data[3 + 1], 1.1);
+    assert!(traces["v"].data.iter().all(|v| *v <= 1.0));
 }
 
 #[test]

@@ -99,6 +99,32 @@ pub fn write_spiking(
     );
     dir.write("spikes.npz", &npz.finish())?;
     files.push("spikes.npz".into());
+    if let Some(tr) = res.traces.as_ref().filter(|t| !t.neurons.is_empty()) {
+        let k = tr.neurons.len();
+        let samples = tr.time_ms.len();
+        let mut npz = NpzWriter::new();
+        npz.add_f64("time_ms", &[samples], &tr.time_ms);
+        npz.add_i64(
+            "neurons",
+            &[k],
+            &tr.neurons.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        );
+        for (q, name) in spikeform::monitor::TraceRecorder::QUANTITIES
+            .iter()
+            .enumerate()
+        {
+            let data: Vec<f64> = (0..samples)
+                .flat_map(|s| {
+                    tr.values[(s * 5 + q) * k..(s * 5 + q + 1) * k]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            npz.add_f64(name, &[samples, k], &data);
+        }
+        dir.write("traces.npz", &npz.finish())?;
+        files.push("traces.npz".into());
+    }
     if let (Some(_), Some(test)) = (&exp.training, &res.test) {
         let mut csv = String::from("loop,r,seconds\n");
         for (l, (r, s)) in res.r_per_loop.iter().zip(&res.loop_seconds).enumerate() {

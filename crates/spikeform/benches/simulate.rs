@@ -50,6 +50,8 @@ fn balanced() -> SpikingExperiment {
         box_half_width_ms: 50.0,
         psth_smooth_bins: 7,
         max_rate_hz: 500.0,
+        record_neurons: Vec::new(),
+        record_every_steps: 10,
     }
 }
 

@@ -76,6 +76,8 @@ fn mean_synaptic_current_equals_weights_times_rates() {
         box_half_width_ms: 50.0,
         psth_smooth_bins: 7,
         max_rate_hz: 500.0,
+        record_neurons: Vec::new(),
+        record_every_steps: 10,
     };
     let mut net = build_network(&exp);
     let mut sim = Simulator::new(&net);

@@ -481,12 +481,17 @@ pub struct RawRecord {
     /// Interval between recorded trace samples (ms).
     #[serde(default = "default_record_every_ms")]
     pub every_ms: f64,
+    /// Spiking: neurons (0-based) whose voltage and inputs are recorded in the final phase's
+    /// first trial (`traces.npz`).
+    #[serde(default)]
+    pub neurons: Vec<usize>,
 }
 
 impl Default for RawRecord {
     fn default() -> Self {
         Self {
             every_ms: default_record_every_ms(),
+            neurons: Vec::new(),
         }
     }
 }

@@ -577,6 +577,18 @@ pub(super) fn validate(
         box_half_width_ms: positive("test.box_half_width_ms", raw.test.box_half_width_ms)?,
         psth_smooth_bins: raw.test.psth_smooth_bins,
         max_rate_hz: net.max_rate_hz,
+        record_every_steps: clock.positive_steps("record.every_ms", raw.record.every_ms)?,
+        record_neurons: {
+            if let Some((k, i)) = raw.record.neurons.iter().enumerate().find(|(_, &i)| i >= n) {
+                return Err(ConfigError::invalid(
+                    format!("record.neurons[{k}]"),
+                    format!(
+                        "neuron {i} does not exist: the network has {n} neurons (0-based indices)"
+                    ),
+                ));
+            }
+            raw.record.neurons.clone()
+        },
     })
 }
 

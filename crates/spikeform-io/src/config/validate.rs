@@ -147,6 +147,12 @@ pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, Conf
                 .map(|e| Experiment::Spiking(Box::new(e)))
         }
         RawNetwork::Rate(net) => {
+            if !raw.record.neurons.is_empty() {
+                return Err(ConfigError::invalid(
+                    "record.neurons",
+                    "applies to spiking networks; rate runs record every unit",
+                ));
+            }
             let n_units = positive_count("network.units", net.units)?;
             let tau_ms = positive("network.tau_ms", net.tau_ms)?;
             let activation = match net.activation.as_str() {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::analysis::{self, mean_ignoring_nan, pearson, InputBalance};
 use crate::error::{Observer, RunError};
-use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor, RateGuard};
+use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor, RateGuard, TraceRecorder};
 use crate::network::plastic::PenaltyWeights;
 use crate::network::{PlasticSynapses, Population, Projection, SpikingNetwork, StaticSynapses};
 use crate::neuron::Integration;
@@ -217,6 +217,10 @@ pub struct SpikingExperiment {
     pub psth_smooth_bins: usize,
     /// Stop when the mean rate exceeds this (Hz).
     pub max_rate_hz: f64,
+    /// Neurons whose voltage and inputs are recorded in the final phase's first trial.
+    pub record_neurons: Vec<usize>,
+    /// Interval of those recordings (steps).
+    pub record_every_steps: u64,
 }
 
 /// Activity statistics of a group of neurons.
@@ -333,6 +337,8 @@ pub struct SpikingRunResult {
     pub spikes: Vec<Vec<f64>>,
     /// Population index of every neuron.
     pub population_of: Vec<usize>,
+    /// Traces of the chosen neurons in the final phase's first trial.
+    pub traces: Option<crate::monitor::TraceRecorder>,
 }
 
 /// Runs a spiking experiment.
@@ -510,16 +516,28 @@ pub fn run_with_checkpoints(
         // Untrained: simulate test_trials trials of the first condition.
         observer.phase_started("simulate", exp.test_trials);
         let mut recorders = Vec::new();
+        let mut traces = None;
         for k in 0..exp.test_trials {
             let mut rec = activity_recorder(exp, &net);
+            let mut tr = TraceRecorder::new(
+                if k == 0 {
+                    exp.record_neurons.clone()
+                } else {
+                    Vec::new()
+                },
+                exp.record_every_steps,
+            );
             trial(
                 &mut sim,
                 &mut net,
                 0,
                 None,
                 &format!("simulation trial {}", k + 1),
-                &mut [&mut rec],
+                &mut [&mut rec, &mut tr],
             )?;
+            if k == 0 {
+                traces = Some(tr);
+            }
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
             recorders.push(rec);
             observer.item_done(k + 1, "");
@@ -546,6 +564,7 @@ pub fn run_with_checkpoints(
             pca: None,
             spikes,
             population_of: net.population_of.clone(),
+            traces,
         });
     };
 
@@ -775,6 +794,7 @@ pub fn run_with_checkpoints(
     // Test.
     observer.phase_started("test", exp.conditions * exp.test_trials);
     let mut recorders = Vec::new();
+    let mut traces = None;
     let mut box_trials: Vec<Vec<Vec<f64>>> = vec![Vec::new(); exp.conditions];
     let mut spikes_by_condition: Vec<Vec<Vec<Vec<f64>>>> = vec![Vec::new(); exp.conditions];
     let mut done = 0;
@@ -782,14 +802,26 @@ pub fn run_with_checkpoints(
         for k in 0..exp.test_trials {
             let mut rec = activity_recorder(exp, &net);
             let mut boxes = box_recorder(exp, training, n, &update_times);
+            let first = c == 0 && k == 0;
+            let mut tr = TraceRecorder::new(
+                if first {
+                    exp.record_neurons.clone()
+                } else {
+                    Vec::new()
+                },
+                exp.record_every_steps,
+            );
             trial(
                 &mut sim,
                 &mut net,
                 c,
                 None,
                 &format!("test trial {} of condition {}", k + 1, c + 1),
-                &mut [&mut rec, &mut boxes],
+                &mut [&mut rec, &mut boxes, &mut tr],
             )?;
+            if first {
+                traces = Some(tr);
+            }
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
             box_trials[c].push(boxes.boxes.finish());
             spikes_by_condition[c].push(rec.spikes.clone());
@@ -942,6 +974,7 @@ pub fn run_with_checkpoints(
         pca,
         spikes: Vec::new(),
         population_of: net.population_of.clone(),
+        traces,
     })
 }
 

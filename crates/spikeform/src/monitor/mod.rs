@@ -37,4 +37,4 @@ pub trait Monitor {
 
 pub mod recorders;
 
-pub use recorders::{ActivityRecorder, BoxInputRecorder, RateGuard};
+pub use recorders::{ActivityRecorder, BoxInputRecorder, RateGuard, TraceRecorder};

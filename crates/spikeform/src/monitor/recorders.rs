@@ -250,3 +250,51 @@ impl Monitor for RateGuard {
         Ok(())
     }
 }
+
+/// Membrane potential and input currents of chosen neurons, every `every` steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRecorder {
+    /// The recorded neurons.
+    pub neurons: Vec<usize>,
+    every: u64,
+    /// Sample times (ms).
+    pub time_ms: Vec<f64>,
+    /// `[sample][neuron]` of v, excitatory, inhibitory, plastic and external input, back to back
+    /// per sample: `values[(s * 5 + q) * neurons + k]`.
+    pub values: Vec<f64>,
+}
+
+impl TraceRecorder {
+    /// The names of the five recorded quantities, in storage order.
+    pub const QUANTITIES: [&'static str; 5] =
+        ["v", "input_exc", "input_inh", "input_plastic", "input_ext"];
+
+    /// Records `neurons` every `every` steps.
+    pub fn new(neurons: Vec<usize>, every: u64) -> Self {
+        Self {
+            neurons,
+            every: every.max(1),
+            time_ms: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl Monitor for TraceRecorder {
+    fn on_step(&mut self, view: &StepView<'_>) -> Control {
+        if self.neurons.is_empty() || !view.step.is_multiple_of(self.every) {
+            return Ok(());
+        }
+        self.time_ms.push(view.t_ms);
+        for q in [
+            view.v,
+            view.input_exc,
+            view.input_inh,
+            view.input_plastic,
+            view.input_ext,
+        ] {
+            self.values.extend(self.neurons.iter().map(|&i| q[i]));
+        }
+        Ok(())
+    }
+}
