@@ -14,7 +14,7 @@ examples/balanced_untrained.toml:
 * Exponential synaptic currents xE (positive weights) and xI (negative weights), tau 3 ms,
   unit-area kernel (a spike adds w/tau), delivered one step (0.1 ms) after the spike.
 * Forward Euler, dt = 0.1 ms, in the reference's order within step n:
-      xE <- xE - dt*xE/3 + FE_prev/3      (FE_prev: summed positive weights of the spikes of step n-1)
+      xE <- xE - dt*xE/3 + FE_prev/3   (FE_prev: summed positive weights, spikes of step n-1)
       xI <- xI - dt*xI/3 + FI_prev/3
       v  <- v + (dt/10)*(bias - v + xE + xI)
       if v > 1: v <- 0, spike (its weights go to FE / FI, seen at step n+1)
@@ -48,16 +48,22 @@ Timing (what is reported):
   OpenMP it is omp_get_wtime() wall time.
 * binary_wall_s: wall-clock time of the whole binary as timed by Brian2 (device.timers
   ['run_binary']): process start, loading the connectivity arrays from disk, creating the
-  5 million synapses, the run, and writing the results.
+  5 million synapses, the run, and writing the results; binary_cpu_s: its user + sys time.
 * Excluded everywhere: drawing the connectivity in numpy, code generation and compilation
   (reported separately as build_s, once per thread count).
 
 The binary is built once and run --reps times; every run uses the same network and initial
 voltages (same seed), as spikeform does with a fixed seed.
 
+Code generation rewrites the arithmetic (dt/tau folded into constants, -ffast-math), so the
+rounding differs from a literal transcription; check_step_order.py shows that the spike trains
+are nevertheless identical to a numpy transcription of the reference over the whole 3000 ms.
+
 Usage:
     /tmp/peers-venv/bin/python benches/peers/balanced_brian2.py --threads 1 --reps 3
 Prints one human-readable line per repetition and, last, one line "JSON {...}".
+--serve (used by compare.py) builds, then runs once per "run" line read on stdin.
+--save-spikes FILE.npz keeps the last run's spikes (used by check_step_order.py).
 """
 
 import argparse

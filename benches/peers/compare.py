@@ -3,7 +3,8 @@
 
 Run from the repository root (see benches/peers/README.md for the Brian2 venv):
 
-    python3 benches/peers/compare.py                      # threads 1 and 2, 3 repetitions
+    python3 benches/peers/compare.py                      # 1 thread, 3 repetitions
+    python3 benches/peers/compare.py --threads 1,2       # also 2 threads (OpenMP for Brian2)
     python3 benches/peers/compare.py --threads 1 --reps 5
 
 Steps:
@@ -13,8 +14,9 @@ Steps:
    (not timed here) and then runs the binary on request.
 3. Repetitions are interleaved: spikeform run k, then Brian2 run k, and so on, so that load
    changes on a shared machine hit both programs alike.
-4. Prints a table: simulation seconds (min / median), process CPU seconds, mean E/I rates,
-   and the ratio Brian2 / spikeform of the simulation seconds (median and min).
+4. Prints a table: simulation seconds (min / median), seconds with setup, process CPU
+   seconds, mean E/I rates, and the ratio Brian2 / spikeform of the simulation seconds
+   (of the medians and of the minima).
 
 What "simulation seconds" means:
 * spikeform: duration_ms / timing.simulated_ms_per_wall_second from summary.json, i.e. the wall
@@ -23,6 +25,10 @@ What "simulation seconds" means:
   setup by a run of 0.1 ms (reported separately, and subtracted in the "setup-free" ratio).
 * Brian2: wall time of network.run(...) inside the compiled binary (excludes code generation,
   compilation, loading arrays and creating synapses). See balanced_brian2.py.
+"with setup": spikeform's timing.total_seconds (network construction, simulation, summary
+statistics and writing its output files); Brian2's whole binary (loading the connectivity
+arrays, creating the synapses, the run, writing results). Process CPU: user + sys seconds of
+the spikeform process / of the Brian2 binary.
 """
 
 import argparse
@@ -93,7 +99,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--python", default="/tmp/peers-venv/bin/python",
                     help="Python with brian2 installed")
-    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--threads", default="1",
+                    help="comma-separated thread counts, e.g. 1,2 (see the README on OpenMP)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration-ms", type=float, default=3000.0)
     ap.add_argument("--seed", type=int, default=1, help="Brian2 network seed")
@@ -140,7 +147,7 @@ def main():
 
     print(f"\nN = 5000, {args.duration_ms:g} ms, dt = 0.1 ms, {args.reps} repetitions "
           f"(wall seconds; CPU = user+sys of the process)\n")
-    head = ("| program | threads | simulation s (min / median) | whole process s (median) "
+    head = ("| program | threads | simulation s (min / median) | with setup s (median) "
             "| process CPU s (median) | E Hz | I Hz | Brian2 / spikeform (median; min) |")
     print(head)
     print("|---|---|---|---|---|---|---|---|")

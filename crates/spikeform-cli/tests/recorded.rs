@@ -367,3 +367,64 @@ fn one_and_two_threads_give_bit_identical_weights() {
     );
     assert_eq!(summaries[0]["test"], summaries[1]["test"]);
 }
+
+/// The arrays of a trained run, by the names and shapes docs/outputs.md documents.
+#[test]
+fn npz_outputs_have_the_documented_names_and_shapes() {
+    let dir = scratch("recorded_outputs");
+    let r = rates(&dir);
+    let file = experiment(&dir, [&r[0], &r[1]]);
+    let out = dir.join("run");
+    let s = run_summary(
+        &file,
+        &out,
+        &["training.loops=1", "record.neurons=[3, 300]"],
+    );
+    let (n, rows, bins, conditions, trials) = (500, 30, 25, 2, 2);
+    let spikes = read_npz(out.join("spikes.npz")).unwrap();
+    let k = spikes["neuron"].shape[0];
+    assert_eq!(spikes["time_ms"].shape, vec![k]);
+    assert!(spikes["neuron"]
+        .data
+        .iter()
+        .all(|&i| i >= 0.0 && i < n as f64));
+    assert!(spikes["time_ms"]
+        .data
+        .iter()
+        .all(|&t| t > 0.0 && t <= 1500.0));
+    assert_eq!(spikes["neuron_rate_hz"].shape, vec![n]);
+    assert_eq!(spikes["initial_neuron_rate_hz"].shape, vec![n]);
+    assert_eq!(spikes["population_of"].shape, vec![n]);
+    assert_eq!(spikes["population_rate_hz"].shape, vec![2, 1500]);
+    assert_eq!(spikes["input_timecourse"].shape, vec![2, 4, 1500]);
+    // The mean of the population rate series is the population's mean rate.
+    let e_series: f64 = spikes["population_rate_hz"].data[..1500]
+        .iter()
+        .sum::<f64>()
+        / 1500.0;
+    let e_rate = s["activity"]["rate_hz"]["e"].as_f64().unwrap();
+    assert!((e_series - e_rate).abs() < 0.5, "{e_series} vs {e_rate}");
+    let test = read_npz(out.join("test.npz")).unwrap();
+    assert_eq!(test["bin_centre_ms"].shape, vec![bins]);
+    assert_eq!(test["trained_neurons"].shape, vec![rows]);
+    assert_eq!(test["recorded_neuron_of_row"].shape, vec![rows]);
+    assert_eq!(test["input_mean"].shape, vec![conditions, bins, n]);
+    assert_eq!(
+        test["input_trials"].shape,
+        vec![conditions, trials, bins, n]
+    );
+    assert_eq!(test["target"].shape, vec![conditions, bins, rows]);
+    assert_eq!(test["psth_hz"].shape, vec![conditions, bins, rows]);
+    assert_eq!(test["recorded_rate_hz"].shape, vec![conditions, bins, rows]);
+    assert_eq!(test["plastic_weights_initial"].shape, vec![rows, 20]);
+    assert_eq!(test["plastic_weights_final"].shape, vec![rows, 20]);
+    assert_eq!(test["pca_loadings"].shape, vec![3, 2, bins]);
+    assert_eq!(test["pca_explained_variance_ratio"].shape, vec![3, 5]);
+    assert_eq!(test["selectivity_trained"].shape, vec![rows]);
+    assert_eq!(test["selectivity_untrained"].shape, vec![250 - rows]);
+    assert_eq!(test["selectivity_other"].shape, vec![250]);
+    // Updates fall on multiples of learn_every_ms after start_ms (the reference's mod(t, 20) == 0).
+    assert_eq!(test["bin_centre_ms"].data[0], 520.0);
+    let traces = read_npz(out.join("traces.npz")).unwrap();
+    assert_eq!(traces["v"].shape, vec![1500, 2]);
+}

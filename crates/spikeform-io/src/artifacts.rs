@@ -92,11 +92,22 @@ pub fn write_spiking(
         let flat: Vec<f64> = pop_rate.iter().flatten().copied().collect();
         npz.add_f64("population_rate_hz", &[pop_rate.len(), first.len()], &flat);
     }
-    npz.add_f64(
-        "neuron_rate_hz",
-        &[res.activity.neuron_rates_hz.len()],
-        &res.activity.neuron_rates_hz,
-    );
+    let n = res.activity.neuron_rates_hz.len();
+    npz.add_f64("neuron_rate_hz", &[n], &res.activity.neuron_rates_hz);
+    if let Some(initial) = &res.initial {
+        npz.add_f64("initial_neuron_rate_hz", &[n], &initial.neuron_rates_hz);
+    }
+    let population_of: Vec<i64> = res.population_of.iter().map(|&p| p as i64).collect();
+    npz.add_i64("population_of", &[n], &population_of);
+    let tc = &res.activity.input_timecourse;
+    if let Some(first) = tc.first() {
+        let samples = first[0].len();
+        let flat: Vec<f64> = tc
+            .iter()
+            .flat_map(|p| p.iter().flatten().copied())
+            .collect();
+        npz.add_f64("input_timecourse", &[tc.len(), 4, samples], &flat);
+    }
     dir.write("spikes.npz", &npz.finish())?;
     files.push("spikes.npz".into());
     if let Some(tr) = res.traces.as_ref().filter(|t| !t.neurons.is_empty()) {
