@@ -57,7 +57,8 @@ voltages (same seed), as spikeform does with a fixed seed.
 
 Code generation rewrites the arithmetic (dt/tau folded into constants, -ffast-math), so the
 rounding differs from a literal transcription; check_step_order.py shows that the spike trains
-are nevertheless identical to a numpy transcription of the reference over the whole 3000 ms.
+are nevertheless identical to a numpy transcription of the reference over the whole 3000 ms
+(seed 1: 139,292 spikes).
 
 Usage:
     /tmp/peers-venv/bin/python benches/peers/balanced_brian2.py --threads 1 --reps 3
