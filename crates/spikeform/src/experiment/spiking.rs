@@ -313,7 +313,8 @@ pub struct SpikingRunResult {
     pub r_per_loop: Vec<Option<f64>>,
     /// Wall time per loop (s).
     pub loop_seconds: Vec<f64>,
-    /// Simulated ms per wall second over the whole run.
+    /// Simulated ms per wall second of the trials (their simulation and learning; network
+    /// construction and analysis excluded).
     pub simulated_ms_per_wall_second: f64,
     /// Test results (training only).
     pub test: Option<TestResult>,
@@ -474,13 +475,14 @@ pub fn run_with_checkpoints(
     checkpoints: &mut dyn CheckpointSink,
     resume: Option<&TrainingState>,
 ) -> Result<SpikingRunResult, RunError> {
-    let started = Instant::now();
     let mut simulated_ms = 0.0;
     let mut net = build_network(exp);
     let mut sim = Simulator::new(&net);
     sim.reset_queues = exp.network.reset_queues;
     let n = net.n_neurons();
     let trial_index = std::cell::Cell::new(0u64);
+    // Wall time inside trials (simulation and learning), excluding construction and analysis.
+    let trial_seconds = std::cell::Cell::new(0.0f64);
     let trial = |sim: &mut Simulator,
                  net: &mut SpikingNetwork,
                  condition: usize,
@@ -509,7 +511,10 @@ pub fn run_with_checkpoints(
             index: trial_index.get(),
             phase,
         };
-        sim.run_trial(net, spec, &mut all)
+        let t0 = Instant::now();
+        let outcome = sim.run_trial(net, spec, &mut all);
+        trial_seconds.set(trial_seconds.get() + t0.elapsed().as_secs_f64());
+        outcome
     };
 
     let Some(training) = &exp.training else {
@@ -552,7 +557,7 @@ pub fn run_with_checkpoints(
             initial: None,
             r_per_loop: Vec::new(),
             loop_seconds: Vec::new(),
-            simulated_ms_per_wall_second: simulated_ms / started.elapsed().as_secs_f64(),
+            simulated_ms_per_wall_second: simulated_ms / trial_seconds.get(),
             test: None,
             activity,
             targets: Vec::new(),
@@ -948,7 +953,7 @@ pub fn run_with_checkpoints(
         initial: Some(initial),
         r_per_loop,
         loop_seconds,
-        simulated_ms_per_wall_second: simulated_ms / started.elapsed().as_secs_f64(),
+        simulated_ms_per_wall_second: simulated_ms / trial_seconds.get(),
         test: Some(TestResult {
             r_mean: r_mean_by_condition[0],
             r_mean_by_condition,
