@@ -135,7 +135,7 @@ pub fn test(
     let loaded = load(&file, &overrides)?;
     if checkpoint::fingerprint(&loaded.normalized_toml()) != fingerprint {
         return Err(Failure::input(
-            "--set: only test.* keys may change when testing a trained network",
+            "--set: only test.* and record.* keys may change when testing a trained network",
         ));
     }
     set_threads(threads)?;

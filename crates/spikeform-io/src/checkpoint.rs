@@ -2,8 +2,9 @@
 //! directory (written to a temporary name and renamed, so a checkpoint is complete or absent).
 //!
 //! A checkpoint carries a fingerprint of the experiment (the normalized file without the keys a
-//! resumed run may change: `training.loops`, `training.checkpoint_every` and the `[test]`
-//! section), so that a checkpoint of another experiment is refused. Every member is read back
+//! resumed or retested run may change: `training.loops`, `training.checkpoint_every`,
+//! `training.eval_every`, and the `[test]` and `[record]` sections), so that a checkpoint of
+//! another experiment is refused. Every member is read back
 //! with its CRC checked, so a corrupt or truncated checkpoint is detected, not loaded.
 
 use std::collections::BTreeMap;
@@ -22,9 +23,11 @@ pub const CHECKPOINT: &str = "checkpoint.npz";
 pub fn fingerprint(normalized_toml: &str) -> u64 {
     let mut table: toml::Table = normalized_toml.parse().unwrap_or_default();
     table.remove("test");
+    table.remove("record");
     if let Some(toml::Value::Table(t)) = table.get_mut("training") {
         t.remove("loops");
         t.remove("checkpoint_every");
+        t.remove("eval_every");
     }
     let text = toml::to_string(&table).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
