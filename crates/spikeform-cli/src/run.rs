@@ -54,11 +54,14 @@ fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes `checkpoint.npz` into the run directory when the library hands over a state.
+/// Writes `checkpoint.npz` into the run directory when the library hands over a state. A
+/// checkpoint that cannot be written is reported and the run goes on: its results are worth
+/// more than the ability to resume it.
 struct CheckpointFiles {
     path: PathBuf,
     every: usize,
     fingerprint: u64,
+    error: Option<String>,
 }
 
 impl CheckpointSink for CheckpointFiles {
@@ -67,7 +70,14 @@ impl CheckpointSink for CheckpointFiles {
     }
 
     fn save(&mut self, state: &TrainingState) -> Result<(), String> {
-        checkpoint::save(&self.path, state, self.fingerprint)
+        if let Err(e) = checkpoint::save(&self.path, state, self.fingerprint) {
+            eprintln!(
+                "warning: checkpoint after loop {} not written: {e}",
+                state.loops_done
+            );
+            self.error = Some(e);
+        }
+        Ok(())
     }
 }
 
@@ -193,6 +203,7 @@ fn execute(
                 path: dir.file(CHECKPOINT),
                 every,
                 fingerprint,
+                error: None,
             };
             let result = spiking::run_with_checkpoints(exp, &mut progress, &mut sink, resume);
             progress.finish();
@@ -205,6 +216,9 @@ fn execute(
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
             if let Some(state) = resume {
                 s["training"]["resumed_after_loop"] = json!(state.loops_done);
+            }
+            if let Some(e) = &sink.error {
+                s["training"]["checkpoint_error"] = json!(e);
             }
             (s, files)
         }

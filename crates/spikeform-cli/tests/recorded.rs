@@ -354,7 +354,7 @@ fn one_and_two_threads_give_bit_identical_weights() {
         "weights differ"
     );
     let p = |t: &str| {
-        read_npz(dir.join(t).join("checkpoint.npz")).unwrap()["p"]
+        read_npz(dir.join(t).join("checkpoint.npz")).unwrap()["p_0"]
             .data
             .clone()
     };

@@ -19,6 +19,9 @@ use crate::npy::{read_npz, NpyArray, NpzFileWriter};
 /// The file name of a checkpoint inside a run directory.
 pub const CHECKPOINT: &str = "checkpoint.npz";
 
+/// Values of P per archive member.
+const P_CHUNK: usize = 1 << 28;
+
 /// FNV-1a fingerprint of the parts of a normalized experiment that a checkpoint depends on.
 pub fn fingerprint(normalized_toml: &str) -> u64 {
     let mut table: toml::Table = normalized_toml.parse().unwrap_or_default();
@@ -65,7 +68,12 @@ pub fn save(path: &Path, state: &TrainingState, fingerprint: u64) -> Result<(), 
         &[state.feedforward.len()],
         &state.feedforward,
     ))?;
-    e(w.add_f64("p", &[state.p.len()], &state.p))?;
+    // P in members of at most 2^28 values (2 GiB), below zip's 4-GiB member limit.
+    let chunks: Vec<&[f64]> = state.p.chunks(P_CHUNK).collect();
+    e(w.add_i64("p_chunks", &[1], &[chunks.len() as i64]))?;
+    for (k, chunk) in chunks.iter().enumerate() {
+        e(w.add_f64(&format!("p_{k}"), &[chunk.len()], chunk))?;
+    }
     e(w.add_f64("r_per_loop", &[state.r_per_loop.len()], &state.r_per_loop))?;
     e(w.add_f64(
         "loop_seconds",
@@ -114,7 +122,14 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
         trained: take("trained")?.iter().map(|&x| x as usize).collect(),
         weights: take("weights")?,
         feedforward: take("feedforward")?,
-        p: take("p")?,
+        p: {
+            let chunks = take("p_chunks")?.first().copied().unwrap_or(0.0) as usize;
+            let mut p = Vec::new();
+            for k in 0..chunks {
+                p.extend(take(&format!("p_{k}"))?);
+            }
+            p
+        },
         r_per_loop: take("r_per_loop")?,
         loop_seconds: take("loop_seconds")?,
         simulator: SimulatorState {

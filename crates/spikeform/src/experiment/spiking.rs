@@ -365,7 +365,8 @@ pub struct TrainingState {
     pub weights: Vec<f64>,
     /// Feed-forward weights, `conditions × rows × units`.
     pub feedforward: Vec<f64>,
-    /// RLS matrices of every row, dense `rows × M × M`.
+    /// RLS matrices of every row in their stored layout (dense `M²` or packed `M(M+1)/2`
+    /// values, see `training.rls`), row after row.
     pub p: Vec<f64>,
     /// r after each completed loop (NaN where not evaluated).
     pub r_per_loop: Vec<f64>,
@@ -416,7 +417,7 @@ fn training_state(
                     .flat_map(move |r| r.feedforward[c].iter().copied())
             })
             .collect(),
-        p: rows.iter_mut().flat_map(|r| r.rls.p()).collect(),
+        p: rows.iter_mut().flat_map(|r| r.rls.stored()).collect(),
         r_per_loop: r_per_loop.iter().map(|r| r.unwrap_or(f64::NAN)).collect(),
         loop_seconds: loop_seconds.to_vec(),
         simulator: sim.state(),
@@ -442,17 +443,22 @@ fn restore(
         .iter()
         .map(|r| r.feedforward.iter().map(Vec::len).sum::<usize>())
         .sum();
-    let n_p: usize = rows.iter().map(|r| r.rls.len() * r.rls.len()).sum();
+    let n_p: usize = rows.iter().map(|r| r.rls.stored_len()).sum();
     if state.weights.len() != n_rec || state.feedforward.len() != n_ff || state.p.len() != n_p {
-        return Err(bad("different numbers of plastic inputs"));
+        return Err(bad(&format!(
+            "it holds {} recurrent, {} feed-forward and {} RLS values where this network has {n_rec}, {n_ff} and {n_p}",
+            state.weights.len(),
+            state.feedforward.len(),
+            state.p.len()
+        )));
     }
     let (mut w, mut p) = (0, 0);
     for row in rows.iter_mut() {
         let k = row.weights.len();
         row.weights.copy_from_slice(&state.weights[w..w + k]);
         w += k;
-        let m = row.rls.len() * row.rls.len();
-        row.rls.set_p(&state.p[p..p + m]);
+        let m = row.rls.stored_len();
+        row.rls.set_stored(&state.p[p..p + m]);
         p += m;
     }
     let mut f = 0;

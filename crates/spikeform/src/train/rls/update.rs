@@ -104,6 +104,44 @@ impl RlsUnit {
         self.p.to_dense(self.n)
     }
 
+    /// The stored elements of `P` in their own layout (dense `n²` or packed `n(n+1)/2`),
+    /// widened to f64, pending downdates applied: what a checkpoint keeps, exactly.
+    pub fn stored(&mut self) -> Vec<f64> {
+        self.flush();
+        match &self.p {
+            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.clone(),
+            Covariance::DenseF32(p) | Covariance::PackedF32(p) => {
+                p.iter().map(|&x| f64::from(x)).collect()
+            }
+        }
+    }
+
+    /// Number of stored elements of `P`.
+    pub fn stored_len(&self) -> usize {
+        match &self.p {
+            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.len(),
+            Covariance::DenseF32(p) | Covariance::PackedF32(p) => p.len(),
+        }
+    }
+
+    /// Restores elements saved by [`RlsUnit::stored`]. Returns `false` on a size mismatch.
+    pub fn set_stored(&mut self, values: &[f64]) -> bool {
+        if values.len() != self.stored_len() {
+            return false;
+        }
+        self.pending_c.clear();
+        self.pending_k.clear();
+        match &mut self.p {
+            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.copy_from_slice(values),
+            Covariance::DenseF32(p) | Covariance::PackedF32(p) => {
+                for (a, &b) in p.iter_mut().zip(values) {
+                    *a = b as f32;
+                }
+            }
+        }
+        true
+    }
+
     /// Replaces `P` (a checkpoint being loaded). Returns `false` on a size mismatch.
     pub fn set_p(&mut self, p: &[f64]) -> bool {
         if p.len() != self.n * self.n {
