@@ -101,6 +101,18 @@ pub struct Simulator {
     pub reset_queues: bool,
 }
 
+/// The outcome of a membrane potential that became NaN or infinite.
+fn voltage_not_finite(neuron: usize, step: u64, time_ms: f64, phase: &str, value: f64) -> RunError {
+    RunError::NonFinite {
+        quantity: "membrane potential",
+        neuron,
+        step,
+        time_ms,
+        phase: phase.to_string(),
+        value,
+    }
+}
+
 /// Per-population constants of the loop.
 struct PopulationStep {
     lif: LifStep,
@@ -295,14 +307,7 @@ impl Simulator {
                                     self.spiked.push(i as u32);
                                     self.deliver(net, i, later);
                                 } else if !v.is_finite() {
-                                    return Err(RunError::NonFinite {
-                                        quantity: "membrane potential",
-                                        neuron: i,
-                                        step,
-                                        time_ms: t_ms,
-                                        phase: trial.phase.to_string(),
-                                        value: v,
-                                    });
+                                    return Err(voltage_not_finite(i, step, t_ms, trial.phase, v));
                                 }
                             }
                         }
@@ -355,14 +360,7 @@ impl Simulator {
                     let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
                     let v = pop.lif.integrate(self.v[i], input, noise) + jump;
                     if !v.is_finite() {
-                        return Err(RunError::NonFinite {
-                            quantity: "membrane potential",
-                            neuron: i,
-                            step,
-                            time_ms: t_ms,
-                            phase: trial.phase.to_string(),
-                            value: v,
-                        });
+                        return Err(voltage_not_finite(i, step, t_ms, trial.phase, v));
                     }
                     if v > pop.lif.threshold {
                         self.v[i] = pop.lif.reset;
