@@ -18,7 +18,11 @@ fn main() {
     }
     let s = t.elapsed().as_secs_f64() / reps as f64;
     let bytes = (n * 8) as f64;
-    println!("copy: {:.1} GB/s counted as read + write ({:.1} GB/s of data copied)", 2.0 * bytes / s / 1e9, bytes / s / 1e9);
+    println!(
+        "copy: {:.1} GB/s counted as read + write ({:.1} GB/s of data copied)",
+        2.0 * bytes / s / 1e9,
+        bytes / s / 1e9
+    );
     let t = Instant::now();
     let mut total = 0.0;
     for _ in 0..reps {
