@@ -290,14 +290,14 @@ impl Simulator {
                 for (p, range) in ranges.iter().enumerate() {
                     let threshold = steps[p].lif.threshold;
                     let reset = steps[p].lif.reset;
-                    // Scan 8 neurons at a time for a spike or a non-finite voltage (both fail
-                    // `v <= threshold`); only then look at them one by one.
+                    // Scan 8 neurons at a time for a spike or a non-finite voltage (either fails
+                    // `v is finite and v <= threshold`); only then look at them one by one.
                     let mut start = range.start;
                     while start < range.end {
                         let end = (start + 8).min(range.end);
                         let event = self.v[start..end]
                             .iter()
-                            .fold(false, |a, &v| a | !(v <= threshold));
+                            .fold(false, |a, &v| a | !(v.is_finite() && v <= threshold));
                         if event {
                             for i in start..end {
                                 let v = self.v[i];
