@@ -18,6 +18,17 @@ pub enum Integration {
     Exponential,
 }
 
+impl Integration {
+    /// The factor a filtered trace keeps over one step, `x ← d·x + F/τ`: `d = 1 − dt/τ` (Euler, as
+    /// the reference) or `e^{−dt/τ}` (exact).
+    pub fn trace_decay(self, dt_ms: f64, tau_ms: f64) -> f64 {
+        match self {
+            Integration::Euler => 1.0 - dt_ms / tau_ms,
+            Integration::Exponential => (-dt_ms / tau_ms).exp(),
+        }
+    }
+}
+
 /// Parameters of one population's LIF neurons. Voltages are dimensionless in the tutorial's
 /// networks (threshold 1, reset 0) and in mV in Brunel's.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,7 +25,6 @@ use crate::error::RunError;
 use crate::monitor::{Monitor, StepView};
 use crate::network::SpikingNetwork;
 use crate::neuron::lif::LifStep;
-use crate::neuron::Integration;
 use crate::rng;
 use crate::train::{apply_gain, dot, LearningSchedule};
 
@@ -242,17 +241,13 @@ impl Simulator {
             self.spiked_prev.iter_mut().for_each(|a| *a = false);
             self.ff_spiked_prev.iter_mut().for_each(|a| *a = false);
         }
-        let decay = |tau: f64| -> f64 {
-            match net.integration {
-                Integration::Euler => 1.0 - dt / tau,
-                Integration::Exponential => (-dt / tau).exp(),
-            }
-        };
+        let decay = |tau: f64| net.integration.trace_decay(dt, tau);
         let (decay_e, decay_i, decay_p) = (
             decay(net.tau_exc_ms),
             decay(net.tau_inh_ms),
             decay(net.tau_plastic_ms),
         );
+        let decays = [decay_e, decay_i, decay_p];
         let slots = (net.delay_steps + 1) as u64;
         let c = trial.condition;
         let ranges = net.ranges();
@@ -285,7 +280,7 @@ impl Simulator {
                 .filter(|cue| cue.is_on(step))
                 .map(|cue| &cue.amplitude[c]);
             if fast {
-                self.integrate_fast(net, &steps, &ranges, now, cue);
+                self.integrate_fast(net, &steps, &ranges, decays, now, cue);
                 self.spiked_prev.iter_mut().for_each(|s| *s = false);
                 for (p, range) in ranges.iter().enumerate() {
                     let threshold = steps[p].lif.threshold;
@@ -449,16 +444,17 @@ impl Simulator {
         net: &SpikingNetwork,
         steps: &[PopulationStep],
         ranges: &[std::ops::Range<usize>],
+        decays: [f64; 3],
         now: usize,
         cue: Option<&Vec<f64>>,
     ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.integrate_fast_avx2(net, steps, ranges, now, cue) };
+            unsafe { self.integrate_fast_avx2(net, steps, ranges, decays, now, cue) };
             return;
         }
-        self.integrate_fast_generic(net, steps, ranges, now, cue);
+        self.integrate_fast_generic(net, steps, ranges, decays, now, cue);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -468,10 +464,11 @@ impl Simulator {
         net: &SpikingNetwork,
         steps: &[PopulationStep],
         ranges: &[std::ops::Range<usize>],
+        decays: [f64; 3],
         now: usize,
         cue: Option<&Vec<f64>>,
     ) {
-        self.integrate_fast_generic(net, steps, ranges, now, cue);
+        self.integrate_fast_generic(net, steps, ranges, decays, now, cue);
     }
 
     #[inline(always)]
@@ -480,17 +477,13 @@ impl Simulator {
         net: &SpikingNetwork,
         steps: &[PopulationStep],
         ranges: &[std::ops::Range<usize>],
+        decays: [f64; 3],
         now: usize,
         cue: Option<&Vec<f64>>,
     ) {
         let n = self.n;
-        let dt = net.dt_ms;
-        let decay = |tau: f64| match net.integration {
-            Integration::Euler => 1.0 - dt / tau,
-            Integration::Exponential => (-dt / tau).exp(),
-        };
         let (te, ti, tp) = (net.tau_exc_ms, net.tau_inh_ms, net.tau_plastic_ms);
-        let (de, di, dp) = (decay(te), decay(ti), decay(tp));
+        let [de, di, dp] = decays;
         /// x ← x·d + F/τ, then F ← 0.
         #[inline(always)]
         fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
