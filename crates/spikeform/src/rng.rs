@@ -34,6 +34,16 @@ pub fn substream(seed: u64, name: &str, index: u64) -> Rng {
     stream(mix64(seed ^ mix64(index.wrapping_add(1))), name)
 }
 
+/// `k` distinct indices from `0..n`, sorted; all of them when `k >= n`.
+pub fn choose_subset(n: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
+    if k >= n {
+        return (0..n).collect();
+    }
+    let mut chosen = rand::seq::index::sample(rng, n, k).into_vec();
+    chosen.sort_unstable();
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,7 +166,8 @@ impl<'a> RateNetwork<'a> {
             exp.schedule.start_step as f64 * exp.dt_ms,
             &mut target_rng,
         );
-        let trained = choose_subset(n, exp.trained_units, &mut rng::stream(exp.seed, "training"));
+        let trained =
+            rng::choose_subset(n, exp.trained_units, &mut rng::stream(exp.seed, "training"));
         let inputs: Vec<Vec<usize>> = trained
             .iter()
             .map(|&i| (0..n).filter(|&j| j != i && w[i * n + j] != 0.0).collect())
@@ -283,16 +284,6 @@ impl<'a> RateNetwork<'a> {
             rates: rec_r,
         })
     }
-}
-
-/// `k` distinct indices from `0..n`, sorted; all of them when `k >= n`.
-pub(crate) fn choose_subset(n: usize, k: usize, rng: &mut rng::Rng) -> Vec<usize> {
-    if k >= n {
-        return (0..n).collect();
-    }
-    let mut chosen = rand::seq::index::sample(rng, n, k).into_vec();
-    chosen.sort_unstable();
-    chosen
 }
 
 /// Runs a rate-network experiment: `loops` training trials, then `test_trials` frozen trials.

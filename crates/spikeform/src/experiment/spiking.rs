@@ -586,7 +586,7 @@ pub fn run_with_checkpoints(
         TrainedSelection::Random { population, count } => {
             let range = net.ranges()[*population].clone();
             let mut r = rng::stream(exp.seed, "trained-neurons");
-            super::rate::choose_subset(range.len(), *count, &mut r)
+            rng::choose_subset(range.len(), *count, &mut r)
                 .into_iter()
                 .map(|i| i + range.start)
                 .collect()

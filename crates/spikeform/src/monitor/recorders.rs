@@ -4,6 +4,17 @@ use super::{Control, Monitor, StepView};
 use crate::analysis::{BoxAverager, InputBalance};
 use crate::error::RunError;
 
+/// Adds the plastic input to the excitatory or the inhibitory input by its sign (plastic weights
+/// are not sign-constrained): returns (excitatory, inhibitory).
+#[inline]
+fn with_plastic(excitatory: f64, inhibitory: f64, plastic: f64) -> (f64, f64) {
+    if plastic >= 0.0 {
+        (excitatory + plastic, inhibitory)
+    } else {
+        (excitatory, inhibitory + plastic)
+    }
+}
+
 /// Records spike times of every neuron, per-neuron mean input components, and the population
 /// spike count in bins. Never stores dense per-step state.
 #[derive(Debug, Clone)]
@@ -75,7 +86,7 @@ impl ActivityRecorder {
             .iter()
             .zip(&inhibitory)
             .zip(&plastic)
-            .map(|((e, i), p)| if *p >= 0.0 { (e + p, *i) } else { (*e, i + p) })
+            .map(|((e, i), p)| with_plastic(*e, *i, *p))
             .unzip();
         let net = excitatory
             .iter()
@@ -123,12 +134,8 @@ impl Monitor for ActivityRecorder {
             }
             let mut pop_sums = vec![[0.0f64; 4]; self.population_sizes.len()];
             for (i, &p) in self.population_of.iter().enumerate() {
-                let pl = view.input_plastic[i];
-                let (e, inh) = if pl >= 0.0 {
-                    (view.input_exc[i] + pl, view.input_inh[i])
-                } else {
-                    (view.input_exc[i], view.input_inh[i] + pl)
-                };
+                let (e, inh) =
+                    with_plastic(view.input_exc[i], view.input_inh[i], view.input_plastic[i]);
                 let acc = &mut pop_sums[p];
                 acc[0] += e;
                 acc[1] += inh;
