@@ -530,14 +530,7 @@ pub fn run_with_checkpoints(
         let mut traces = None;
         for k in 0..exp.test_trials {
             let mut rec = activity_recorder(exp, &net);
-            let mut tr = TraceRecorder::new(
-                if k == 0 {
-                    exp.record_neurons.clone()
-                } else {
-                    Vec::new()
-                },
-                exp.record_every_steps,
-            );
+            let mut tr = trace_recorder(exp, k == 0);
             trial(
                 &mut sim,
                 &mut net,
@@ -814,14 +807,7 @@ pub fn run_with_checkpoints(
             let mut rec = activity_recorder(exp, &net);
             let mut boxes = box_recorder(exp, training, n, &update_times);
             let first = c == 0 && k == 0;
-            let mut tr = TraceRecorder::new(
-                if first {
-                    exp.record_neurons.clone()
-                } else {
-                    Vec::new()
-                },
-                exp.record_every_steps,
-            );
+            let mut tr = trace_recorder(exp, first);
             trial(
                 &mut sim,
                 &mut net,
@@ -1032,6 +1018,16 @@ fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityR
         (1.0 / exp.dt_ms).round().max(1.0) as u64,
         exp.trial_steps,
     )
+}
+
+/// Records the chosen neurons' traces in the final phase's first trial only.
+fn trace_recorder(exp: &SpikingExperiment, first_trial: bool) -> TraceRecorder {
+    let neurons = if first_trial {
+        exp.record_neurons.clone()
+    } else {
+        Vec::new()
+    };
+    TraceRecorder::new(neurons, exp.record_every_steps)
 }
 
 fn box_recorder(
