@@ -35,6 +35,8 @@ pub struct ActivityRecorder {
     /// components excitatory, inhibitory, external, net (plastic input counted by its sign).
     pub input_timecourse: Vec<[Vec<f64>; 4]>,
     population_sizes: Vec<usize>,
+    /// Scratch: per-population sums of the current sample.
+    pop_sums: Vec<[f64; 4]>,
 }
 
 impl ActivityRecorder {
@@ -61,6 +63,7 @@ impl ActivityRecorder {
             bin_steps,
             population_of: population_of.to_vec(),
             input_timecourse: vec![Default::default(); n_pop],
+            pop_sums: vec![[0.0; 4]; n_pop],
             population_sizes: (0..n_pop)
                 .map(|p| population_of.iter().filter(|&&q| q == p).count())
                 .collect(),
@@ -132,7 +135,8 @@ impl Monitor for ActivityRecorder {
                     *s += x;
                 }
             }
-            let mut pop_sums = vec![[0.0f64; 4]; self.population_sizes.len()];
+            let pop_sums = &mut self.pop_sums;
+            pop_sums.iter_mut().for_each(|a| *a = [0.0; 4]);
             for (i, &p) in self.population_of.iter().enumerate() {
                 let (e, inh) =
                     with_plastic(view.input_exc[i], view.input_inh[i], view.input_plastic[i]);
@@ -145,7 +149,7 @@ impl Monitor for ActivityRecorder {
             for ((series, sums), &size) in self
                 .input_timecourse
                 .iter_mut()
-                .zip(&pop_sums)
+                .zip(pop_sums.iter())
                 .zip(&self.population_sizes)
             {
                 for (c, sum) in series.iter_mut().zip(sums) {
