@@ -4,9 +4,14 @@ use spikeform::train::{Penalty, Precision, RlsOptions, RlsUnit, Storage};
 use std::time::Instant;
 
 fn main() {
-    let (rows, n) = (1500, 340);
+    // Optional arguments: number of units and of inputs (1 unit fits in cache: compute-bound).
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<usize>().expect("a count"));
+    let rows = args.next().unwrap_or(1500);
+    let n = args.next().unwrap_or(340);
     let mut pen = Penalty::ridge(n, 0.04);
-    pen.set_ridge(40..n, 1.0);
+    pen.set_ridge(40.min(n)..n, 1.0);
     pen.add_group_sum(0..20, 8.0);
     pen.add_group_sum(20..40, 8.0);
     let p0 = pen.inverse().unwrap();
@@ -28,7 +33,7 @@ fn main() {
             .collect();
         let mut gain = vec![0.0; n];
         let t = Instant::now();
-        let updates = 20;
+        let updates = (30_000 / rows).clamp(20, 2000);
         for _ in 0..updates {
             for u in units.iter_mut() {
                 u.update_gain(&rho, &mut gain);

@@ -8,8 +8,12 @@
 //!
 //! Packed storage keeps the upper triangle row by row (`n(n+1)/2` entries): row `i` holds
 //! `P_ii, P_i,i+1, ..., P_i,n−1`. Its matrix-vector product visits each stored element once and
-//! uses it twice (`k_i += P_ij ρ_j` and `k_j += P_ij ρ_i`). f32 storage halves the bytes moved;
-//! arithmetic is done in f64.
+//! uses it twice (`k_i += P_ij ρ_j` and `k_j += P_ij ρ_i`).
+//!
+//! f32 storage halves the bytes moved, and its arithmetic is done in f32 (as TrainSpikingNet.jl
+//! does): the matrix-vector product in 32 independent lanes, so the work is bounded by memory
+//! traffic rather than by the latency of one addition chain, and the downdates elementwise. f64 storage does all arithmetic in f64. No kernel uses fused multiply-add and every
+//! summation order is fixed, so results do not depend on the instruction set or the thread count.
 
 /// Layout of `P`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,20 +139,28 @@ impl Covariance {
     }
 
     /// `k = P ρ`.
-    pub fn matvec(&mut self, rho: &[f64], k: &mut [f64]) {
-        self.apply_then_matvec(&[], &[], rho, k);
+    pub fn matvec(&mut self, rho: &[f64], k: &mut [f64], scratch: &mut Scratch) {
+        self.apply_then_matvec(&[], &[], rho, k, scratch);
     }
 
     /// `P ← P − Σ_s c_s k_s k_sᵀ` for the pending `(c_s, k_s)` (`ks` holds them back to back),
     /// then `k = P ρ`, in one pass.
-    pub fn apply_then_matvec(&mut self, cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+    /// `scratch` must have been made by [`Scratch::new`] for this `n`.
+    pub fn apply_then_matvec(
+        &mut self,
+        cs: &[f64],
+        ks: &[f64],
+        rho: &[f64],
+        k: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.apply_then_matvec_avx2(cs, ks, rho, k) };
+            unsafe { self.apply_then_matvec_avx2(cs, ks, rho, k, scratch) };
             return;
         }
-        self.apply_then_matvec_generic(cs, ks, rho, k);
+        self.apply_then_matvec_generic(cs, ks, rho, k, scratch);
     }
 
     /// The kernels compiled for AVX2. The arithmetic is the same (no fused multiply-add, the
@@ -161,18 +173,73 @@ impl Covariance {
         ks: &[f64],
         rho: &[f64],
         k: &mut [f64],
+        scratch: &mut Scratch,
     ) {
-        self.apply_then_matvec_generic(cs, ks, rho, k);
+        self.apply_then_matvec_with::<true>(cs, ks, rho, k, scratch);
+    }
+
+    fn apply_then_matvec_generic(
+        &mut self,
+        cs: &[f64],
+        ks: &[f64],
+        rho: &[f64],
+        k: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        self.apply_then_matvec_with::<false>(cs, ks, rho, k, scratch);
     }
 
     #[inline(always)]
-    fn apply_then_matvec_generic(&mut self, cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+    fn apply_then_matvec_with<const AVX2: bool>(
+        &mut self,
+        cs: &[f64],
+        ks: &[f64],
+        rho: &[f64],
+        k: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
         match self {
             Covariance::DenseF64(p) => dense(p, cs, ks, rho, k),
-            Covariance::DenseF32(p) => dense(p, cs, ks, rho, k),
+            Covariance::DenseF32(p) => dense_f32::<AVX2>(p, cs, ks, rho, k, scratch),
             Covariance::PackedF64(p) => packed(p, cs, ks, rho, k),
-            Covariance::PackedF32(p) => packed(p, cs, ks, rho, k),
+            Covariance::PackedF32(p) => packed_f32::<AVX2>(p, cs, ks, rho, k, scratch),
         }
+    }
+}
+
+/// Per-unit working memory of the f32 kernels, allocated once so that the time loop does not
+/// allocate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scratch {
+    /// The pending `k_s` rounded to f32 (back to back).
+    ks: Vec<f32>,
+    /// `ρ` rounded to f32.
+    rho: Vec<f32>,
+    /// `k` accumulated in f32.
+    k: Vec<f32>,
+}
+
+impl Scratch {
+    /// Scratch for an `n`-input unit stored in `precision` that defers up to `block` downdates
+    /// (empty for f64, which needs none).
+    pub fn new(n: usize, precision: Precision, block: usize) -> Self {
+        match precision {
+            Precision::F64 => Self::default(),
+            Precision::F32 => Self {
+                ks: Vec::with_capacity(block.max(1) * n),
+                rho: vec![0.0; n],
+                k: vec![0.0; n],
+            },
+        }
+    }
+
+    /// Rounds `ρ` and the pending `k_s` to f32.
+    fn load(&mut self, rho: &[f64], ks: &[f64]) {
+        for (r32, &r) in self.rho.iter_mut().zip(rho) {
+            *r32 = r as f32;
+        }
+        self.ks.clear();
+        self.ks.extend(ks.iter().map(|&x| x as f32));
     }
 }
 
@@ -214,6 +281,163 @@ fn packed<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut 
     }
 }
 
+/// `row_j ← row_j − a_s k_s[offset + j]` with `a_s = c_s k_s[i]`, for each pending downdate `s`
+/// in order: row `i`, whose stored part starts at column `offset`, in f32.
+#[inline(always)]
+fn downdate_row_f32(row: &mut [f32], i: usize, offset: usize, cs: &[f64], ks: &[f32], n: usize) {
+    for (s, &c) in cs.iter().enumerate() {
+        let k_s = &ks[s * n..(s + 1) * n];
+        let a = (c * f64::from(k_s[i])) as f32;
+        for (p, k_j) in row.iter_mut().zip(&k_s[offset..]) {
+            *p -= a * k_j;
+        }
+    }
+}
+
+/// Dense f32: `k_i = Σ_j P_ij ρ_j` in f32 lanes, after the row's downdates.
+#[inline(always)]
+fn dense_f32<const AVX2: bool>(
+    p: &mut [f32],
+    cs: &[f64],
+    ks: &[f64],
+    rho: &[f64],
+    k: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let n = rho.len();
+    scratch.load(rho, ks);
+    for i in 0..n {
+        let row = &mut p[i * n..(i + 1) * n];
+        downdate_row_f32(row, i, 0, cs, &scratch.ks, n);
+        k[i] = f64::from(dot_f32::<AVX2>(row, &scratch.rho));
+    }
+}
+
+/// Packed f32: each stored `P_ij` (`j ≥ i`) is used for `k_i += P_ij ρ_j` and, off the diagonal,
+/// `k_j += P_ij ρ_i`, in f32 lanes.
+#[inline(always)]
+fn packed_f32<const AVX2: bool>(
+    p: &mut [f32],
+    cs: &[f64],
+    ks: &[f64],
+    rho: &[f64],
+    k: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let n = rho.len();
+    scratch.load(rho, ks);
+    let Scratch {
+        ks: ks32,
+        rho: rho32,
+        k: k32,
+    } = scratch;
+    k32.iter_mut().for_each(|x| *x = 0.0);
+    for (i, start) in packed_offsets(n) {
+        let row = &mut p[start..start + n - i];
+        downdate_row_f32(row, i, i, cs, ks32, n);
+        let r_i = rho32[i];
+        let acc = dot_f32::<AVX2>(row, &rho32[i..]);
+        for (p_ij, k_j) in row[1..].iter().zip(&mut k32[i + 1..]) {
+            *k_j += p_ij * r_i;
+        }
+        k32[i] += acc;
+    }
+    for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
+        *k_i = f64::from(k32_i);
+    }
+}
+
+/// Lanes of the f32 dot product: lane `l` sums the products whose index is `l` modulo 32.
+const F32_LANES: usize = 32;
+
+/// `Σ a_i b_i` in f32 with 32 independent accumulators (chunks of 32, then chunks of 8 into the
+/// first 8 lanes), reduced in a fixed order ([`reduce_lanes`]); the last `len % 8` products are
+/// added one by one. `AVX2` selects the
+/// intrinsic version, which does the same operations in the same order, so both give the same
+/// bits.
+#[inline(always)]
+fn dot_f32<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
+    let b = &b[..a.len()];
+    let split = a.len() - a.len() % 8;
+    #[cfg(target_arch = "x86_64")]
+    let mut s = if AVX2 {
+        // SAFETY: AVX2 is only requested from code compiled for and dispatched to AVX2.
+        unsafe { dot_f32_lanes_avx2(&a[..split], &b[..split]) }
+    } else {
+        dot_f32_lanes(&a[..split], &b[..split])
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let mut s = dot_f32_lanes(&a[..split], &b[..split]);
+    for (x, y) in a[split..].iter().zip(&b[split..]) {
+        s += x * y;
+    }
+    s
+}
+
+/// The lane part of [`dot_f32`] (`a.len()` a multiple of 8), portable.
+#[inline(always)]
+fn dot_f32_lanes(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; F32_LANES];
+    let eights = a.len() % F32_LANES;
+    for (x, y) in a.chunks_exact(F32_LANES).zip(b.chunks_exact(F32_LANES)) {
+        for l in 0..F32_LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let (a8, b8) = (&a[a.len() - eights..], &b[b.len() - eights..]);
+    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut eight = [0.0f32; 8];
+    for (l, e) in eight.iter_mut().enumerate() {
+        *e = (acc[l] + acc[8 + l]) + (acc[16 + l] + acc[24 + l]);
+    }
+    reduce_lanes(eight)
+}
+
+/// The lane part of [`dot_f32`] with AVX2 intrinsics: four 8-lane accumulators, multiply
+/// then add (no fused multiply-add), exactly the portable version's operations.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_f32_lanes_avx2(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(a.len(), b.len());
+    debug_assert_eq!(a.len() % 8, 0);
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let eights = a.len() % F32_LANES;
+    for (x, y) in a.chunks_exact(F32_LANES).zip(b.chunks_exact(F32_LANES)) {
+        for (v, acc_v) in acc.iter_mut().enumerate() {
+            // SAFETY: x and y hold 32 floats; each load reads 8 of them.
+            let (xv, yv) = unsafe {
+                (
+                    _mm256_loadu_ps(x.as_ptr().add(8 * v)),
+                    _mm256_loadu_ps(y.as_ptr().add(8 * v)),
+                )
+            };
+            *acc_v = _mm256_add_ps(*acc_v, _mm256_mul_ps(xv, yv));
+        }
+    }
+    let (a8, b8) = (&a[a.len() - eights..], &b[b.len() - eights..]);
+    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
+        // SAFETY: x and y hold 8 floats.
+        let (xv, yv) = unsafe { (_mm256_loadu_ps(x.as_ptr()), _mm256_loadu_ps(y.as_ptr())) };
+        acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(xv, yv));
+    }
+    let t = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    let mut eight = [0.0f32; 8];
+    // SAFETY: eight holds 8 floats.
+    unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), t) };
+    reduce_lanes(eight)
+}
+
+/// `((t0 + t4) + (t1 + t5)) + ((t2 + t6) + (t3 + t7))`.
+#[inline(always)]
+fn reduce_lanes(t: [f32; 8]) -> f32 {
+    ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]))
+}
+
 /// `Σ a_i b_i` with four accumulators (a fixed order, independent of threads and of the
 /// instruction set).
 #[inline(always)]
@@ -238,9 +462,37 @@ fn dot_widen<T: Element>(a: &[T], b: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    /// The AVX2 and portable f32 dot products agree bit for bit, and with an f64 sum.
+    #[test]
+    fn f32_dot_is_the_same_with_and_without_avx2() {
+        for len in [0, 5, 32, 70, 340] {
+            let a: Vec<f32> = (0..len).map(|i| ((i * 7 + 3) as f32).sin()).collect();
+            let b: Vec<f32> = (0..len).map(|i| ((i * 5 + 1) as f32).cos()).collect();
+            let portable = dot_f32::<false>(&a, &b);
+            let exact: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
+            assert!(
+                (f64::from(portable) - exact).abs() < 1e-5,
+                "{len}: {portable} vs {exact}"
+            );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                assert_eq!(
+                    dot_f32::<true>(&a, &b).to_bits(),
+                    portable.to_bits(),
+                    "{len}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn packed_and_dense_agree() {
-        let n = 9;
+        // Longer than the 32 f32 lanes, and not a multiple of them.
+        let n = 70;
         let mut p = vec![0.0; n * n];
         for i in 0..n {
             for j in 0..n {
@@ -252,18 +504,24 @@ mod tests {
         let cs = [0.3, 0.1];
         let mut reference = Covariance::from_dense(n, &p, Storage::Dense, Precision::F64);
         let mut k_ref = vec![0.0; n];
-        reference.apply_then_matvec(&cs, &ks, &rho, &mut k_ref);
+        reference.apply_then_matvec(
+            &cs,
+            &ks,
+            &rho,
+            &mut k_ref,
+            &mut Scratch::new(n, Precision::F64, 2),
+        );
         for (s, prec, tol) in [
-            (Storage::Packed, Precision::F64, 1e-14),
-            (Storage::Dense, Precision::F32, 1e-6),
-            (Storage::Packed, Precision::F32, 1e-6),
+            (Storage::Packed, Precision::F64, 1e-13),
+            (Storage::Dense, Precision::F32, 1e-5),
+            (Storage::Packed, Precision::F32, 1e-5),
         ] {
             let mut c = Covariance::from_dense(n, &p, s, prec);
             let mut k = vec![0.0; n];
-            c.apply_then_matvec(&cs, &ks, &rho, &mut k);
+            c.apply_then_matvec(&cs, &ks, &rho, &mut k, &mut Scratch::new(n, prec, 2));
             for i in 0..n {
                 assert!(
-                    (k[i] - k_ref[i]).abs() < tol,
+                    (k[i] - k_ref[i]).abs() < tol * k_ref[i].abs().max(1.0),
                     "{s:?} {prec:?}: {} vs {}",
                     k[i],
                     k_ref[i]

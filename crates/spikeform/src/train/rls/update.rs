@@ -1,6 +1,6 @@
 //! The rank-1 RLS update of one unit's inverse correlation matrix.
 
-use super::storage::{Covariance, Precision, Storage};
+use super::storage::{Covariance, Precision, Scratch, Storage};
 
 /// How `P` is stored and updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub struct RlsUnit {
     /// Pending downdates: `c_s` and `k_s` (back to back).
     pending_c: Vec<f64>,
     pending_k: Vec<f64>,
+    /// Working memory of the kernels.
+    scratch: Scratch,
 }
 
 impl RlsUnit {
@@ -58,6 +60,7 @@ impl RlsUnit {
             block,
             pending_c: Vec::with_capacity(block),
             pending_k: Vec::with_capacity(block * n),
+            scratch: Scratch::new(n, options.precision, block),
         }
     }
 
@@ -92,8 +95,13 @@ impl RlsUnit {
         }
         let mut scratch = vec![0.0; self.n];
         let zero = vec![0.0; self.n];
-        self.p
-            .apply_then_matvec(&self.pending_c, &self.pending_k, &zero, &mut scratch);
+        self.p.apply_then_matvec(
+            &self.pending_c,
+            &self.pending_k,
+            &zero,
+            &mut scratch,
+            &mut self.scratch,
+        );
         self.pending_c.clear();
         self.pending_k.clear();
     }
@@ -169,13 +177,18 @@ impl RlsUnit {
         debug_assert_eq!(gain.len(), n);
         if self.pending_c.len() >= self.block {
             // One pass: apply the pending downdates, then k = P ρ.
-            self.p
-                .apply_then_matvec(&self.pending_c, &self.pending_k, rho, gain);
+            self.p.apply_then_matvec(
+                &self.pending_c,
+                &self.pending_k,
+                rho,
+                gain,
+                &mut self.scratch,
+            );
             self.pending_c.clear();
             self.pending_k.clear();
         } else {
             // k = P_base ρ − Σ_s c_s k_s (k_sᵀ ρ)
-            self.p.matvec(rho, gain);
+            self.p.matvec(rho, gain, &mut self.scratch);
             for (s, &c) in self.pending_c.iter().enumerate() {
                 let k_s = &self.pending_k[s * n..(s + 1) * n];
                 let a = c * dot(k_s, rho);
