@@ -51,6 +51,13 @@ pub struct PlasticSynapses {
     out_offsets: Vec<usize>,
     out_row: Vec<u32>,
     out_slot: Vec<u32>,
+    /// The trained neuron of each row, contiguous.
+    row_neurons: Vec<u32>,
+    /// Per condition, the feed-forward weights by unit: `[k · rows + r]` is row `r`'s weight
+    /// from unit `k`. A mirror of the rows' own vectors (which RLS updates), kept so that one
+    /// feed-forward spike reads one contiguous slice; refreshed by
+    /// [`PlasticSynapses::sync_feedforward`].
+    ff_by_unit: Vec<Vec<f64>>,
 }
 
 impl PlasticSynapses {
@@ -82,13 +89,45 @@ impl PlasticSynapses {
                 fill[j as usize] += 1;
             }
         }
-        Self {
+        let conditions = rows.first().map_or(0, |r| r.feedforward.len());
+        let mut synapses = Self {
+            row_neurons: rows.iter().map(|r| r.neuron as u32).collect(),
+            ff_by_unit: vec![vec![0.0; n_feedforward * rows.len()]; conditions],
             rows,
             n_feedforward,
             out_offsets: counts,
             out_row,
             out_slot,
+        };
+        for c in 0..conditions {
+            synapses.sync_feedforward(c);
         }
+        synapses
+    }
+
+    /// Copies the rows' feed-forward weights of `condition` into the by-unit mirror used for
+    /// delivery. Call after the weights change.
+    pub fn sync_feedforward(&mut self, condition: usize) {
+        let n_rows = self.rows.len();
+        let Some(mirror) = self.ff_by_unit.get_mut(condition) else {
+            return;
+        };
+        for (r, row) in self.rows.iter().enumerate() {
+            for (k, &w) in row.feedforward[condition].iter().enumerate() {
+                mirror[k * n_rows + r] = w;
+            }
+        }
+    }
+
+    /// The trained neurons (one per row) and their weights from feed-forward unit `k` in
+    /// `condition`.
+    #[inline]
+    pub fn feedforward_targets(&self, condition: usize, k: usize) -> (&[u32], &[f64]) {
+        let n_rows = self.rows.len();
+        (
+            &self.row_neurons,
+            &self.ff_by_unit[condition][k * n_rows..(k + 1) * n_rows],
+        )
     }
 
     /// The plastic synapses leaving neuron `j`: (row indices, slots).

@@ -230,6 +230,8 @@ impl Simulator {
             x.iter_mut().for_each(|a| *a = 0.0);
         }
         self.refractory.iter_mut().for_each(|a| *a = 0);
+        // The rows' feed-forward weights may have been set from outside (a checkpoint).
+        net.plastic.sync_feedforward(trial.condition);
         if self.reset_queues {
             for q in [
                 &mut self.queue_exc,
@@ -385,8 +387,9 @@ impl Simulator {
                     let fires = ff_rng.random::<f64>() < f64::from(p_k);
                     *prev_k = fires;
                     if fires {
-                        for row in &net.plastic.rows {
-                            queue[row.neuron] += row.feedforward[c][k];
+                        let (neurons, weights) = net.plastic.feedforward_targets(c, k);
+                        for (&i, &w) in neurons.iter().zip(weights) {
+                            queue[i as usize] += w;
                         }
                     }
                 }
@@ -562,5 +565,6 @@ impl Simulator {
                 apply_gain(w_ff, &gain[n_rec..], error);
             },
         );
+        net.plastic.sync_feedforward(condition);
     }
 }
