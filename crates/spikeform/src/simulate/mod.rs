@@ -420,7 +420,6 @@ impl Simulator {
     #[inline]
     fn deliver(&mut self, net: &SpikingNetwork, i: usize, later: usize) {
         let n = self.n;
-        let (targets, weights) = net.static_synapses.outgoing(i);
         let exc = net.populations[net.population_of[i]].sign == crate::network::Sign::Excitatory;
         let queue = if exc {
             &mut self.queue_exc
@@ -428,9 +427,11 @@ impl Simulator {
             &mut self.queue_inh
         };
         let queue = &mut queue[later..later + n];
-        for (&t, &w) in targets.iter().zip(weights) {
-            queue[t as usize] += w;
-        }
+        net.static_synapses.for_each_run(i, |targets, w| {
+            for &t in targets {
+                queue[t as usize] += w;
+            }
+        });
         let (rows, slots_of) = net.plastic.outgoing(i);
         let queue = &mut self.queue_plastic[later..later + n];
         for (&row, &slot) in rows.iter().zip(slots_of) {
