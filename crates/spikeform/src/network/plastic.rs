@@ -120,14 +120,18 @@ impl PlasticSynapses {
     }
 
     /// The trained neurons (one per row) and their weights from feed-forward unit `k` in
-    /// `condition`.
+    /// `condition`; empty when there are no rows.
     #[inline]
     pub fn feedforward_targets(&self, condition: usize, k: usize) -> (&[u32], &[f64]) {
         let n_rows = self.rows.len();
-        (
-            &self.row_neurons,
-            &self.ff_by_unit[condition][k * n_rows..(k + 1) * n_rows],
-        )
+        match self.ff_by_unit.get(condition) {
+            Some(mirror) if n_rows > 0 => (
+                &self.row_neurons,
+                &mirror[k * n_rows..(k + 1) * n_rows],
+            ),
+            // No trained rows yet (the settle trial before matching): nobody receives.
+            _ => (&[], &[]),
+        }
     }
 
     /// The plastic synapses leaving neuron `j`: (row indices, slots).
