@@ -797,26 +797,59 @@ pub fn run_with_checkpoints(
 
     // Test.
     observer.phase_started("test", exp.conditions * exp.test_trials);
+    // Every test trial starts from the simulator's state at the end of training, so the trials
+    // are independent: they run in parallel, and their results do not depend on the number of
+    // threads. Trial k of condition c keeps the index (hence the random streams) that it would
+    // have in a sequential run.
+    net.plastic.sync_all_feedforward();
+    let snapshot = sim.clone();
+    let first_index = trial_index.get();
+    let jobs: Vec<(usize, usize)> = (0..exp.conditions)
+        .flat_map(|c| (0..exp.test_trials).map(move |k| (c, k)))
+        .collect();
     let mut recorders = Vec::new();
     let mut traces = None;
     let mut box_trials: Vec<Vec<Vec<f64>>> = vec![Vec::new(); exp.conditions];
     let mut spikes_by_condition: Vec<Vec<Vec<Vec<f64>>>> = vec![Vec::new(); exp.conditions];
     let mut done = 0;
-    for c in 0..exp.conditions {
-        for k in 0..exp.test_trials {
-            let mut rec = activity_recorder(exp, &net);
-            let mut boxes = box_recorder(exp, training, n, &update_times);
-            let first = c == 0 && k == 0;
-            let mut tr = trace_recorder(exp, first);
-            trial(
-                &mut sim,
-                &mut net,
-                c,
-                None,
-                &format!("test trial {} of condition {}", k + 1, c + 1),
-                &mut [&mut rec, &mut boxes, &mut tr],
-            )?;
-            if first {
+    for batch in jobs.chunks(rayon::current_num_threads().max(1)) {
+        if observer.should_stop() {
+            return Err(RunError::Interrupted {
+                phase: "test".into(),
+            });
+        }
+        let t0 = Instant::now();
+        let outcomes: Vec<_> = batch
+            .par_iter()
+            .map(|&(c, k)| {
+                let mut sim = snapshot.clone();
+                let mut rec = activity_recorder(exp, &net);
+                let mut boxes = box_recorder(exp, training, n, &update_times);
+                let mut tr = trace_recorder(exp, c == 0 && k == 0);
+                let phase = format!("test trial {} of condition {}", k + 1, c + 1);
+                let mut guard = RateGuard::new(
+                    exp.max_rate_hz,
+                    (100.0 / exp.dt_ms).round().max(1.0) as u64,
+                    exp.dt_ms,
+                    n,
+                    &phase,
+                );
+                let spec = Trial {
+                    steps: exp.trial_steps,
+                    condition: c,
+                    learning: None,
+                    seed: exp.seed,
+                    index: first_index + (c * exp.test_trials + k + 1) as u64,
+                    phase: &phase,
+                };
+                sim.run_frozen_trial(&net, spec, &mut [&mut rec, &mut boxes, &mut tr, &mut guard])
+                    .map(|()| (c, k, rec, boxes, tr))
+            })
+            .collect();
+        trial_seconds.set(trial_seconds.get() + t0.elapsed().as_secs_f64());
+        for outcome in outcomes {
+            let (c, k, rec, boxes, tr) = outcome?;
+            if c == 0 && k == 0 {
                 traces = Some(tr);
             }
             simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
@@ -827,6 +860,7 @@ pub fn run_with_checkpoints(
             observer.item_done(done, "");
         }
     }
+    trial_index.set(first_index + jobs.len() as u64);
     let activity = summarise_activity(exp, &net, &recorders);
     let box_centres_ms = update_times.clone();
     let n_bins = update_times.len();

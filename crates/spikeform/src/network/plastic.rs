@@ -99,9 +99,7 @@ impl PlasticSynapses {
             out_row,
             out_slot,
         };
-        for c in 0..conditions {
-            synapses.sync_feedforward(c);
-        }
+        synapses.sync_all_feedforward();
         synapses
     }
 
@@ -119,16 +117,22 @@ impl PlasticSynapses {
         }
     }
 
+    /// [`PlasticSynapses::sync_feedforward`] for every condition.
+    pub fn sync_all_feedforward(&mut self) {
+        for c in 0..self.ff_by_unit.len() {
+            self.sync_feedforward(c);
+        }
+    }
+
     /// The trained neurons (one per row) and their weights from feed-forward unit `k` in
     /// `condition`; empty when there are no rows.
     #[inline]
     pub fn feedforward_targets(&self, condition: usize, k: usize) -> (&[u32], &[f64]) {
         let n_rows = self.rows.len();
         match self.ff_by_unit.get(condition) {
-            Some(mirror) if n_rows > 0 => (
-                &self.row_neurons,
-                &mirror[k * n_rows..(k + 1) * n_rows],
-            ),
+            Some(mirror) if n_rows > 0 => {
+                (&self.row_neurons, &mirror[k * n_rows..(k + 1) * n_rows])
+            }
             // No trained rows yet (the settle trial before matching): nobody receives.
             _ => (&[], &[]),
         }

@@ -40,6 +40,21 @@ pub struct Learning<'a> {
     pub n_updates: usize,
 }
 
+/// How a trial holds the network: exclusively when it learns, shared when it does not.
+enum Access<'a> {
+    Learning(&'a mut SpikingNetwork),
+    Frozen(&'a SpikingNetwork),
+}
+
+impl Access<'_> {
+    fn net(&self) -> &SpikingNetwork {
+        match self {
+            Access::Learning(net) => net,
+            Access::Frozen(net) => net,
+        }
+    }
+}
+
 /// One trial to simulate.
 #[derive(Debug, Clone, Copy)]
 pub struct Trial<'a> {
@@ -198,6 +213,37 @@ impl Simulator {
         trial: Trial<'_>,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
+        // The rows' feed-forward weights may have been set from outside (a checkpoint).
+        net.plastic.sync_all_feedforward();
+        self.run(Access::Learning(net), trial, monitors)
+    }
+
+    /// Simulates one trial of a network whose weights stay as they are (a test trial), so that
+    /// several such trials can share the network, each with its own simulator. The network's
+    /// feed-forward mirror must be current ([`crate::network::PlasticSynapses::sync_feedforward`]
+    /// after the weights last changed; [`Simulator::run_trial`] does it).
+    pub fn run_frozen_trial(
+        &mut self,
+        net: &SpikingNetwork,
+        trial: Trial<'_>,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        if trial.learning.is_some() {
+            return Err(RunError::Invalid(format!(
+                "{}: a frozen trial cannot learn",
+                trial.phase
+            )));
+        }
+        self.run(Access::Frozen(net), trial, monitors)
+    }
+
+    fn run(
+        &mut self,
+        mut access: Access<'_>,
+        trial: Trial<'_>,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let net = access.net();
         let n = self.n;
         let dt = net.dt_ms;
         let mut init_rng = rng::substream(trial.seed, "initial-voltage", trial.index);
@@ -230,8 +276,6 @@ impl Simulator {
             x.iter_mut().for_each(|a| *a = 0.0);
         }
         self.refractory.iter_mut().for_each(|a| *a = 0);
-        // The rows' feed-forward weights may have been set from outside (a checkpoint).
-        net.plastic.sync_feedforward(trial.condition);
         if self.reset_queues {
             for q in [
                 &mut self.queue_exc,
@@ -250,7 +294,8 @@ impl Simulator {
             decay(net.tau_plastic_ms),
         );
         let decays = [decay_e, decay_i, decay_p];
-        let slots = (net.delay_steps + 1) as u64;
+        let delay_steps = net.delay_steps as u64;
+        let slots = delay_steps + 1;
         let c = trial.condition;
         let ranges = net.ranges();
         // The common case (filtered synapses, no Poisson drive, noise or refractory period)
@@ -264,15 +309,16 @@ impl Simulator {
         for step in 1..=trial.steps {
             let t_ms = step as f64 * dt;
             let now = (self.clock % slots) as usize * n;
-            let later = ((self.clock + net.delay_steps as u64) % slots) as usize * n;
+            let later = ((self.clock + delay_steps) % slots) as usize * n;
 
             // 1. learn
-            if let Some(learning) = trial.learning {
+            if let (Some(learning), Access::Learning(net)) = (trial.learning, &mut access) {
                 if learning.schedule.is_learning_step(step) {
                     let k = learning.schedule.update_index(step) as usize - 1;
                     self.learn(net, c, |row| learning.targets[row * learning.n_updates + k]);
                 }
             }
+            let net = access.net();
 
             // 2. integrate
             self.spiked.clear();
