@@ -20,6 +20,7 @@
 //! serve weights that live in different places (recurrent weights shared by all conditions,
 //! feed-forward weights per condition).
 
+mod lanes;
 mod penalty;
 mod storage;
 mod update;

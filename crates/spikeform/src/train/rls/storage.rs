@@ -13,7 +13,8 @@
 //! f32 storage halves the bytes moved, and its arithmetic is done in f32 (as TrainSpikingNet.jl
 //! does): the matrix-vector product in 32 independent lanes, so the work is bounded by memory
 //! traffic rather than by the latency of one addition chain, and the downdates elementwise. f64 storage does all arithmetic in f64. No kernel uses fused multiply-add and every
-//! summation order is fixed, so results do not depend on the instruction set or the thread count.
+//! summation order is fixed, so results do not depend on the instruction set or the thread count
+//! (the f32 vector kernels are in [`super::lanes`]).
 
 /// Layout of `P`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +244,8 @@ impl Scratch {
     }
 }
 
+use super::lanes;
+
 #[inline(always)]
 fn dense<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
     let n = rho.len();
@@ -284,13 +287,18 @@ fn packed<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut 
 /// `row_j ← row_j − a_s k_s[offset + j]` with `a_s = c_s k_s[i]`, for each pending downdate `s`
 /// in order: row `i`, whose stored part starts at column `offset`, in f32.
 #[inline(always)]
-fn downdate_row_f32(row: &mut [f32], i: usize, offset: usize, cs: &[f64], ks: &[f32], n: usize) {
+fn downdate_row_f32<const AVX2: bool>(
+    row: &mut [f32],
+    i: usize,
+    offset: usize,
+    cs: &[f64],
+    ks: &[f32],
+    n: usize,
+) {
     for (s, &c) in cs.iter().enumerate() {
         let k_s = &ks[s * n..(s + 1) * n];
         let a = (c * f64::from(k_s[i])) as f32;
-        for (p, k_j) in row.iter_mut().zip(&k_s[offset..]) {
-            *p -= a * k_j;
-        }
+        lanes::axmy::<AVX2>(row, &k_s[offset..], a);
     }
 }
 
@@ -308,8 +316,8 @@ fn dense_f32<const AVX2: bool>(
     scratch.load(rho, ks);
     for i in 0..n {
         let row = &mut p[i * n..(i + 1) * n];
-        downdate_row_f32(row, i, 0, cs, &scratch.ks, n);
-        k[i] = f64::from(dot_f32::<AVX2>(row, &scratch.rho));
+        downdate_row_f32::<AVX2>(row, i, 0, cs, &scratch.ks, n);
+        k[i] = f64::from(lanes::dot::<AVX2>(row, &scratch.rho));
     }
 }
 
@@ -334,108 +342,14 @@ fn packed_f32<const AVX2: bool>(
     k32.iter_mut().for_each(|x| *x = 0.0);
     for (i, start) in packed_offsets(n) {
         let row = &mut p[start..start + n - i];
-        downdate_row_f32(row, i, i, cs, ks32, n);
-        let r_i = rho32[i];
-        let acc = dot_f32::<AVX2>(row, &rho32[i..]);
-        for (p_ij, k_j) in row[1..].iter().zip(&mut k32[i + 1..]) {
-            *k_j += p_ij * r_i;
-        }
+        downdate_row_f32::<AVX2>(row, i, i, cs, ks32, n);
+        let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
+        lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
         k32[i] += acc;
     }
     for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
         *k_i = f64::from(k32_i);
     }
-}
-
-/// Lanes of the f32 dot product: lane `l` sums the products whose index is `l` modulo 32.
-const F32_LANES: usize = 32;
-
-/// `Σ a_i b_i` in f32 with 32 independent accumulators (chunks of 32, then chunks of 8 into the
-/// first 8 lanes), reduced in a fixed order ([`reduce_lanes`]); the last `len % 8` products are
-/// added one by one. `AVX2` selects the
-/// intrinsic version, which does the same operations in the same order, so both give the same
-/// bits.
-#[inline(always)]
-fn dot_f32<const AVX2: bool>(a: &[f32], b: &[f32]) -> f32 {
-    let b = &b[..a.len()];
-    let split = a.len() - a.len() % 8;
-    #[cfg(target_arch = "x86_64")]
-    let mut s = if AVX2 {
-        // SAFETY: AVX2 is only requested from code compiled for and dispatched to AVX2.
-        unsafe { dot_f32_lanes_avx2(&a[..split], &b[..split]) }
-    } else {
-        dot_f32_lanes(&a[..split], &b[..split])
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let mut s = dot_f32_lanes(&a[..split], &b[..split]);
-    for (x, y) in a[split..].iter().zip(&b[split..]) {
-        s += x * y;
-    }
-    s
-}
-
-/// The lane part of [`dot_f32`] (`a.len()` a multiple of 8), portable.
-#[inline(always)]
-fn dot_f32_lanes(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; F32_LANES];
-    let eights = a.len() % F32_LANES;
-    for (x, y) in a.chunks_exact(F32_LANES).zip(b.chunks_exact(F32_LANES)) {
-        for l in 0..F32_LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let (a8, b8) = (&a[a.len() - eights..], &b[b.len() - eights..]);
-    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut eight = [0.0f32; 8];
-    for (l, e) in eight.iter_mut().enumerate() {
-        *e = (acc[l] + acc[8 + l]) + (acc[16 + l] + acc[24 + l]);
-    }
-    reduce_lanes(eight)
-}
-
-/// The lane part of [`dot_f32`] with AVX2 intrinsics: four 8-lane accumulators, multiply
-/// then add (no fused multiply-add), exactly the portable version's operations.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_f32_lanes_avx2(a: &[f32], b: &[f32]) -> f32 {
-    use std::arch::x86_64::*;
-    debug_assert_eq!(a.len(), b.len());
-    debug_assert_eq!(a.len() % 8, 0);
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let eights = a.len() % F32_LANES;
-    for (x, y) in a.chunks_exact(F32_LANES).zip(b.chunks_exact(F32_LANES)) {
-        for (v, acc_v) in acc.iter_mut().enumerate() {
-            // SAFETY: x and y hold 32 floats; each load reads 8 of them.
-            let (xv, yv) = unsafe {
-                (
-                    _mm256_loadu_ps(x.as_ptr().add(8 * v)),
-                    _mm256_loadu_ps(y.as_ptr().add(8 * v)),
-                )
-            };
-            *acc_v = _mm256_add_ps(*acc_v, _mm256_mul_ps(xv, yv));
-        }
-    }
-    let (a8, b8) = (&a[a.len() - eights..], &b[b.len() - eights..]);
-    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
-        // SAFETY: x and y hold 8 floats.
-        let (xv, yv) = unsafe { (_mm256_loadu_ps(x.as_ptr()), _mm256_loadu_ps(y.as_ptr())) };
-        acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(xv, yv));
-    }
-    let t = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    let mut eight = [0.0f32; 8];
-    // SAFETY: eight holds 8 floats.
-    unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), t) };
-    reduce_lanes(eight)
-}
-
-/// `((t0 + t4) + (t1 + t5)) + ((t2 + t6) + (t3 + t7))`.
-#[inline(always)]
-fn reduce_lanes(t: [f32; 8]) -> f32 {
-    ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]))
 }
 
 /// `Σ a_i b_i` with four accumulators (a fixed order, independent of threads and of the
@@ -461,33 +375,6 @@ fn dot_widen<T: Element>(a: &[T], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The AVX2 and portable f32 dot products agree bit for bit, and with an f64 sum.
-    #[test]
-    fn f32_dot_is_the_same_with_and_without_avx2() {
-        for len in [0, 5, 32, 70, 340] {
-            let a: Vec<f32> = (0..len).map(|i| ((i * 7 + 3) as f32).sin()).collect();
-            let b: Vec<f32> = (0..len).map(|i| ((i * 5 + 1) as f32).cos()).collect();
-            let portable = dot_f32::<false>(&a, &b);
-            let exact: f64 = a
-                .iter()
-                .zip(&b)
-                .map(|(x, y)| f64::from(*x) * f64::from(*y))
-                .sum();
-            assert!(
-                (f64::from(portable) - exact).abs() < 1e-5,
-                "{len}: {portable} vs {exact}"
-            );
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                assert_eq!(
-                    dot_f32::<true>(&a, &b).to_bits(),
-                    portable.to_bits(),
-                    "{len}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn packed_and_dense_agree() {
