@@ -50,6 +50,9 @@ enum Command {
         /// Continue the run in DIR from its last checkpoint (spiking runs).
         #[arg(long, value_name = "DIR")]
         resume: Option<PathBuf>,
+        /// Do not write report.html and figures/ at the end (`spikeform report DIR` does it later).
+        #[arg(long)]
+        no_report: bool,
     },
     /// Test a trained network again from its checkpoint, without retraining.
     Test {
@@ -67,6 +70,9 @@ enum Command {
         /// No progress output on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Do not write report.html and figures/ at the end.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Write RUN_DIR/report.html (figures inline, self-contained) and RUN_DIR/figures/ (SVG, PNG).
     Report {
@@ -110,6 +116,7 @@ fn main() -> ExitCode {
             threads,
             quiet,
             resume,
+            no_report,
         } => run::run(
             &file,
             out.as_deref(),
@@ -117,14 +124,17 @@ fn main() -> ExitCode {
             threads,
             quiet,
             resume.as_deref(),
-        ),
+        )
+        .map(|dir| report::after_run(&dir, no_report)),
         Command::Test {
             run_dir,
             out,
             set,
             threads,
             quiet,
-        } => run::test(&run_dir, out.as_deref(), &set, threads, quiet),
+            no_report,
+        } => run::test(&run_dir, out.as_deref(), &set, threads, quiet)
+            .map(|dir| report::after_run(&dir, no_report)),
         Command::Report { run_dir } => report::report(&run_dir),
     };
     match outcome {

@@ -32,3 +32,20 @@ pub fn report(run_dir: &Path) -> Result<(), Failure> {
     );
     Ok(())
 }
+
+/// The report written at the end of `run` and `test` (unless `skip`). The run's results are
+/// complete and stay in place whatever happens here, so a report that cannot be built is a
+/// warning with the command to retry, not a failed run.
+pub fn after_run(run_dir: &Path, skip: bool) {
+    if skip {
+        return;
+    }
+    if let Err(f) = report(run_dir) {
+        eprintln!(
+            "warning: report not written ({}); the results are complete, retry with \
+             `spikeform report {}`",
+            f.message,
+            run_dir.display()
+        );
+    }
+}

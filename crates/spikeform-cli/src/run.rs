@@ -89,7 +89,7 @@ pub fn run(
     threads: Option<usize>,
     quiet: bool,
     resume: Option<&Path>,
-) -> Result<(), Failure> {
+) -> Result<PathBuf, Failure> {
     let loaded = load(file, set)?;
     set_threads(threads)?;
     let fingerprint = checkpoint::fingerprint(&loaded.normalized_toml());
@@ -128,7 +128,7 @@ pub fn test(
     set: &[String],
     threads: Option<usize>,
     quiet: bool,
-) -> Result<(), Failure> {
+) -> Result<PathBuf, Failure> {
     let file = run_dir.join("experiment.toml");
     if !file.exists() {
         return Err(Failure::input(format!(
@@ -177,7 +177,7 @@ fn execute(
     resume: Option<&TrainingState>,
     fingerprint: u64,
     quiet: bool,
-) -> Result<(), Failure> {
+) -> Result<PathBuf, Failure> {
     let started = Instant::now();
     dir.write("experiment.toml", loaded.normalized_toml().as_bytes())
         .map_err(dir_failure)?;
@@ -238,7 +238,7 @@ fn execute(
     dir.write_json(SUMMARY, &summary).map_err(dir_failure)?;
     println!("{}", one_line(&summary));
     println!("results in {}", dir.path().display());
-    Ok(())
+    Ok(dir.path().to_path_buf())
 }
 
 /// A one-line digest of the summary for the terminal.

@@ -345,6 +345,9 @@ fn report_of_a_trained_run_renders_in_chromium() {
     let t = Instant::now();
     run(&file, &out, &[]);
     let run_secs = t.elapsed().as_secs_f64();
+    // `run` writes the report at its end; `spikeform report` writes it again.
+    let at_end = std::fs::read_to_string(out.join("report.html")).expect("run wrote report.html");
+    check_page(&at_end, &TRAINED_FIGURES);
     let (stdout, _, secs) = report(&out);
     eprintln!("small trained run: {run_secs:.2} s; spikeform report: {secs:.2} s ({stdout})");
     assert!(stdout.contains("report.html") && stdout.contains("10 figures"));
@@ -371,7 +374,20 @@ fn untrained_and_rate_runs_get_what_exists() {
     let work = scratch("report-untrained");
     let file = small_experiment(&work, false);
     let out = work.join("run");
-    run(&file, &out, &[]);
+    let o = spikeform(&[
+        "run",
+        &file,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("summary.json").exists());
+    assert!(
+        !out.join("report.html").exists(),
+        "--no-report wrote a report"
+    );
     let (_, err, _) = report(&out);
     assert!(
         err.contains("training_curve not drawn: untrained run"),
