@@ -413,6 +413,32 @@ fn npz_outputs_have_the_documented_names_and_shapes() {
         test["input_trials"].shape,
         vec![conditions, trials, bins, n]
     );
+    // input_mean is the mean of the per-trial inputs.
+    let per_trial =
+        |c: usize, k: usize, i: usize| test["input_trials"].data[((c * trials + k) * bins) * n + i];
+    for i in [0, 7 * n + 3, bins * n - 1] {
+        let mean = (per_trial(1, 0, i) + per_trial(1, 1, i)) / 2.0;
+        assert!((test["input_mean"].data[bins * n + i] - mean).abs() < 1e-12);
+    }
+    // record.input_trials bounds the per-trial array only: retest keeping one trial.
+    let retest = out.join("one_trial_kept");
+    let o = spikeform(&[
+        "test",
+        out.to_str().unwrap(),
+        "--out",
+        retest.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+        "--set",
+        "record.input_trials=1",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kept = read_npz(retest.join("test.npz")).unwrap();
+    assert_eq!(kept["input_trials"].shape, vec![conditions, 1, bins, n]);
+    assert_eq!(
+        kept["input_mean"].data, test["input_mean"].data,
+        "every trial is still averaged"
+    );
     assert_eq!(test["target"].shape, vec![conditions, bins, rows]);
     assert_eq!(test["psth_hz"].shape, vec![conditions, bins, rows]);
     assert_eq!(test["recorded_rate_hz"].shape, vec![conditions, bins, rows]);

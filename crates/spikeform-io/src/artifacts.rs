@@ -171,15 +171,17 @@ pub fn write_spiking(
             &[conditions, bins, n],
             &flat(&test.box_input_mean),
         );
-        let trials = exp.test_trials;
+        // The first record.input_trials trials of each condition (all of them enter
+        // input_mean and the scores).
+        let kept = exp.record_input_trials.min(exp.test_trials);
         let all: Vec<f64> = test
             .box_input_trials
             .iter()
-            .flatten()
+            .flat_map(|trials| trials.iter().take(kept))
             .flatten()
             .copied()
             .collect();
-        npz.add_f64("input_trials", &[conditions, trials, bins, n], &all);
+        npz.add_f64("input_trials", &[conditions, kept, bins, n], &all);
         // Targets: condition × update × row (time-major like the other arrays).
         let k = res.n_updates;
         let mut targets = Vec::with_capacity(conditions * k * rows);

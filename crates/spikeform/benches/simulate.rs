@@ -51,6 +51,7 @@ fn balanced() -> SpikingExperiment {
         psth_smooth_bins: 7,
         max_rate_hz: 500.0,
         record_neurons: Vec::new(),
+        record_input_trials: 0,
         record_every_steps: 10,
     }
 }

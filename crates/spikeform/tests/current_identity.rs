@@ -77,6 +77,7 @@ fn mean_synaptic_current_equals_weights_times_rates() {
         psth_smooth_bins: 7,
         max_rate_hz: 500.0,
         record_neurons: Vec::new(),
+        record_input_trials: 0,
         record_every_steps: 10,
     };
     let mut net = build_network(&exp);

@@ -485,6 +485,12 @@ pub struct RawRecord {
     /// first trial (`traces.npz`).
     #[serde(default)]
     pub neurons: Vec<usize>,
+    /// Trained spiking runs: how many test trials per condition keep their box-averaged inputs
+    /// in `test.npz` (`input_trials`, the first ones). Every trial enters the scores and
+    /// `input_mean` whatever this is; it only bounds the file (8 bytes × conditions × trials ×
+    /// bins × neurons).
+    #[serde(default = "default_record_input_trials")]
+    pub input_trials: usize,
 }
 
 impl Default for RawRecord {
@@ -492,8 +498,13 @@ impl Default for RawRecord {
         Self {
             every_ms: default_record_every_ms(),
             neurons: Vec::new(),
+            input_trials: default_record_input_trials(),
         }
     }
+}
+
+fn default_record_input_trials() -> usize {
+    20
 }
 
 fn default_record_every_ms() -> f64 {

@@ -578,6 +578,7 @@ pub(super) fn validate(
         psth_smooth_bins: raw.test.psth_smooth_bins,
         max_rate_hz: net.max_rate_hz,
         record_every_steps: clock.positive_steps("record.every_ms", raw.record.every_ms)?,
+        record_input_trials: raw.record.input_trials,
         record_neurons: {
             if let Some((k, i)) = raw.record.neurons.iter().enumerate().find(|(_, &i)| i >= n) {
                 return Err(ConfigError::invalid(

@@ -221,6 +221,9 @@ pub struct SpikingExperiment {
     pub record_neurons: Vec<usize>,
     /// Interval of those recordings (steps).
     pub record_every_steps: u64,
+    /// Test trials per condition whose box-averaged inputs are kept for output (the first
+    /// ones); every trial is scored.
+    pub record_input_trials: usize,
 }
 
 /// Activity statistics of a group of neurons.
