@@ -226,3 +226,49 @@ fn runaway_activity_stops_the_run_with_exit_code_1() {
     );
     assert!(!dir.join("out").join("summary.json").exists());
 }
+
+/// An OU current from the experiment file reaches the neurons' external input (mean shifted,
+/// fluctuating), and an incomplete or negative one is rejected with its key.
+#[test]
+fn ou_current_from_the_file_drives_the_external_input() {
+    let dir = scratch("spiking_ou");
+    let text = BASE.replace(
+        "bias = 1.1\n",
+        "bias = 1.1\nou_current_sigma = 0.3\nou_current_tau_ms = 20.0\nou_current_mean = 0.5\n",
+    );
+    let path = write(&dir, "e.toml", &text);
+    run_summary(
+        &path,
+        &dir.join("out"),
+        &["record.neurons=[0, 85, 99]", "duration_ms=2000"],
+    );
+    let traces = spikeform_io::npy::read_npz(dir.join("out/traces.npz")).unwrap();
+    let ext = &traces["input_ext"].data;
+    // After the cue (100 ms), E (neuron 0) gets its bias alone; I (85, 99) bias + OU: around
+    // 1.1 + 0.5, fluctuating with SD 0.3 √(20/2) ≈ 0.95, so that the mean of two neurons over
+    // 1900 ms has an SD of about 0.1.
+    let samples = ext.len() / 3;
+    let late = |j: usize| (samples / 20..samples).map(move |t| ext[t * 3 + j]);
+    assert!(late(0).all(|x| x == 1.2), "E has no OU current");
+    let i_mean = (late(1).sum::<f64>() + late(2).sum::<f64>()) / (2 * late(1).count()) as f64;
+    assert!((i_mean - 1.6).abs() < 0.4, "I external input mean {i_mean}");
+    let (lo, hi) = late(1).fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    assert!(hi - lo > 0.2, "the OU current fluctuates: range {lo}..{hi}");
+    assert!(
+        late(1).zip(late(2)).any(|(a, b)| a != b),
+        "independent per neuron"
+    );
+    check_fails(
+        "ou_half",
+        &BASE.replace("bias = 1.1\n", "bias = 1.1\nou_current_sigma = 0.3\n"),
+        &["ou_current_sigma", "ou_current_tau_ms"],
+    );
+    check_fails(
+        "ou_negative",
+        &BASE.replace(
+            "bias = 1.1\n",
+            "bias = 1.1\nou_current_sigma = -0.3\nou_current_tau_ms = 20.0\n",
+        ),
+        &["ou_current_sigma"],
+    );
+}

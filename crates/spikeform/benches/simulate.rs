@@ -19,6 +19,7 @@ fn balanced() -> SpikingExperiment {
         neuron: LifParams::tutorial(),
         bias,
         poisson: None,
+        ou_current: None,
     };
     SpikingExperiment {
         name: "bench".into(),

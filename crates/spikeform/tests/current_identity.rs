@@ -15,6 +15,7 @@ fn population(name: &str, size: usize, sign: Sign, bias: f64) -> Population {
         neuron: LifParams::tutorial(),
         bias,
         poisson: None,
+        ou_current: None,
     }
 }
 

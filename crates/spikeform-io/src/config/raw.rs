@@ -147,6 +147,16 @@ pub struct RawPopulation {
     /// Weight of each Poisson spike.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poisson_weight: Option<f64>,
+    /// Ornstein-Uhlenbeck current per neuron: its noise amplitude σ (per √ms); 0 or absent for
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou_current_sigma: Option<f64>,
+    /// Time constant of the OU current (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou_current_tau_ms: Option<f64>,
+    /// Mean of the OU current (0 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou_current_mean: Option<f64>,
 }
 
 fn default_model() -> String {

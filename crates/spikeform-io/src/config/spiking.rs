@@ -7,7 +7,7 @@ use spikeform::experiment::spiking::{
     SpikingTraining, TargetSpec, TrainedSelection,
 };
 use spikeform::network::plastic::PenaltyWeights;
-use spikeform::network::{PoissonDrive, Population, Projection, Sign};
+use spikeform::network::{OuCurrent, PoissonDrive, Population, Projection, Sign};
 use spikeform::neuron::{Integration, LifParams};
 use spikeform::stimulus::{Amplitude, OuRates};
 use spikeform::train::{LearningSchedule, Precision, RlsOptions, Storage};
@@ -132,6 +132,21 @@ pub(super) fn validate(
                 ))
             }
         };
+        let ou_current = match (p.ou_current_sigma, p.ou_current_tau_ms) {
+            (None, None) if p.ou_current_mean.is_none() => None,
+            (Some(sigma), Some(tau_ms)) => {
+                non_negative(&key("ou_current_sigma"), sigma)?;
+                positive(&key("ou_current_tau_ms"), tau_ms)?;
+                let mean = finite(&key("ou_current_mean"), p.ou_current_mean.unwrap_or(0.0))?;
+                Some(OuCurrent { mean, tau_ms, sigma })
+            }
+            _ => {
+                return Err(ConfigError::invalid(
+                    key("ou_current_sigma"),
+                    "an OU current needs ou_current_sigma and ou_current_tau_ms (ou_current_mean is optional)",
+                ))
+            }
+        };
         populations.push(Population {
             name: p.name.clone(),
             size: p.size,
@@ -143,6 +158,7 @@ pub(super) fn validate(
             neuron,
             bias: finite(&key("bias"), p.bias)?,
             poisson,
+            ou_current,
         });
     }
     let n: usize = populations.iter().map(|p| p.size).sum();

@@ -20,7 +20,7 @@ pub struct StepView<'a> {
     pub input_inh: &'a [f64],
     /// Plastic input `x_P` (recurrent plastic + feed-forward).
     pub input_plastic: &'a [f64],
-    /// External input: bias, cue and Poisson drive.
+    /// External input: bias, cue, Ornstein-Uhlenbeck current and Poisson drive.
     pub input_ext: &'a [f64],
 }
 

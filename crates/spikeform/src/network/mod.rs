@@ -35,6 +35,25 @@ pub struct PoissonDrive {
     pub weight: f64,
 }
 
+/// An Ornstein-Uhlenbeck current added to every neuron's external input, one independent process
+/// per neuron, started at `mean` at the beginning of every trial and advanced by Euler-Maruyama
+/// before the membrane update of each step:
+///
+/// ```text
+/// I ← I + (dt/τ)(mean − I) + σ √dt ξ,   ξ ~ N(0, 1)
+/// ```
+///
+/// Its stationary SD is `σ √(τ/2)` (the older tutorial cue: mean 0, τ = 20 ms, σ = 0.2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OuCurrent {
+    /// Mean the current relaxes to.
+    pub mean: f64,
+    /// Time constant τ (ms).
+    pub tau_ms: f64,
+    /// Noise amplitude σ (input units per √ms).
+    pub sigma: f64,
+}
+
 /// A population of neurons sharing a model and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
@@ -50,6 +69,8 @@ pub struct Population {
     pub bias: f64,
     /// External Poisson drive, if any.
     pub poisson: Option<PoissonDrive>,
+    /// Ornstein-Uhlenbeck current, if any.
+    pub ou_current: Option<OuCurrent>,
 }
 
 /// Ranges of neuron indices per population.

@@ -91,6 +91,8 @@ pub struct Simulator {
     n: usize,
     v: Vec<f64>,
     refractory: Vec<u32>,
+    /// Ornstein-Uhlenbeck current of each neuron (0 where its population has none).
+    ou: Vec<f64>,
     x_exc: Vec<f64>,
     x_inh: Vec<f64>,
     x_plastic: Vec<f64>,
@@ -133,6 +135,8 @@ struct PopulationStep {
     bias: f64,
     poisson: Option<(Poisson<f64>, f64)>,
     tau_m_over_dt: f64,
+    /// Ornstein-Uhlenbeck current: (mean, dt/τ, σ√dt).
+    ou: Option<(f64, f64, f64)>,
 }
 
 impl Simulator {
@@ -145,6 +149,7 @@ impl Simulator {
             n,
             v: vec![0.0; n],
             refractory: vec![0; n],
+            ou: vec![0.0; n],
             x_exc: vec![0.0; n],
             x_inh: vec![0.0; n],
             x_plastic: vec![0.0; n],
@@ -260,8 +265,16 @@ impl Simulator {
                     Poisson::new(lambda).ok().map(|dist| (dist, d.weight))
                 }),
                 tau_m_over_dt: p.neuron.tau_membrane_ms / dt,
+                ou: p
+                    .ou_current
+                    .map(|o| (o.mean, dt / o.tau_ms, o.sigma * dt.sqrt())),
             })
             .collect();
+        for (i, ou) in self.ou.iter_mut().enumerate() {
+            *ou = steps[net.population_of[i]]
+                .ou
+                .map_or(0.0, |(mean, _, _)| mean);
+        }
         for (i, v) in self.v.iter_mut().enumerate() {
             let p = &net.populations[net.population_of[i]].neuron;
             *v = p.initial_v_min + (p.initial_v_max - p.initial_v_min) * init_rng.random::<f64>();
@@ -303,7 +316,10 @@ impl Simulator {
         let fast = net.tau_exc_ms > 0.0
             && net.tau_inh_ms > 0.0
             && steps.iter().all(|p| {
-                p.poisson.is_none() && p.lif.noise_per_step == 0.0 && p.lif.refractory_steps == 0
+                p.poisson.is_none()
+                    && p.ou.is_none()
+                    && p.lif.noise_per_step == 0.0
+                    && p.lif.refractory_steps == 0
             });
 
         for step in 1..=trial.steps {
@@ -366,6 +382,11 @@ impl Simulator {
                     let mut ext = pop.bias;
                     if let Some(cue) = cue {
                         ext += cue[i];
+                    }
+                    if let Some((mean, rate, noise)) = pop.ou {
+                        let xi: f64 = noise_rng.sample(StandardNormal);
+                        self.ou[i] += rate * (mean - self.ou[i]) + noise * xi;
+                        ext += self.ou[i];
                     }
                     if let Some((dist, w)) = &pop.poisson {
                         f_exc += w * dist.sample(&mut noise_rng);
