@@ -26,5 +26,5 @@ mod storage;
 mod update;
 
 pub use penalty::Penalty;
-pub use storage::{Covariance, Precision, Storage};
+pub use storage::{Covariance, Precision, Scratch, Storage};
 pub use update::{apply_gain, dot, RlsOptions, RlsUnit};

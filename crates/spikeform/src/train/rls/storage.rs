@@ -12,9 +12,12 @@
 //!
 //! f32 storage halves the bytes moved, and its arithmetic is done in f32 (as TrainSpikingNet.jl
 //! does): the matrix-vector product in 32 independent lanes, so the work is bounded by memory
-//! traffic rather than by the latency of one addition chain, and the downdates elementwise. f64 storage does all arithmetic in f64. No kernel uses fused multiply-add and every
-//! summation order is fixed, so results do not depend on the instruction set or the thread count
-//! (the f32 vector kernels are in [`super::lanes`]).
+//! traffic rather than by the latency of one addition chain, and the downdates elementwise (the
+//! vector kernels are in `lanes.rs`). f64 storage does all arithmetic in f64. No kernel uses
+//! fused multiply-add and every summation order is fixed, so results do not depend on the
+//! instruction set or the thread count.
+
+use super::lanes;
 
 /// Layout of `P`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,8 +246,6 @@ impl Scratch {
         self.ks.extend(ks.iter().map(|&x| x as f32));
     }
 }
-
-use super::lanes;
 
 #[inline(always)]
 fn dense<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
