@@ -404,16 +404,19 @@ fn target_vs_input(s: &Spiking<'_>) -> Built {
     }
     legend.push(("target".into(), TARGET, Swatch::Dashed));
     let pop_name = pop.map_or("the trained".to_string(), |p| p.name.clone());
+    // input_mean averages every test trial; input_trials may keep only the first ones.
+    let all_trials = jnum(&s.run.summary, "test.trials").map_or(n_trials, |t| t as usize);
     Ok(Outcome::Drawn(Figure {
         id: ID,
         title: TITLE.into(),
         caption: format!(
             "{} of the {nr} trained neurons (evenly spaced over the trained rows){}. Solid: the \
-             model's input x_E + x_I + x_P averaged over {n_trials} test trial(s) in 100-ms boxes \
-             around the target times, plus the constant bias of population {pop_name} ({bias:.4}) \
-             so that it is on the scale of the target, which includes the bias; band: ± 1 SD \
-             across test trials. Dashed: the target total input. Source: test.npz (input_mean, \
-             input_trials, target), experiment.toml (bias).",
+             model's input x_E + x_I + x_P averaged over {all_trials} test trial(s) in 100-ms \
+             boxes around the target times, plus the constant bias of population {pop_name} \
+             ({bias:.4}) so that it is on the scale of the target, which includes the bias; band: \
+             ± 1 SD across the {n_trials} test trial(s) kept in input_trials. Dashed: the target \
+             total input. Source: test.npz (input_mean, input_trials, target), experiment.toml \
+             (bias).",
             nr.min(SAMPLE_NEURONS),
             if nc > shown_c {
                 format!("; the first {shown_c} of {nc} conditions")

@@ -255,7 +255,14 @@ fn key_tables(run: &Run) -> Vec<(&'static str, Vec<(String, String)>)> {
     );
 
     let mut res = Vec::new();
-    push(&mut res, "test r (mean over trials)", js(s, "test.r_mean"));
+    // A spiking run scores its first test trial (the reference's metric); a rate run averages
+    // the r of its test trials.
+    let r_label = if s["kind"] == "rate" {
+        "test r (mean over trials)"
+    } else {
+        "test r (first trial)"
+    };
+    push(&mut res, r_label, js(s, "test.r_mean"));
     push(
         &mut res,
         "test r by condition",
