@@ -37,6 +37,8 @@ pub struct ActivityRecorder {
     population_sizes: Vec<usize>,
     /// Scratch: per-population sums of the current sample.
     pop_sums: Vec<[f64; 4]>,
+    /// Runs of consecutive neurons of one population: (start, end, population).
+    segments: Vec<(usize, usize, usize)>,
 }
 
 impl ActivityRecorder {
@@ -64,6 +66,16 @@ impl ActivityRecorder {
             population_of: population_of.to_vec(),
             input_timecourse: vec![Default::default(); n_pop],
             pop_sums: vec![[0.0; 4]; n_pop],
+            segments: {
+                let mut segments: Vec<(usize, usize, usize)> = Vec::new();
+                for (i, &p) in population_of.iter().enumerate() {
+                    match segments.last_mut() {
+                        Some((_, end, q)) if *q == p && *end == i => *end = i + 1,
+                        _ => segments.push((i, i + 1, p)),
+                    }
+                }
+                segments
+            },
             population_sizes: (0..n_pop)
                 .map(|p| population_of.iter().filter(|&&q| q == p).count())
                 .collect(),
@@ -137,14 +149,19 @@ impl Monitor for ActivityRecorder {
             }
             let pop_sums = &mut self.pop_sums;
             pop_sums.iter_mut().for_each(|a| *a = [0.0; 4]);
-            for (i, &p) in self.population_of.iter().enumerate() {
-                let (e, inh) =
-                    with_plastic(view.input_exc[i], view.input_inh[i], view.input_plastic[i]);
-                let acc = &mut pop_sums[p];
-                acc[0] += e;
-                acc[1] += inh;
-                acc[2] += view.input_ext[i];
-                acc[3] += e + inh + view.input_ext[i];
+            // Neuron by neuron in index order, as one loop over all neurons would add them, but
+            // with each run's sums held in registers.
+            for &(start, end, p) in &self.segments {
+                let mut acc = pop_sums[p];
+                for i in start..end {
+                    let (e, inh) =
+                        with_plastic(view.input_exc[i], view.input_inh[i], view.input_plastic[i]);
+                    acc[0] += e;
+                    acc[1] += inh;
+                    acc[2] += view.input_ext[i];
+                    acc[3] += e + inh + view.input_ext[i];
+                }
+                pop_sums[p] = acc;
             }
             for ((series, sums), &size) in self
                 .input_timecourse
