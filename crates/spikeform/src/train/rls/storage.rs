@@ -299,7 +299,7 @@ fn downdate_row_f32<const AVX2: bool>(
     for (s, &c) in cs.iter().enumerate() {
         let k_s = &ks[s * n..(s + 1) * n];
         let a = (c * f64::from(k_s[i])) as f32;
-        lanes::axmy::<AVX2>(row, &k_s[offset..], a);
+        lanes::axpy::<AVX2>(row, &k_s[offset..], -a);
     }
 }
 
