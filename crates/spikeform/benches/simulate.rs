@@ -21,12 +21,12 @@ fn balanced() -> SpikingExperiment {
         poisson: None,
         ou_current: None,
     };
-    SpikingExperiment {
-        name: "bench".into(),
-        seed: 1,
-        dt_ms: 0.1,
-        trial_steps: 1000,
-        network: NetworkSpec {
+    SpikingExperiment::untrained(
+        "bench",
+        1,
+        0.1,
+        1000,
+        NetworkSpec {
             integration: Integration::Euler,
             populations: vec![
                 pop("E", Sign::Excitatory, 1.5 * jx),
@@ -42,19 +42,7 @@ fn balanced() -> SpikingExperiment {
             delay_steps: 1,
             reset_queues: false,
         },
-        cue: None,
-        conditions: 1,
-        training: None,
-        test_trials: 1,
-        burn_in_ms: 0.0,
-        fano_window_ms: 100.0,
-        box_half_width_ms: 50.0,
-        psth_smooth_bins: 7,
-        max_rate_hz: 500.0,
-        record_neurons: Vec::new(),
-        record_input_trials: 0,
-        record_every_steps: 10,
-    }
+    )
 }
 
 fn bench(c: &mut Criterion) {

@@ -23,12 +23,12 @@ fn population(name: &str, size: usize, sign: Sign, bias: f64) -> Population {
 fn mean_synaptic_current_equals_weights_times_rates() {
     let duration_ms = 10_000.0;
     let dt_ms = 0.1;
-    let exp = SpikingExperiment {
-        name: "identity".into(),
-        seed: 3,
+    let exp = SpikingExperiment::untrained(
+        "identity",
+        3,
         dt_ms,
-        trial_steps: (duration_ms / dt_ms) as u64,
-        network: NetworkSpec {
+        (duration_ms / dt_ms) as u64,
+        NetworkSpec {
             integration: Integration::Euler,
             populations: vec![
                 population("E", 400, Sign::Excitatory, 1.3),
@@ -68,19 +68,7 @@ fn mean_synaptic_current_equals_weights_times_rates() {
             delay_steps: 1,
             reset_queues: true,
         },
-        cue: None,
-        conditions: 1,
-        training: None,
-        test_trials: 1,
-        burn_in_ms: 0.0,
-        fano_window_ms: 100.0,
-        box_half_width_ms: 50.0,
-        psth_smooth_bins: 7,
-        max_rate_hz: 500.0,
-        record_neurons: Vec::new(),
-        record_input_trials: 0,
-        record_every_steps: 10,
-    };
+    );
     let mut net = build_network(&exp);
     let mut sim = Simulator::new(&net);
     sim.reset_queues = true;

@@ -28,12 +28,12 @@ fn ou_current_has_its_mean_variance_and_correlation_time() {
     let dt_ms = 0.1;
     let mut neuron = LifParams::tutorial();
     neuron.threshold = 1e9; // no spikes: the current alone
-    let exp = SpikingExperiment {
-        name: "ou".into(),
-        seed: 5,
+    let exp = SpikingExperiment::untrained(
+        "ou",
+        5,
         dt_ms,
-        trial_steps: 20_000,
-        network: NetworkSpec {
+        20_000,
+        NetworkSpec {
             integration: Integration::Euler,
             populations: vec![Population {
                 name: "E".into(),
@@ -55,19 +55,7 @@ fn ou_current_has_its_mean_variance_and_correlation_time() {
             delay_steps: 1,
             reset_queues: true,
         },
-        cue: None,
-        conditions: 1,
-        training: None,
-        test_trials: 1,
-        burn_in_ms: 0.0,
-        fano_window_ms: 100.0,
-        box_half_width_ms: 50.0,
-        psth_smooth_bins: 7,
-        max_rate_hz: 500.0,
-        record_neurons: Vec::new(),
-        record_input_trials: 0,
-        record_every_steps: 10,
-    };
+    );
     let mut net = build_network(&exp);
     let mut sim = Simulator::new(&net);
     // The process starts at its mean with zero variance: skip 10 τ.

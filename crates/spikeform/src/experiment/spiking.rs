@@ -226,6 +226,39 @@ pub struct SpikingExperiment {
     pub record_input_trials: usize,
 }
 
+impl SpikingExperiment {
+    /// An untrained experiment: one condition, no cue, one trial, and the experiment files'
+    /// defaults for the rest (no burn-in, a 100-ms Fano window, 50-ms boxes, ±7-bin PSTH
+    /// smoothing, a stop above 500 Hz, no traces). What benchmarks and tests build by hand.
+    pub fn untrained(
+        name: &str,
+        seed: u64,
+        dt_ms: f64,
+        trial_steps: u64,
+        network: NetworkSpec,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            seed,
+            dt_ms,
+            trial_steps,
+            network,
+            cue: None,
+            conditions: 1,
+            training: None,
+            test_trials: 1,
+            burn_in_ms: 0.0,
+            fano_window_ms: 100.0,
+            box_half_width_ms: 50.0,
+            psth_smooth_bins: 7,
+            max_rate_hz: 500.0,
+            record_neurons: Vec::new(),
+            record_every_steps: (1.0 / dt_ms).round().max(1.0) as u64,
+            record_input_trials: 0,
+        }
+    }
+}
+
 /// Activity statistics of a group of neurons.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupActivity {
