@@ -533,13 +533,7 @@ pub fn run_with_checkpoints(
                  monitors: &mut [&mut dyn Monitor]|
      -> Result<(), RunError> {
         trial_index.set(trial_index.get() + 1);
-        let mut guard = RateGuard::new(
-            exp.max_rate_hz,
-            (100.0 / exp.dt_ms).round().max(1.0) as u64,
-            exp.dt_ms,
-            n,
-            phase,
-        );
+        let mut guard = rate_guard(exp, n, phase);
         let mut all: Vec<&mut dyn Monitor> = monitors
             .iter_mut()
             .map(|m| &mut **m as &mut dyn Monitor)
@@ -863,13 +857,7 @@ pub fn run_with_checkpoints(
                 let mut boxes = box_recorder(exp, training, n, &update_times);
                 let mut tr = trace_recorder(exp, c == 0 && k == 0);
                 let phase = format!("test trial {} of condition {}", k + 1, c + 1);
-                let mut guard = RateGuard::new(
-                    exp.max_rate_hz,
-                    (100.0 / exp.dt_ms).round().max(1.0) as u64,
-                    exp.dt_ms,
-                    n,
-                    &phase,
-                );
+                let mut guard = rate_guard(exp, n, &phase);
                 let spec = Trial {
                     steps: exp.trial_steps,
                     condition: c,
@@ -1078,6 +1066,18 @@ fn flat_weights(p: &PlasticSynapses) -> Vec<f64> {
         .iter()
         .flat_map(|r| r.weights.iter().copied())
         .collect()
+}
+
+/// The guard every trial runs with: stop when the mean rate over 100 ms exceeds
+/// `exp.max_rate_hz`.
+fn rate_guard(exp: &SpikingExperiment, n: usize, phase: &str) -> RateGuard {
+    RateGuard::new(
+        exp.max_rate_hz,
+        (100.0 / exp.dt_ms).round().max(1.0) as u64,
+        exp.dt_ms,
+        n,
+        phase,
+    )
 }
 
 fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityRecorder {
