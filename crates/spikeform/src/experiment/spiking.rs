@@ -506,6 +506,7 @@ fn restore(
             f += k;
         }
     }
+    net.plastic.sync_all_feedforward();
     sim.restore(&state.simulator).map_err(|e| bad(&e))
 }
 
@@ -831,7 +832,6 @@ pub fn run_with_checkpoints(
     // are independent: they run in parallel, and their results do not depend on the number of
     // threads. Trial k of condition c keeps the index (hence the random streams) that it would
     // have in a sequential run.
-    net.plastic.sync_all_feedforward();
     let snapshot = sim.clone();
     let first_index = trial_index.get();
     let jobs: Vec<(usize, usize)> = (0..exp.conditions)

@@ -24,7 +24,9 @@ pub struct PlasticRow {
     pub n_exc: usize,
     /// Recurrent plastic weights, aligned with `inputs`.
     pub weights: Vec<f64>,
-    /// Feed-forward weights, one vector per condition.
+    /// Feed-forward weights, one vector per condition. Delivery reads them from the by-unit
+    /// mirror of [`PlasticSynapses`]: code that changes them calls
+    /// [`PlasticSynapses::sync_feedforward`] (RLS and checkpoint restore do).
     pub feedforward: Vec<Vec<f64>>,
     /// RLS state over `[recurrent; feed-forward]`.
     pub rls: RlsUnit,

@@ -252,15 +252,11 @@ impl Simulator {
         trial: Trial<'_>,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
-        // The rows' feed-forward weights may have been set from outside (a checkpoint).
-        net.plastic.sync_all_feedforward();
         self.run(Access::Learning(net), trial, monitors)
     }
 
     /// Simulates one trial of a network whose weights stay as they are (a test trial), so that
-    /// several such trials can share the network, each with its own simulator. The network's
-    /// feed-forward mirror must be current ([`crate::network::PlasticSynapses::sync_feedforward`]
-    /// after the weights last changed; [`Simulator::run_trial`] does it).
+    /// several such trials can share the network, each with its own simulator.
     pub fn run_frozen_trial(
         &mut self,
         net: &SpikingNetwork,
