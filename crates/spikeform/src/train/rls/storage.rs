@@ -18,6 +18,7 @@
 //! instruction set or the thread count.
 
 use super::lanes;
+use super::update::dot;
 
 /// Layout of `P`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,36 +36,6 @@ pub enum Precision {
     F64,
     /// 32-bit floats (TrainSpikingNet.jl's default): half the memory and traffic.
     F32,
-}
-
-/// An element type of `P`.
-pub trait Element: Copy + Send + Sync + 'static {
-    /// Widen to f64.
-    fn get(self) -> f64;
-    /// Narrow from f64.
-    fn put(x: f64) -> Self;
-}
-
-impl Element for f64 {
-    #[inline(always)]
-    fn get(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn put(x: f64) -> Self {
-        x
-    }
-}
-
-impl Element for f32 {
-    #[inline(always)]
-    fn get(self) -> f64 {
-        f64::from(self)
-    }
-    #[inline(always)]
-    fn put(x: f64) -> Self {
-        x as f32
-    }
 }
 
 /// `P` in one of the four layouts.
@@ -115,13 +86,13 @@ impl Covariance {
 
     /// The dense row-major matrix (symmetric).
     pub fn to_dense(&self, n: usize) -> Vec<f64> {
-        fn unpack<T: Element>(n: usize, p: &[T]) -> Vec<f64> {
+        fn unpack<T: Copy + Into<f64>>(n: usize, p: &[T]) -> Vec<f64> {
             let mut d = vec![0.0; n * n];
             for (i, s) in packed_offsets(n) {
                 for (jj, v) in p[s..s + n - i].iter().enumerate() {
                     let j = i + jj;
-                    d[i * n + j] = v.get();
-                    d[j * n + i] = v.get();
+                    d[i * n + j] = (*v).into();
+                    d[j * n + i] = (*v).into();
                 }
             }
             d
@@ -248,7 +219,8 @@ impl Scratch {
 }
 
 #[inline(always)]
-fn dense<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+/// Dense f64: the rows' downdates, then `k_i = Σ_j P_ij ρ_j`.
+fn dense(p: &mut [f64], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
     let n = rho.len();
     for i in 0..n {
         let row = &mut p[i * n..(i + 1) * n];
@@ -256,15 +228,17 @@ fn dense<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [
             let k_s = &ks[s * n..(s + 1) * n];
             let ck_i = c * k_s[i];
             for (p_ij, k_j) in row.iter_mut().zip(k_s) {
-                *p_ij = T::put(p_ij.get() - ck_i * k_j);
+                *p_ij -= ck_i * k_j;
             }
         }
-        k[i] = dot_widen(row, rho);
+        k[i] = dot(row, rho);
     }
 }
 
 #[inline(always)]
-fn packed<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
+/// Packed f64: each stored `P_ij` (`j ≥ i`) is used for `k_i += P_ij ρ_j` and, off the
+/// diagonal, `k_j += P_ij ρ_i`.
+fn packed(p: &mut [f64], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
     let n = rho.len();
     k.iter_mut().for_each(|x| *x = 0.0);
     for (i, start) in packed_offsets(n) {
@@ -273,13 +247,13 @@ fn packed<T: Element>(p: &mut [T], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut 
             let k_s = &ks[s * n + i..(s + 1) * n];
             let ck_i = c * k_s[0];
             for (p_ij, k_j) in row.iter_mut().zip(k_s) {
-                *p_ij = T::put(p_ij.get() - ck_i * k_j);
+                *p_ij -= ck_i * k_j;
             }
         }
         let r_i = rho[i];
-        let acc = dot_widen(row, &rho[i..]);
+        let acc = dot(row, &rho[i..]);
         for (p_ij, k_j) in row[1..].iter().zip(&mut k[i + 1..]) {
-            *k_j += p_ij.get() * r_i;
+            *k_j += p_ij * r_i;
         }
         k[i] += acc;
     }
@@ -351,26 +325,6 @@ fn packed_f32<const AVX2: bool>(
     for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
         *k_i = f64::from(k32_i);
     }
-}
-
-/// `Σ a_i b_i` with four accumulators (a fixed order, independent of threads and of the
-/// instruction set).
-#[inline(always)]
-fn dot_widen<T: Element>(a: &[T], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (a4, a_rest) = a.split_at(a.len() - a.len() % 4);
-    let (b4, b_rest) = b[..a.len()].split_at(a4.len());
-    for (x, y) in a4.chunks_exact(4).zip(b4.chunks_exact(4)) {
-        acc[0] += x[0].get() * y[0];
-        acc[1] += x[1].get() * y[1];
-        acc[2] += x[2].get() * y[2];
-        acc[3] += x[3].get() * y[3];
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in a_rest.iter().zip(b_rest) {
-        s += x.get() * y;
-    }
-    s
 }
 
 #[cfg(test)]
