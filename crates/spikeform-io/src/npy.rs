@@ -19,13 +19,25 @@
 //! # `.npz`
 //!
 //! A zip archive of `.npy` members named `NAME.npy`, stored without compression, with the
-//! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of each member. Zip64 is not
-//! supported: a member or archive of 4 GiB or more is an error.
+//! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) of each member.
 //!
 //! - [`NpzWriter`] builds an archive in memory ([`NpzWriter::finish`] returns its bytes);
 //! - [`NpzFileWriter`] streams the members to a file as they are added;
 //! - [`read_npz`] reads an archive's stored members into a name → array map (`.npy` stripped);
 //!   compressed members (`numpy.savez_compressed`) are rejected.
+//!
+//! Large archives use the zip64 extensions (PKWARE APPNOTE 4.3.14, 4.3.15, 4.5.3), only where a
+//! 32- or 16-bit field would overflow, so archives under 4 GiB with fewer than 65535 members
+//! contain no zip64 structures at all:
+//! - a member of 4 GiB or more (over 0xFFFF_FFFE bytes) has sizes 0xFFFFFFFF in its local
+//!   header, followed by a zip64 extra field (id 0x0001) with both sizes, version needed 4.5;
+//! - a central directory entry whose sizes or local header offset overflow stores 0xFFFFFFFF
+//!   there and the true values, only those, in a zip64 extra field;
+//! - with 65535 members or more, or a central directory larger than 0xFFFF_FFFE bytes or
+//!   starting beyond that offset, a zip64 end-of-central-directory record and locator precede
+//!   the end record, whose overflowing fields are 0xFFFF / 0xFFFFFFFF.
+//!
+//! The reader follows these structures wherever they are present, whatever the sizes.
 //!
 //! # Atomic writes
 //!
@@ -623,17 +635,58 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 const LOCAL_SIG: u32 = 0x0403_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
 const END_SIG: u32 = 0x0605_4b50;
-/// Largest size or offset a zip without zip64 can hold (0xFFFFFFFF marks zip64).
+/// Signature of the zip64 end-of-central-directory record (APPNOTE 4.3.14).
+const ZIP64_END_SIG: u32 = 0x0606_4b50;
+/// Signature of the zip64 end-of-central-directory locator (APPNOTE 4.3.15).
+const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
+/// Header id of the zip64 extended-information extra field (APPNOTE 4.5.3).
+const ZIP64_EXTRA_ID: u16 = 0x0001;
+/// Length of the zip64 end-of-central-directory record this writer emits.
+const ZIP64_END_LEN: usize = 56;
+/// Length of the zip64 end-of-central-directory locator.
+const ZIP64_LOCATOR_LEN: usize = 20;
+/// Largest size or offset a 32-bit zip field holds (0xFFFFFFFF means "see zip64").
 const ZIP32_MAX: u64 = 0xFFFF_FFFE;
+/// Largest entry count the 16-bit end-record fields hold (0xFFFF means "see zip64").
+const ZIP16_MAX: u64 = 0xFFFE;
+/// Version needed to extract (and made by): 2.0 for plain stored members.
+const VERSION_PLAIN: u16 = 20;
+/// Version needed to extract (and made by): 4.5 where zip64 structures are used.
+const VERSION_ZIP64: u16 = 45;
 /// DOS date of 1980-01-01 (the zip epoch); time 00:00.
 const DOS_DATE: u16 = 0x0021;
+
+/// The `N` bytes at offset `k` of `bytes`, if they are all there.
+fn bytes_at<const N: usize>(bytes: &[u8], k: usize) -> Option<[u8; N]> {
+    bytes.get(k..k.checked_add(N)?)?.try_into().ok()
+}
+
+/// The little-endian u16 at offset `k`, if there.
+fn le_u16(bytes: &[u8], k: usize) -> Option<u16> {
+    bytes_at(bytes, k).map(u16::from_le_bytes)
+}
+
+/// The little-endian u32 at offset `k`, if there.
+fn le_u32(bytes: &[u8], k: usize) -> Option<u32> {
+    bytes_at(bytes, k).map(u32::from_le_bytes)
+}
+
+/// The little-endian u64 at offset `k`, if there.
+fn le_u64(bytes: &[u8], k: usize) -> Option<u64> {
+    bytes_at(bytes, k).map(u64::from_le_bytes)
+}
+
+/// The `len` bytes at offset `k`, if they are all there.
+fn slice_at(bytes: &[u8], k: usize, len: usize) -> Option<&[u8]> {
+    bytes.get(k..k.checked_add(len)?)
+}
 
 #[derive(Debug)]
 struct CentralEntry {
     name: String,
     crc: u32,
-    size: u32,
-    offset: u32,
+    size: u64,
+    offset: u64,
 }
 
 /// The zip writer shared by [`NpzWriter`] and [`NpzFileWriter`].
@@ -644,6 +697,10 @@ struct ZipBuilder<W: Write + Seek> {
     entries: Vec<CentralEntry>,
     names: HashSet<String>,
     label: PathBuf,
+    /// Sizes and offsets above this are written in zip64 form ([`ZIP32_MAX`] except in tests).
+    zip64_limit: u64,
+    /// Entry counts above this are written in zip64 form ([`ZIP16_MAX`] except in tests).
+    zip64_entry_limit: u64,
 }
 
 impl<W: Write + Seek> ZipBuilder<W> {
@@ -654,11 +711,35 @@ impl<W: Write + Seek> ZipBuilder<W> {
             entries: Vec::new(),
             names: HashSet::new(),
             label,
+            zip64_limit: ZIP32_MAX,
+            zip64_entry_limit: ZIP16_MAX,
+        }
+    }
+
+    /// Test hook: use the zip64 form for sizes and offsets above `bytes` and for entry counts
+    /// above `entries` (instead of 0xFFFF_FFFE and 0xFFFE), so that every zip64 structure can
+    /// be exercised without writing 4 GiB.
+    #[cfg(test)]
+    fn set_zip64_limits(&mut self, bytes: u64, entries: u64) {
+        self.zip64_limit = bytes.min(ZIP32_MAX);
+        self.zip64_entry_limit = entries.min(ZIP16_MAX);
+    }
+
+    /// `value` as a 32-bit zip field: itself, or 0xFFFFFFFF if it needs zip64.
+    fn field32(&self, value: u64) -> u32 {
+        if value > self.zip64_limit {
+            u32::MAX
+        } else {
+            value as u32
         }
     }
 
     fn io_err(&self, e: io::Error) -> NpyError {
         NpyError::new(&self.label, format!("write failed: {e}"))
+    }
+
+    fn too_large(&self) -> NpyError {
+        NpyError::new(&self.label, "the archive exceeds 2^64 bytes")
     }
 
     fn add<T: NpyElement>(
@@ -683,60 +764,54 @@ impl<W: Write + Seek> ZipBuilder<W> {
             return Err(NpyError::new(&member_label, "duplicate member name"));
         }
         check_shape(&member_label, shape, data.len())?;
-        if self.entries.len() >= 0xFFFF {
-            return Err(NpyError::new(
-                &self.label,
-                "more than 65535 members need zip64, which is not supported",
-            ));
-        }
         let header = npy_header(T::DESCR, shape);
         let size = (data.len() as u64)
             .checked_mul(T::SIZE as u64)
             .and_then(|n| n.checked_add(header.len() as u64))
-            .filter(|&n| n <= ZIP32_MAX)
-            .ok_or_else(|| {
-                NpyError::new(
-                    &member_label,
-                    "the member exceeds 4 GiB, which needs zip64 (not supported)",
-                )
-            })?;
-        let offset = u32::try_from(self.pos)
-            .ok()
-            .filter(|&o| u64::from(o) <= ZIP32_MAX)
-            .ok_or_else(|| {
-                NpyError::new(
-                    &self.label,
-                    "the archive exceeds 4 GiB, which needs zip64 (not supported)",
-                )
-            })?;
-        let size = size as u32;
-        let mut local = Vec::with_capacity(30 + member.len());
+            .ok_or_else(|| NpyError::new(&member_label, "the member exceeds 2^64 bytes"))?;
+        let offset = self.pos;
+        // A member too large for 32-bit sizes gets 0xFFFFFFFF sizes and a zip64 extra field
+        // holding both (APPNOTE 4.5.3: in the local header, both sizes are always present).
+        let zip64 = size > self.zip64_limit;
+        let size32 = self.field32(size);
+        let extra_len: u16 = if zip64 { 4 + 16 } else { 0 };
+        let mut local = Vec::with_capacity(30 + member.len() + usize::from(extra_len));
         local.extend_from_slice(&LOCAL_SIG.to_le_bytes());
-        local.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
+        let version = if zip64 { VERSION_ZIP64 } else { VERSION_PLAIN };
+        local.extend_from_slice(&version.to_le_bytes()); // version needed
         local.extend_from_slice(&0u16.to_le_bytes()); // flags
         local.extend_from_slice(&0u16.to_le_bytes()); // method: stored
         local.extend_from_slice(&0u16.to_le_bytes()); // time
         local.extend_from_slice(&DOS_DATE.to_le_bytes());
         local.extend_from_slice(&0u32.to_le_bytes()); // CRC, patched below
-        local.extend_from_slice(&size.to_le_bytes()); // compressed size
-        local.extend_from_slice(&size.to_le_bytes()); // uncompressed size
+        local.extend_from_slice(&size32.to_le_bytes()); // compressed size
+        local.extend_from_slice(&size32.to_le_bytes()); // uncompressed size
         local.extend_from_slice(&(member.len() as u16).to_le_bytes());
-        local.extend_from_slice(&0u16.to_le_bytes()); // extra length
+        local.extend_from_slice(&extra_len.to_le_bytes());
         local.extend_from_slice(member.as_bytes());
+        if zip64 {
+            local.extend_from_slice(&ZIP64_EXTRA_ID.to_le_bytes());
+            local.extend_from_slice(&16u16.to_le_bytes());
+            local.extend_from_slice(&size.to_le_bytes()); // uncompressed size
+            local.extend_from_slice(&size.to_le_bytes()); // compressed size
+        }
+        let end = offset
+            .checked_add(local.len() as u64)
+            .and_then(|n| n.checked_add(size))
+            .ok_or_else(|| self.too_large())?;
         let mut crc = Crc32::new();
         crc.update(&header);
         let result = (|| -> io::Result<()> {
             self.out.write_all(&local)?;
             self.out.write_all(&header)?;
             write_elements(&mut self.out, data, Some(&mut crc))?;
-            let end = self.pos + local.len() as u64 + u64::from(size);
-            self.out.seek(SeekFrom::Start(self.pos + 14))?;
+            self.out.seek(SeekFrom::Start(offset + 14))?;
             self.out.write_all(&crc.finish().to_le_bytes())?;
             self.out.seek(SeekFrom::Start(end))?;
             Ok(())
         })();
         result.map_err(|e| self.io_err(e))?;
-        self.pos += local.len() as u64 + u64::from(size);
+        self.pos = end;
         self.names.insert(member.clone());
         self.entries.push(CentralEntry {
             name: member,
@@ -747,51 +822,81 @@ impl<W: Write + Seek> ZipBuilder<W> {
         Ok(())
     }
 
-    /// Writes the central directory and the end record; returns the sink.
+    /// Writes the central directory, the zip64 end record and locator where needed, and the
+    /// end record; returns the sink.
     fn finish(mut self) -> Result<W, NpyError> {
         let mut cd = Vec::new();
         for e in &self.entries {
+            // Only the fields that do not fit go to the zip64 extra field, in the order
+            // uncompressed size, compressed size, local header offset (APPNOTE 4.5.3).
+            let mut wide = Vec::new();
+            for value in [e.size, e.size, e.offset] {
+                if value > self.zip64_limit {
+                    wide.extend_from_slice(&value.to_le_bytes());
+                }
+            }
+            let (version, extra_len) = if wide.is_empty() {
+                (VERSION_PLAIN, 0u16)
+            } else {
+                (VERSION_ZIP64, 4 + wide.len() as u16)
+            };
             cd.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
-            cd.extend_from_slice(&20u16.to_le_bytes()); // made by: MS-DOS, 2.0
-            cd.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            cd.extend_from_slice(&version.to_le_bytes()); // made by: MS-DOS, 2.0 or 4.5
+            cd.extend_from_slice(&version.to_le_bytes()); // version needed
             cd.extend_from_slice(&0u16.to_le_bytes()); // flags
             cd.extend_from_slice(&0u16.to_le_bytes()); // stored
             cd.extend_from_slice(&0u16.to_le_bytes()); // time
             cd.extend_from_slice(&DOS_DATE.to_le_bytes());
             cd.extend_from_slice(&e.crc.to_le_bytes());
-            cd.extend_from_slice(&e.size.to_le_bytes());
-            cd.extend_from_slice(&e.size.to_le_bytes());
+            cd.extend_from_slice(&self.field32(e.size).to_le_bytes()); // compressed
+            cd.extend_from_slice(&self.field32(e.size).to_le_bytes()); // uncompressed
             cd.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-            cd.extend_from_slice(&0u16.to_le_bytes()); // extra
+            cd.extend_from_slice(&extra_len.to_le_bytes());
             cd.extend_from_slice(&0u16.to_le_bytes()); // comment
             cd.extend_from_slice(&0u16.to_le_bytes()); // disk
             cd.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
             cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-            cd.extend_from_slice(&e.offset.to_le_bytes());
+            cd.extend_from_slice(&self.field32(e.offset).to_le_bytes());
             cd.extend_from_slice(e.name.as_bytes());
+            if !wide.is_empty() {
+                cd.extend_from_slice(&ZIP64_EXTRA_ID.to_le_bytes());
+                cd.extend_from_slice(&(wide.len() as u16).to_le_bytes());
+                cd.extend_from_slice(&wide);
+            }
         }
-        let too_big = || {
-            NpyError::new(
-                &self.label,
-                "the archive exceeds 4 GiB, which needs zip64 (not supported)",
-            )
-        };
-        let cd_offset = u32::try_from(self.pos)
-            .ok()
-            .filter(|&o| u64::from(o) <= ZIP32_MAX)
-            .ok_or_else(too_big)?;
-        let cd_size = u32::try_from(cd.len())
-            .ok()
-            .filter(|&s| u64::from(s) <= ZIP32_MAX)
-            .ok_or_else(too_big)?;
-        let n = self.entries.len() as u16;
+        let n = self.entries.len() as u64;
+        let cd_offset = self.pos;
+        let cd_size = cd.len() as u64;
+        let many = n > self.zip64_entry_limit;
+        if many || cd_size > self.zip64_limit || cd_offset > self.zip64_limit {
+            let record = cd_offset
+                .checked_add(cd_size)
+                .ok_or_else(|| self.too_large())?;
+            // zip64 end-of-central-directory record (APPNOTE 4.3.14), version 1.
+            cd.extend_from_slice(&ZIP64_END_SIG.to_le_bytes());
+            cd.extend_from_slice(&((ZIP64_END_LEN - 12) as u64).to_le_bytes());
+            cd.extend_from_slice(&VERSION_ZIP64.to_le_bytes()); // made by
+            cd.extend_from_slice(&VERSION_ZIP64.to_le_bytes()); // version needed
+            cd.extend_from_slice(&0u32.to_le_bytes()); // this disk
+            cd.extend_from_slice(&0u32.to_le_bytes()); // disk of the central directory
+            cd.extend_from_slice(&n.to_le_bytes()); // entries on this disk
+            cd.extend_from_slice(&n.to_le_bytes()); // entries in all
+            cd.extend_from_slice(&cd_size.to_le_bytes());
+            cd.extend_from_slice(&cd_offset.to_le_bytes());
+            // zip64 end-of-central-directory locator (APPNOTE 4.3.15).
+            cd.extend_from_slice(&ZIP64_LOCATOR_SIG.to_le_bytes());
+            cd.extend_from_slice(&0u32.to_le_bytes()); // disk of the zip64 end record
+            cd.extend_from_slice(&record.to_le_bytes());
+            cd.extend_from_slice(&1u32.to_le_bytes()); // total disks
+        }
+        let n16: u16 = if many { 0xFFFF } else { n as u16 };
         cd.extend_from_slice(&END_SIG.to_le_bytes());
         cd.extend_from_slice(&0u16.to_le_bytes()); // this disk
         cd.extend_from_slice(&0u16.to_le_bytes()); // disk of the central directory
-        cd.extend_from_slice(&n.to_le_bytes());
-        cd.extend_from_slice(&n.to_le_bytes());
-        cd.extend_from_slice(&cd_size.to_le_bytes());
-        cd.extend_from_slice(&cd_offset.to_le_bytes());
+        cd.extend_from_slice(&n16.to_le_bytes());
+        cd.extend_from_slice(&n16.to_le_bytes());
+        cd.extend_from_slice(&self.field32(cd_size).to_le_bytes());
+        cd.extend_from_slice(&self.field32(cd_offset).to_le_bytes());
         cd.extend_from_slice(&0u16.to_le_bytes()); // comment length
         self.out
             .write_all(&cd)
@@ -838,7 +943,8 @@ impl NpzWriter {
     }
 
     /// Adds a member, or explains why it cannot be added (the shape does not match the number
-    /// of values, the name is empty or already used, or the member would reach 4 GiB).
+    /// of values, or the name is empty or already used). Members and archives of 4 GiB or
+    /// more are written in zip64 form (see the module documentation).
     pub fn try_add<T: NpyElement>(
         &mut self,
         name: &str,
@@ -858,7 +964,7 @@ impl NpzWriter {
     ///
     /// # Panics
     /// Where [`NpzWriter::try_add`] would return an error (a caller bug: shape and data
-    /// disagree, duplicate or empty name, or a member of 4 GiB or more).
+    /// disagree, or a duplicate or empty name).
     pub fn add_f64(&mut self, name: &str, shape: &[usize], data: &[f64]) {
         self.add_or_panic(name, shape, data)
     }
@@ -878,10 +984,11 @@ impl NpzWriter {
         self.add_or_panic(name, shape, data)
     }
 
-    /// The archive's bytes.
+    /// The archive's bytes (in zip64 form where it reaches 4 GiB or 65535 members).
     ///
     /// # Panics
-    /// If the archive reached 4 GiB (it cannot without zip64; every member was checked).
+    /// If the archive cannot be finished, which does not happen in memory: writing to a
+    /// `Vec` cannot fail, and sizes of 4 GiB or more are written as zip64.
     pub fn finish(self) -> Vec<u8> {
         match self.zip.finish() {
             Ok(cursor) => cursor.into_inner(),
@@ -1046,23 +1153,14 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, NpyArray>, Np
     parse_npz(&bytes, path)
 }
 
-/// Parses the bytes of an `.npz` archive (stored members only); `source` names it in errors.
+/// Parses the bytes of an `.npz` archive (stored members only, zip64 included); `source`
+/// names it in errors.
 pub fn parse_npz(
     bytes: &[u8],
     source: impl AsRef<Path>,
 ) -> Result<BTreeMap<String, NpyArray>, NpyError> {
     let source = source.as_ref();
     let err = |p: &str| NpyError::new(source, p);
-    let u16_at = |k: usize| -> Option<usize> {
-        bytes
-            .get(k..k + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
-    };
-    let u32_at = |k: usize| -> Option<u32> {
-        bytes
-            .get(k..k + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
     // The end record is the last 22 bytes plus a comment of up to 65535 bytes.
     if bytes.len() < 22 {
         return Err(err(
@@ -1072,31 +1170,64 @@ pub fn parse_npz(
     let lowest = bytes.len().saturating_sub(22 + 0xFFFF);
     let eocd = (lowest..=bytes.len() - 22)
         .rev()
-        .find(|&k| u32_at(k) == Some(END_SIG))
+        .find(|&k| le_u32(bytes, k) == Some(END_SIG))
         .ok_or_else(|| err("not a zip archive (no end-of-central-directory record)"))?;
-    let entries = u16_at(eocd + 10).expect("in range");
-    let cd_size = u32_at(eocd + 12).expect("in range");
-    let cd_offset = u32_at(eocd + 16).expect("in range");
-    if entries == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
-        return Err(err("zip64 archives are not supported"));
-    }
+    // eocd + 22 <= bytes.len(), so the fields are there.
+    let end_u16 = |off: usize| le_u16(bytes, eocd + off).unwrap_or(0);
+    let end_u32 = |off: usize| le_u32(bytes, eocd + off).unwrap_or(0);
+    let (entries16, cd_size32, cd_offset32) = (end_u16(10), end_u32(12), end_u32(16));
+    // Fields at 0xFFFF / 0xFFFFFFFF mean "see the zip64 end record", which a locator just
+    // before the end record points to. Where a locator is present, its record is used (as
+    // Python's zipfile does) whatever the end record holds.
+    let marked = entries16 == 0xFFFF || cd_size32 == u32::MAX || cd_offset32 == u32::MAX;
+    let locator = eocd
+        .checked_sub(ZIP64_LOCATOR_LEN)
+        .filter(|&l| le_u32(bytes, l) == Some(ZIP64_LOCATOR_SIG));
+    let (entries, cd_size, cd_offset) = match locator {
+        Some(l) => zip64_end(bytes, l).map_err(|p| err(&p))?,
+        None if marked => {
+            return Err(err(
+                "the end-of-central-directory record marks a zip64 archive, but no zip64 \
+                 end-of-central-directory locator precedes it (truncated or corrupted archive)",
+            ))
+        }
+        None => (
+            u64::from(entries16),
+            u64::from(cd_size32),
+            u64::from(cd_offset32),
+        ),
+    };
+    let truncated = || err("truncated central directory");
+    let mut k = usize::try_from(cd_offset)
+        .ok()
+        .filter(|&k| k <= bytes.len())
+        .ok_or_else(|| {
+            err(&format!(
+                "truncated central directory (it should start at offset {cd_offset} of {} bytes, \
+                 {cd_size} bytes long)",
+                bytes.len()
+            ))
+        })?;
     let mut out = BTreeMap::new();
-    let mut k = cd_offset as usize;
+    // Every entry takes at least 46 bytes, so a corrupted count stops at the first missing one.
     for _ in 0..entries {
-        let truncated = || err("truncated central directory");
-        if u32_at(k) != Some(CENTRAL_SIG) {
+        if le_u32(bytes, k) != Some(CENTRAL_SIG) {
             return Err(truncated());
         }
-        let flags = u16_at(k + 8).ok_or_else(truncated)?;
-        let method = u16_at(k + 10).ok_or_else(truncated)?;
-        let crc = u32_at(k + 16).ok_or_else(truncated)?;
-        let csize = u32_at(k + 20).ok_or_else(truncated)?;
-        let usize_ = u32_at(k + 24).ok_or_else(truncated)?;
-        let name_len = u16_at(k + 28).ok_or_else(truncated)?;
-        let extra_len = u16_at(k + 30).ok_or_else(truncated)?;
-        let comment_len = u16_at(k + 32).ok_or_else(truncated)?;
-        let offset = u32_at(k + 42).ok_or_else(truncated)?;
-        let name_bytes = bytes.get(k + 46..k + 46 + name_len).ok_or_else(truncated)?;
+        let u16_field = |off: usize| le_u16(bytes, k + off).ok_or_else(truncated);
+        let u32_field = |off: usize| le_u32(bytes, k + off).ok_or_else(truncated);
+        let flags = u16_field(8)?;
+        let method = u16_field(10)?;
+        let crc = u32_field(16)?;
+        let csize32 = u32_field(20)?;
+        let usize32 = u32_field(24)?;
+        let name_len = usize::from(u16_field(28)?);
+        let extra_len = usize::from(u16_field(30)?);
+        let comment_len = usize::from(u16_field(32)?);
+        let offset32 = u32_field(42)?;
+        // k + 46 <= bytes.len() now; the three lengths are below 2^16 each.
+        let name_bytes = slice_at(bytes, k + 46, name_len).ok_or_else(truncated)?;
+        let extra = slice_at(bytes, k + 46 + name_len, extra_len).ok_or_else(truncated)?;
         let name = String::from_utf8_lossy(name_bytes).into_owned();
         k += 46 + name_len + extra_len + comment_len;
         let member = PathBuf::from(format!("{}[{name}]", source.display()));
@@ -1111,23 +1242,57 @@ pub fn parse_npz(
                 if method == 8 { ", deflate" } else { "" }
             )));
         }
-        if csize == 0xFFFF_FFFF || usize_ == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
-            return Err(merr("zip64 members are not supported".into()));
-        }
+        // Fields at 0xFFFFFFFF are in the zip64 extra field, which holds only those, in the
+        // order uncompressed size, compressed size, local header offset.
+        let (usize_, csize, offset) =
+            if usize32 == u32::MAX || csize32 == u32::MAX || offset32 == u32::MAX {
+                let wide = zip64_extra(extra).ok_or_else(|| {
+                    merr(
+                        "the central directory marks zip64 sizes or offset, but the entry has \
+                         no valid zip64 extra field (0x0001)"
+                            .into(),
+                    )
+                })?;
+                let mut at = 0;
+                let mut next = |v: u32| {
+                    if v != u32::MAX {
+                        return Some(u64::from(v));
+                    }
+                    let wide_value = le_u64(wide, at)?;
+                    at += 8;
+                    Some(wide_value)
+                };
+                let (u, c, o) = (next(usize32), next(csize32), next(offset32));
+                match (u, c, o) {
+                    (Some(u), Some(c), Some(o)) => (u, c, o),
+                    _ => {
+                        return Err(merr(format!(
+                            "the zip64 extra field ({} bytes) is too short for the fields \
+                             marked 0xFFFFFFFF",
+                            wide.len()
+                        )))
+                    }
+                }
+            } else {
+                (u64::from(usize32), u64::from(csize32), u64::from(offset32))
+            };
         if csize != usize_ {
             return Err(merr(format!(
                 "stored member with different compressed ({csize}) and uncompressed ({usize_}) sizes"
             )));
         }
-        let lo = offset as usize;
-        if u32_at(lo) != Some(LOCAL_SIG) {
-            return Err(merr("no local file header at the recorded offset".into()));
-        }
-        let lname = u16_at(lo + 26).ok_or_else(|| merr("truncated local header".into()))?;
-        let lextra = u16_at(lo + 28).ok_or_else(|| merr("truncated local header".into()))?;
-        let start = lo + 30 + lname + lextra;
-        let data = bytes
-            .get(start..start + csize as usize)
+        let lo = usize::try_from(offset)
+            .ok()
+            .filter(|&lo| le_u32(bytes, lo) == Some(LOCAL_SIG))
+            .ok_or_else(|| merr("no local file header at the recorded offset".into()))?;
+        let truncated_local = || merr("truncated local header".into());
+        let lname = le_u16(bytes, lo + 26).ok_or_else(truncated_local)?;
+        let lextra = le_u16(bytes, lo + 28).ok_or_else(truncated_local)?;
+        // lo + 30 <= bytes.len() now.
+        let start = lo + 30 + usize::from(lname) + usize::from(lextra);
+        let data = usize::try_from(csize)
+            .ok()
+            .and_then(|len| slice_at(bytes, start, len))
             .ok_or_else(|| merr(format!("truncated: the member needs {csize} bytes")))?;
         let actual = crc32(data);
         if actual != crc {
@@ -1142,6 +1307,61 @@ pub fn parse_npz(
         }
     }
     Ok(out)
+}
+
+/// Reads the zip64 end-of-central-directory record that the locator at `locator` points to:
+/// (entries, central directory size, central directory offset).
+fn zip64_end(bytes: &[u8], locator: usize) -> Result<(u64, u64, u64), String> {
+    let bad_locator = || "truncated zip64 end-of-central-directory locator".to_string();
+    let disk = le_u32(bytes, locator + 4).ok_or_else(bad_locator)?;
+    let record = le_u64(bytes, locator + 8).ok_or_else(bad_locator)?;
+    let disks = le_u32(bytes, locator + 16).ok_or_else(bad_locator)?;
+    if disk != 0 || disks > 1 {
+        return Err("multi-disk zip archives are not supported".into());
+    }
+    // The record (56 bytes, or more with extensible data) lies before its locator.
+    let r = usize::try_from(record)
+        .ok()
+        .filter(|&r| {
+            r.checked_add(ZIP64_END_LEN)
+                .is_some_and(|end| end <= locator)
+        })
+        .filter(|&r| le_u32(bytes, r) == Some(ZIP64_END_SIG))
+        .ok_or_else(|| {
+            format!(
+                "no zip64 end-of-central-directory record at offset {record}, where its \
+                 locator points (truncated or corrupted archive)"
+            )
+        })?;
+    // r + 56 <= locator, so every field below is in range.
+    let field = |off: usize| le_u64(bytes, r + off).unwrap_or(0);
+    let record_size = field(4);
+    let record_disk = le_u32(bytes, r + 16).unwrap_or(0);
+    let cd_disk = le_u32(bytes, r + 20).unwrap_or(0);
+    if record_size < (ZIP64_END_LEN - 12) as u64 {
+        return Err(format!(
+            "zip64 end-of-central-directory record too short ({record_size} bytes)"
+        ));
+    }
+    if record_disk != 0 || cd_disk != 0 {
+        return Err("multi-disk zip archives are not supported".into());
+    }
+    Ok((field(32), field(40), field(48)))
+}
+
+/// The data of the zip64 extended-information field (id 0x0001) among the extra fields of a
+/// central directory entry; `None` if absent or the extra fields are malformed.
+fn zip64_extra(mut extra: &[u8]) -> Option<&[u8]> {
+    while !extra.is_empty() {
+        let id = le_u16(extra, 0)?;
+        let len = usize::from(le_u16(extra, 2)?);
+        let data = slice_at(extra, 4, len)?;
+        if id == ZIP64_EXTRA_ID {
+            return Some(data);
+        }
+        extra = extra.get(4 + len..)?;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -1585,5 +1805,381 @@ mod tests {
     #[should_panic(expected = "shape (3,) needs 3 values, got 2")]
     fn npz_in_memory_add_panics_on_shape_mismatch() {
         NpzWriter::new().add_f64("a", &[3], &[1.0, 2.0]);
+    }
+
+    /// Where the little-endian u32 `sig` occurs in `bytes`.
+    fn find_sig(bytes: &[u8], sig: u32) -> Vec<usize> {
+        let sig = sig.to_le_bytes();
+        (0..bytes.len().saturating_sub(3))
+            .filter(|&k| bytes[k..k + 4] == sig)
+            .collect()
+    }
+
+    /// Offset of the central directory entry of `member` (its name's last occurrence).
+    fn central_entry(bytes: &[u8], member: &str) -> usize {
+        let name = member.as_bytes();
+        let at = (0..=bytes.len() - name.len())
+            .rev()
+            .find(|&k| &bytes[k..k + name.len()] == name)
+            .unwrap();
+        let entry = at - 46;
+        assert_eq!(bytes[entry..entry + 4], 0x0201_4b50u32.to_le_bytes());
+        entry
+    }
+
+    /// Walks the archive independently of `parse_npz` and checks every structure against the
+    /// zip64 rules for the given limits (sizes/offsets above `limit`, entry counts above
+    /// `entry_limit`); returns whether the zip64 end record and locator are present.
+    fn check_layout(bytes: &[u8], limit: u64, entry_limit: u64) -> bool {
+        let u16_at = |k: usize| u16::from_le_bytes(bytes[k..k + 2].try_into().unwrap());
+        let u32_at = |k: usize| u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap());
+        let u64_at = |k: usize| u64::from_le_bytes(bytes[k..k + 8].try_into().unwrap());
+        let field = |v: u64| if v > limit { u32::MAX } else { v as u32 };
+        // local headers and data, in order
+        let mut locals = Vec::new();
+        let mut k = 0;
+        while u32_at(k) == 0x0403_4b50 {
+            let name_len = usize::from(u16_at(k + 26));
+            let extra_len = usize::from(u16_at(k + 28));
+            let name = String::from_utf8(bytes[k + 30..k + 30 + name_len].to_vec()).unwrap();
+            let extra = k + 30 + name_len;
+            let data = extra + extra_len;
+            // each member is a whole .npy file, whose header gives its size
+            let h = parse_header(&bytes[data..]).unwrap();
+            let item: usize = h.descr[2..].parse().unwrap();
+            let size = (h.data_offset + element_count(&h.shape).unwrap() * item) as u64;
+            let sizes = [u32_at(k + 18), u32_at(k + 22)];
+            if size > limit {
+                assert_eq!(u16_at(k + 4), 45, "{name}");
+                assert_eq!(sizes, [u32::MAX; 2], "{name}");
+                assert_eq!((extra_len, u16_at(extra), u16_at(extra + 2)), (20, 1, 16));
+                assert_eq!([u64_at(extra + 4), u64_at(extra + 12)], [size; 2], "{name}");
+            } else {
+                assert_eq!(u16_at(k + 4), 20, "{name}");
+                assert_eq!(sizes, [size as u32; 2], "{name}");
+                assert_eq!(extra_len, 0, "{name}");
+            }
+            assert_eq!(u32_at(k + 14), crc32(&bytes[data..data + size as usize]));
+            locals.push((k as u64, name, size));
+            k = data + size as usize;
+        }
+        // central directory: only the overflowing fields in the zip64 extra field
+        let cd_offset = k as u64;
+        for (offset, name, size) in &locals {
+            assert_eq!(u32_at(k), 0x0201_4b50, "{name}");
+            let wide: Vec<u64> = [*size, *size, *offset]
+                .into_iter()
+                .filter(|&v| v > limit)
+                .collect();
+            let version = if wide.is_empty() { 20 } else { 45 };
+            assert_eq!((u16_at(k + 4), u16_at(k + 6)), (version, version), "{name}");
+            assert_eq!(
+                [u32_at(k + 24), u32_at(k + 20), u32_at(k + 42)],
+                [field(*size), field(*size), field(*offset)],
+                "{name}"
+            );
+            let name_len = usize::from(u16_at(k + 28));
+            let extra_len = usize::from(u16_at(k + 30));
+            assert_eq!(u16_at(k + 32), 0);
+            assert_eq!(&bytes[k + 46..k + 46 + name_len], name.as_bytes());
+            let extra = k + 46 + name_len;
+            if wide.is_empty() {
+                assert_eq!(extra_len, 0, "{name}");
+            } else {
+                assert_eq!(extra_len, 4 + 8 * wide.len(), "{name}");
+                assert_eq!(u16_at(extra), 1, "{name}");
+                assert_eq!(usize::from(u16_at(extra + 2)), 8 * wide.len(), "{name}");
+                let got: Vec<u64> = (0..wide.len()).map(|i| u64_at(extra + 4 + 8 * i)).collect();
+                assert_eq!(got, wide, "{name}");
+            }
+            k = extra + extra_len;
+        }
+        let cd_size = k as u64 - cd_offset;
+        let n = locals.len() as u64;
+        let zip64 = n > entry_limit || cd_size > limit || cd_offset > limit;
+        if zip64 {
+            let record = k;
+            assert_eq!(u32_at(record), 0x0606_4b50);
+            assert_eq!(u64_at(record + 4), 44);
+            assert_eq!((u16_at(record + 12), u16_at(record + 14)), (45, 45));
+            assert_eq!((u32_at(record + 16), u32_at(record + 20)), (0, 0));
+            assert_eq!(
+                [
+                    u64_at(record + 24),
+                    u64_at(record + 32),
+                    u64_at(record + 40),
+                    u64_at(record + 48)
+                ],
+                [n, n, cd_size, cd_offset]
+            );
+            let locator = record + 56;
+            assert_eq!(u32_at(locator), 0x0706_4b50);
+            assert_eq!(u32_at(locator + 4), 0);
+            assert_eq!(u64_at(locator + 8), record as u64);
+            assert_eq!(u32_at(locator + 16), 1);
+            k = locator + 20;
+        }
+        assert_eq!(u32_at(k), 0x0605_4b50);
+        let n16 = if n > entry_limit { 0xFFFF } else { n as u16 };
+        assert_eq!(
+            [u16_at(k + 4), u16_at(k + 6), u16_at(k + 8), u16_at(k + 10)],
+            [0, 0, n16, n16]
+        );
+        assert_eq!(
+            [u32_at(k + 12), u32_at(k + 16)],
+            [field(cd_size), field(cd_offset)]
+        );
+        assert_eq!(u16_at(k + 20), 0);
+        assert_eq!(k + 22, bytes.len());
+        zip64
+    }
+
+    /// Sizes and offsets above this many bytes use zip64 in the small-limit tests.
+    const TINY_LIMIT: u64 = 200;
+    /// Entry counts above this use zip64 in the small-limit tests.
+    const TINY_ENTRIES: u64 = 3;
+
+    /// The archive of `fill_archive` plus a member `big` (448 bytes, at an offset above
+    /// [`TINY_LIMIT`]), written with the tiny zip64 limits through `add`.
+    fn fill_zip64_archive(
+        mut add: impl FnMut(&str, &[usize], Payload) -> Result<(), NpyError>,
+    ) -> Members {
+        let mut expect = fill_archive(&mut add);
+        let big = values(40);
+        add("big", &[5, 8], Payload::F64(big.clone())).unwrap();
+        expect.push(("big".into(), vec![5, 8], big));
+        expect
+    }
+
+    /// Name, shape and values of each member of an archive.
+    type Members = Vec<(String, Vec<usize>, Vec<f64>)>;
+
+    fn tiny_zip64_archive() -> (Vec<u8>, Members) {
+        let mut w = NpzWriter::new();
+        w.zip.set_zip64_limits(TINY_LIMIT, TINY_ENTRIES);
+        let expect = fill_zip64_archive(|n, s, p| match p {
+            Payload::F64(v) => w.try_add(n, s, &v),
+            Payload::F32(v) => w.try_add(n, s, &v),
+            Payload::I64(v) => w.try_add(n, s, &v),
+            Payload::U32(v) => w.try_add(n, s, &v),
+        });
+        (w.finish(), expect)
+    }
+
+    #[test]
+    fn npz_zip64_round_trip_with_small_limits() {
+        let (bytes, expect) = tiny_zip64_archive();
+        check(&parse_npz(&bytes, "mem.npz").unwrap(), &expect);
+        assert!(check_layout(&bytes, TINY_LIMIT, TINY_ENTRIES));
+
+        // every zip64 field is used: member "a" (320 bytes at offset 0) has zip64 sizes in
+        // both headers, "b32" (152 bytes at offset 375) a zip64 offset, "big" all three ...
+        let u16_at = |k: usize| u16::from_le_bytes(bytes[k..k + 2].try_into().unwrap());
+        let u32_at = |k: usize| u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap());
+        assert_eq!(&bytes[30..35], b"a.npy");
+        assert_eq!(u16_at(4), 45);
+        assert_eq!([u32_at(18), u32_at(22)], [u32::MAX; 2]);
+        assert_eq!(&bytes[35..39], &[0x01, 0x00, 16, 0]);
+        assert_eq!(bytes[39..47], 320u64.to_le_bytes());
+        assert_eq!(bytes[47..55], 320u64.to_le_bytes());
+        assert_eq!(
+            &bytes[55..55 + 320],
+            npy_bytes(&[2, 3, 4], &values(24)).unwrap()
+        );
+        let a = central_entry(&bytes, "a.npy");
+        assert_eq!((u16_at(a + 30), u32_at(a + 42)), (4 + 16, 0));
+        let b32 = central_entry(&bytes, "b32.npy");
+        assert_eq!((u32_at(b32 + 20), u32_at(b32 + 42)), (152, u32::MAX));
+        assert_eq!(u16_at(b32 + 30), 4 + 8);
+        assert_eq!(
+            bytes[b32 + 46 + 7 + 4..b32 + 46 + 7 + 12],
+            375u64.to_le_bytes()
+        );
+        let big = central_entry(&bytes, "big.npy");
+        assert_eq!([u32_at(big + 20), u32_at(big + 24)], [u32::MAX; 2]);
+        assert_eq!((u16_at(big + 30), u32_at(big + 42)), (4 + 24, u32::MAX));
+        // ... and the zip64 end record and locator precede an end record of markers.
+        assert_eq!(find_sig(&bytes, 0x0606_4b50).len(), 1);
+        assert_eq!(find_sig(&bytes, 0x0706_4b50), vec![bytes.len() - 42]);
+        let end = bytes.len() - 22;
+        assert_eq!([u16_at(end + 8), u16_at(end + 10)], [0xFFFF; 2]);
+        assert_eq!([u32_at(end + 12), u32_at(end + 16)], [u32::MAX; 2]);
+
+        // the streaming writer writes the same bytes
+        let dir = TempDir::new("zip64");
+        let path = dir.path("stream.npz");
+        let mut file = NpzFileWriter::create(&path).unwrap();
+        file.zip.set_zip64_limits(TINY_LIMIT, TINY_ENTRIES);
+        fill_zip64_archive(|n, s, p| match p {
+            Payload::F64(v) => file.add_f64(n, s, &v),
+            Payload::F32(v) => file.add_f32(n, s, &v),
+            Payload::I64(v) => file.add_i64(n, s, &v),
+            Payload::U32(v) => file.add_u32(n, s, &v),
+        });
+        file.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        check(&read_npz(&path).unwrap(), &expect);
+
+        // zip64 end records with only the entry count overflowing
+        let mut w = NpzWriter::new();
+        w.zip.set_zip64_limits(ZIP32_MAX, 1);
+        w.add_f64("x", &[2], &[1.0, 2.0]);
+        w.add_u32("y", &[1], &[3]);
+        let b = w.finish();
+        assert!(check_layout(&b, ZIP32_MAX, 1));
+        let m = parse_npz(&b, "n.npz").unwrap();
+        assert_eq!(
+            (m["x"].data.clone(), m["y"].data.clone()),
+            (vec![1.0, 2.0], vec![3.0])
+        );
+    }
+
+    #[test]
+    fn npz_zip64_member_counts_at_the_16_bit_limit() {
+        // 65534 members fit the end record; 65535 (0xFFFF, the zip64 marker) and more do not.
+        for n in [0xFFFE, 0xFFFF, 0x1_0000] {
+            let mut w = NpzWriter::new();
+            for i in 0..n {
+                w.add_u32(&i.to_string(), &[], &[i as u32]);
+            }
+            let bytes = w.finish();
+            assert_eq!(
+                check_layout(&bytes, ZIP32_MAX, ZIP16_MAX),
+                n >= 0xFFFF,
+                "{n}"
+            );
+            let m = parse_npz(&bytes, "many.npz").unwrap();
+            assert_eq!(m.len(), n);
+            assert_eq!(m[&(n - 1).to_string()].data, vec![(n - 1) as f64]);
+        }
+    }
+
+    #[test]
+    fn npz_zip64_corrupted_archives_are_errors_not_panics() {
+        let (good, _) = tiny_zip64_archive();
+        assert!(parse_npz(&good, "g.npz").is_ok());
+        for len in 0..good.len() {
+            assert!(parse_npz(&good[..len], "t.npz").is_err(), "length {len}");
+        }
+        for k in 0..good.len() {
+            for v in [0x00, 0xFF, good[k] ^ 0x80] {
+                let mut b = good.clone();
+                b[k] = v;
+                let _ = parse_npz(&b, "c.npz"); // an error or not, but no panic
+            }
+        }
+        let expect_err = |b: &[u8], what: &str| {
+            let e = parse_npz(b, "c.npz").unwrap_err().to_string();
+            assert!(e.contains(what), "{e}");
+        };
+        let put = |b: &mut Vec<u8>, k: usize, v: &[u8]| b[k..k + v.len()].copy_from_slice(v);
+        let locator = good.len() - 42;
+        let record = locator - 56;
+        // no locator before an end record of markers
+        let mut b = good.clone();
+        b[locator] ^= 1;
+        expect_err(
+            &b,
+            "c.npz: the end-of-central-directory record marks a zip64 archive",
+        );
+        // the locator points nowhere, or beyond the archive
+        for to in [record as u64 + 1, u64::MAX, locator as u64] {
+            let mut b = good.clone();
+            put(&mut b, locator + 8, &to.to_le_bytes());
+            expect_err(
+                &b,
+                "c.npz: no zip64 end-of-central-directory record at offset",
+            );
+        }
+        // more than one disk
+        let mut b = good.clone();
+        put(&mut b, locator + 16, &2u32.to_le_bytes());
+        expect_err(&b, "multi-disk zip archives are not supported");
+        // central directory offset, size or entry count out of range
+        for (field, v) in [(48, u64::MAX), (48, good.len() as u64), (32, u64::MAX)] {
+            let mut b = good.clone();
+            put(&mut b, record + field, &v.to_le_bytes());
+            expect_err(&b, "c.npz: truncated central directory");
+        }
+        // a zip64 member without its extra field, or with one too short
+        let a = central_entry(&good, "a.npy");
+        let mut b = good.clone();
+        put(&mut b, a + 46 + 5, &2u16.to_le_bytes());
+        expect_err(
+            &b,
+            "c.npz[a.npy]: the central directory marks zip64 sizes or offset",
+        );
+        let mut b = good.clone();
+        put(&mut b, a + 46 + 5 + 2, &8u16.to_le_bytes());
+        expect_err(
+            &b,
+            "c.npz[a.npy]: the zip64 extra field (8 bytes) is too short",
+        );
+        let mut b = good.clone();
+        put(&mut b, a + 46 + 5 + 2, &17u16.to_le_bytes());
+        expect_err(
+            &b,
+            "c.npz[a.npy]: the central directory marks zip64 sizes or offset",
+        );
+        // wrong zip64 offset and sizes
+        let b32 = central_entry(&good, "b32.npy");
+        for v in [u64::MAX, 1] {
+            let mut b = good.clone();
+            put(&mut b, b32 + 46 + 7 + 4, &v.to_le_bytes());
+            expect_err(
+                &b,
+                "c.npz[b32.npy]: no local file header at the recorded offset",
+            );
+        }
+        let big = central_entry(&good, "big.npy");
+        let mut b = good.clone();
+        put(&mut b, big + 46 + 7 + 4, &u64::MAX.to_le_bytes());
+        expect_err(
+            &b,
+            "c.npz[big.npy]: stored member with different compressed",
+        );
+        let mut b = good.clone();
+        put(&mut b, big + 46 + 7 + 4, &[0xFF; 16]);
+        expect_err(&b, "c.npz[big.npy]: truncated: the member needs");
+        // and the old checks still hold for zip64 members
+        let mut b = good.clone();
+        b[55 + 200] ^= 0x40;
+        expect_err(&b, "c.npz[a.npy]: CRC-32 mismatch");
+        let mut b = good.clone();
+        b[big + 10] = 8;
+        expect_err(
+            &b,
+            "c.npz[big.npy]: the member is compressed (method 8, deflate)",
+        );
+    }
+
+    #[test]
+    fn npz_small_archives_have_no_zip64() {
+        let mut w = NpzWriter::new();
+        let expect = fill_archive(|n, s, p| match p {
+            Payload::F64(v) => w.try_add(n, s, &v),
+            Payload::F32(v) => w.try_add(n, s, &v),
+            Payload::I64(v) => w.try_add(n, s, &v),
+            Payload::U32(v) => w.try_add(n, s, &v),
+        });
+        let bytes = w.finish();
+        // byte-identical to what the writer produced before zip64 support
+        assert_eq!((bytes.len(), crc32(&bytes)), (1364, 0x7052_44d4));
+        assert!(!check_layout(&bytes, ZIP32_MAX, ZIP16_MAX));
+        assert!(find_sig(&bytes, 0x0606_4b50).is_empty());
+        assert!(find_sig(&bytes, 0x0706_4b50).is_empty());
+        check(&parse_npz(&bytes, "s.npz").unwrap(), &expect);
+
+        // the limits are strict: a member of exactly the limit keeps 32-bit sizes
+        for (limit, zip64) in [(320, false), (319, true)] {
+            let mut w = NpzWriter::new();
+            w.zip.set_zip64_limits(limit, ZIP16_MAX);
+            w.add_f64("a", &[2, 3, 4], &values(24));
+            let b = w.finish();
+            assert_eq!(b[4], if zip64 { 45 } else { 20 }, "{limit}");
+            // (the central directory, at offset 355 or more, needs zip64 end records either way)
+            assert!(check_layout(&b, limit, ZIP16_MAX), "{limit}");
+            assert_eq!(parse_npz(&b, "l.npz").unwrap()["a"].data, values(24));
+        }
     }
 }
