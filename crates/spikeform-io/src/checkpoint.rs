@@ -12,6 +12,7 @@ use std::path::Path;
 
 use spikeform::experiment::spiking::TrainingState;
 use spikeform::simulate::SimulatorState;
+use spikeform::train::StoredP;
 
 use crate::config::ConfigError;
 use crate::npy::{read_npz, NpyArray, NpzFileWriter};
@@ -68,11 +69,17 @@ pub fn save(path: &Path, state: &TrainingState, fingerprint: u64) -> Result<(), 
         &[state.feedforward.len()],
         &state.feedforward,
     ))?;
-    // P in members of at most 2^28 values (2 GiB), below zip's 4-GiB member limit.
-    let chunks: Vec<&[f64]> = state.p.chunks(P_CHUNK).collect();
-    e(w.add_i64("p_chunks", &[1], &[chunks.len() as i64]))?;
-    for (k, chunk) in chunks.iter().enumerate() {
-        e(w.add_f64(&format!("p_{k}"), &[chunk.len()], chunk))?;
+    // P in its storage precision (f32 storage: `<f4` members, half the bytes), in members of
+    // at most 2^28 values so that no single member is very large.
+    let chunks = state.p.len().div_ceil(P_CHUNK);
+    e(w.add_i64("p_chunks", &[1], &[chunks as i64]))?;
+    for k in 0..chunks {
+        let range = k * P_CHUNK..((k + 1) * P_CHUNK).min(state.p.len());
+        let name = format!("p_{k}");
+        e(match &state.p {
+            StoredP::F64(v) => w.add_f64(&name, &[range.len()], &v[range]),
+            StoredP::F32(v) => w.add_f32(&name, &[range.len()], &v[range]),
+        })?;
     }
     e(w.add_f64("r_per_loop", &[state.r_per_loop.len()], &state.r_per_loop))?;
     e(w.add_f64(
@@ -124,11 +131,12 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
         feedforward: take("feedforward")?,
         p: {
             let chunks = take("p_chunks")?.first().copied().unwrap_or(0.0) as usize;
+            // Read back as f64 (exact for `<f4` members); restoring converts to the storage.
             let mut p = Vec::new();
             for k in 0..chunks {
                 p.extend(take(&format!("p_{k}"))?);
             }
-            p
+            StoredP::F64(p)
         },
         r_per_loop: take("r_per_loop")?,
         loop_seconds: take("loop_seconds")?,

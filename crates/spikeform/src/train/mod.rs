@@ -3,5 +3,5 @@
 pub mod rls;
 pub mod schedule;
 
-pub use rls::{apply_gain, dot, Penalty, Precision, RlsOptions, RlsUnit, Storage};
+pub use rls::{apply_gain, dot, Penalty, Precision, RlsOptions, RlsUnit, Storage, StoredP};
 pub use schedule::LearningSchedule;

@@ -27,4 +27,4 @@ mod update;
 
 pub use penalty::Penalty;
 pub use storage::{Covariance, Precision, Scratch, Storage};
-pub use update::{apply_gain, dot, RlsOptions, RlsUnit};
+pub use update::{apply_gain, dot, RlsOptions, RlsUnit, StoredP};

@@ -2,6 +2,32 @@
 
 use super::storage::{Covariance, Precision, Scratch, Storage};
 
+/// The stored elements of one or more `P` matrices (dense `M²` or packed upper triangle
+/// `M(M+1)/2` values each), in the precision they are kept in, so that a checkpoint of f32
+/// storage takes half the bytes of f64.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredP {
+    /// Values of f64 storage.
+    F64(Vec<f64>),
+    /// Values of f32 storage.
+    F32(Vec<f32>),
+}
+
+impl StoredP {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            StoredP::F64(v) => v.len(),
+            StoredP::F32(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// How `P` is stored and updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RlsOptions {
@@ -112,15 +138,31 @@ impl RlsUnit {
         self.p.to_dense(self.n)
     }
 
-    /// The stored elements of `P` in their own layout (dense `n²` or packed `n(n+1)/2`),
-    /// widened to f64, pending downdates applied: what a checkpoint keeps, exactly.
-    pub fn stored(&mut self) -> Vec<f64> {
+    /// Appends the stored elements of `P` (after applying pending downdates) to `out`, in
+    /// `out`'s precision (exact when it is the storage's own).
+    pub fn append_stored(&mut self, out: &mut StoredP) {
         self.flush();
-        match &self.p {
-            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.clone(),
-            Covariance::DenseF32(p) | Covariance::PackedF32(p) => {
-                p.iter().map(|&x| f64::from(x)).collect()
+        match (&self.p, out) {
+            (Covariance::DenseF64(p) | Covariance::PackedF64(p), StoredP::F64(v)) => {
+                v.extend_from_slice(p)
             }
+            (Covariance::DenseF32(p) | Covariance::PackedF32(p), StoredP::F32(v)) => {
+                v.extend_from_slice(p)
+            }
+            (Covariance::DenseF32(p) | Covariance::PackedF32(p), StoredP::F64(v)) => {
+                v.extend(p.iter().map(|&x| f64::from(x)))
+            }
+            (Covariance::DenseF64(p) | Covariance::PackedF64(p), StoredP::F32(v)) => {
+                v.extend(p.iter().map(|&x| x as f32))
+            }
+        }
+    }
+
+    /// An empty [`StoredP`] in this unit's storage precision.
+    pub fn empty_stored(&self) -> StoredP {
+        match &self.p {
+            Covariance::DenseF64(_) | Covariance::PackedF64(_) => StoredP::F64(Vec::new()),
+            Covariance::DenseF32(_) | Covariance::PackedF32(_) => StoredP::F32(Vec::new()),
         }
     }
 
@@ -132,18 +174,29 @@ impl RlsUnit {
         }
     }
 
-    /// Restores elements saved by [`RlsUnit::stored`]. Returns `false` on a size mismatch.
-    pub fn set_stored(&mut self, values: &[f64]) -> bool {
-        if values.len() != self.stored_len() {
+    /// Restores elements `range` of `values` (saved by [`RlsUnit::append_stored`]) as this
+    /// unit's `P`. Returns `false` on a size mismatch.
+    pub fn set_stored(&mut self, values: &StoredP, range: std::ops::Range<usize>) -> bool {
+        if range.len() != self.stored_len() || range.end > values.len() {
             return false;
         }
         self.pending_c.clear();
         self.pending_k.clear();
-        match &mut self.p {
-            Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.copy_from_slice(values),
-            Covariance::DenseF32(p) | Covariance::PackedF32(p) => {
-                for (a, &b) in p.iter_mut().zip(values) {
+        match (&mut self.p, values) {
+            (Covariance::DenseF64(p) | Covariance::PackedF64(p), StoredP::F64(v)) => {
+                p.copy_from_slice(&v[range])
+            }
+            (Covariance::DenseF32(p) | Covariance::PackedF32(p), StoredP::F32(v)) => {
+                p.copy_from_slice(&v[range])
+            }
+            (Covariance::DenseF32(p) | Covariance::PackedF32(p), StoredP::F64(v)) => {
+                for (a, &b) in p.iter_mut().zip(&v[range]) {
                     *a = b as f32;
+                }
+            }
+            (Covariance::DenseF64(p) | Covariance::PackedF64(p), StoredP::F32(v)) => {
+                for (a, &b) in p.iter_mut().zip(&v[range]) {
+                    *a = f64::from(b);
                 }
             }
         }
