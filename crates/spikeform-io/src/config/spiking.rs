@@ -526,11 +526,39 @@ pub(super) fn validate(
             } else {
                 None
             };
-            if let (PlasticSpec::Sampled { n_exc, .. }, TrainedSelection::Random { count, .. }) =
-                (&plastic, &trained)
-            {
-                if *n_exc >= *count {
-                    return Err(ConfigError::invalid("training.plastic_exc_inputs", format!("must be smaller than the number of trained neurons ({count}), got {n_exc}")));
+            if let PlasticSpec::Sampled { n_exc, .. } = &plastic {
+                // Excitatory partners are drawn from the trained neurons of excitatory
+                // populations, without the neuron itself.
+                let excitatory = |p: usize| populations[p].sign == Sign::Excitatory;
+                let pool = match &trained {
+                    TrainedSelection::All => (0..populations.len())
+                        .filter(|&p| excitatory(p))
+                        .map(|p| populations[p].size)
+                        .sum(),
+                    TrainedSelection::Random { population, count } => {
+                        if excitatory(*population) {
+                            *count
+                        } else {
+                            0
+                        }
+                    }
+                    // The number of recorded neurons is checked when the data are read.
+                    TrainedSelection::MatchRecorded { population } => {
+                        if excitatory(*population) {
+                            usize::MAX
+                        } else {
+                            0
+                        }
+                    }
+                };
+                if *n_exc > 0 && *n_exc >= pool {
+                    return Err(ConfigError::invalid(
+                        "training.plastic_exc_inputs",
+                        format!(
+                            "must be smaller than the number of trained excitatory neurons \
+                             ({pool}), got {n_exc}"
+                        ),
+                    ));
                 }
             }
             let rls = RlsOptions {

@@ -11,13 +11,15 @@ use crate::analysis::{self, mean_ignoring_nan, pearson, InputBalance};
 use crate::error::{Observer, RunError};
 use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor, RateGuard, TraceRecorder};
 use crate::network::plastic::PenaltyWeights;
-use crate::network::{PlasticSynapses, Population, Projection, SpikingNetwork, StaticSynapses};
+use crate::network::{
+    PlasticSynapses, Population, Projection, Sign, SpikingNetwork, StaticSynapses,
+};
 use crate::neuron::Integration;
 use crate::rng;
 use crate::simulate::{Learning, Simulator, Trial};
 use crate::stimulus::{Amplitude, Cue, FeedForward, OuRates};
 use crate::theory::LifTransfer;
-use crate::train::LearningSchedule;
+use crate::train::{LearningSchedule, StoredP};
 use rayon::prelude::*;
 
 use super::matching::greedy_rate_match;
@@ -402,8 +404,8 @@ pub struct TrainingState {
     /// Feed-forward weights, `conditions × rows × units`.
     pub feedforward: Vec<f64>,
     /// RLS matrices of every row in their stored layout (dense `M²` or packed `M(M+1)/2`
-    /// values, see `training.rls`), row after row.
-    pub p: Vec<f64>,
+    /// values, see `training.rls`) and precision, row after row.
+    pub p: StoredP,
     /// r after each completed loop (NaN where not evaluated).
     pub r_per_loop: Vec<f64>,
     /// Seconds of each completed loop.
@@ -438,22 +440,28 @@ fn training_state(
     r_per_loop: &[Option<f64>],
     loop_seconds: &[f64],
 ) -> TrainingState {
+    let weights = net.plastic.weights().to_vec();
     let rows = &mut net.plastic.rows;
     TrainingState {
         loops_done,
         trial_index,
         trained: rows.iter().map(|r| r.neuron).collect(),
-        weights: rows
-            .iter()
-            .flat_map(|r| r.weights.iter().copied())
-            .collect(),
+        weights,
         feedforward: (0..rows.first().map_or(0, |r| r.feedforward.len()))
             .flat_map(|c| {
                 rows.iter()
                     .flat_map(move |r| r.feedforward[c].iter().copied())
             })
             .collect(),
-        p: rows.iter_mut().flat_map(|r| r.rls.stored()).collect(),
+        p: {
+            let mut p = rows
+                .first()
+                .map_or(StoredP::F64(Vec::new()), |r| r.rls.empty_stored());
+            for row in rows.iter_mut() {
+                row.rls.append_stored(&mut p);
+            }
+            p
+        },
         r_per_loop: r_per_loop.iter().map(|r| r.unwrap_or(f64::NAN)).collect(),
         loop_seconds: loop_seconds.to_vec(),
         simulator: sim.state(),
@@ -474,7 +482,7 @@ fn restore(
     if state.trained != rows.iter().map(|r| r.neuron).collect::<Vec<_>>() {
         return Err(bad("different trained neurons"));
     }
-    let n_rec: usize = rows.iter().map(|r| r.weights.len()).sum();
+    let n_rec: usize = rows.iter().map(|r| r.inputs.len()).sum();
     let n_ff: usize = rows
         .iter()
         .map(|r| r.feedforward.iter().map(Vec::len).sum::<usize>())
@@ -488,13 +496,10 @@ fn restore(
             state.p.len()
         )));
     }
-    let (mut w, mut p) = (0, 0);
+    let mut p = 0;
     for row in rows.iter_mut() {
-        let k = row.weights.len();
-        row.weights.copy_from_slice(&state.weights[w..w + k]);
-        w += k;
         let m = row.rls.stored_len();
-        row.rls.set_stored(&state.p[p..p + m]);
+        row.rls.set_stored(&state.p, p..p + m);
         p += m;
     }
     let mut f = 0;
@@ -506,6 +511,7 @@ fn restore(
             f += k;
         }
     }
+    net.plastic.weights_mut().copy_from_slice(&state.weights);
     net.plastic.sync_all_feedforward();
     sim.restore(&state.simulator).map_err(|e| bad(&e))
 }
@@ -689,6 +695,14 @@ pub fn run_with_checkpoints(
             let range = net.ranges()[population].clone();
             let n_rec = conditions[0].n_neurons;
             let n_bins = conditions[0].n_bins;
+            if let PlasticSpec::Sampled { n_exc, .. } = training.plastic {
+                if n_exc > 0 && n_exc >= n_rec {
+                    return Err(RunError::Invalid(format!(
+                        "training.plastic_exc_inputs ({n_exc}) must be smaller than the number \
+                         of recorded neurons ({n_rec}), whose matches are the excitatory pool"
+                    )));
+                }
+            }
             let recorded_mean: Vec<f64> = (0..n_rec)
                 .map(|a| {
                     conditions
@@ -737,7 +751,7 @@ pub fn run_with_checkpoints(
         }
     };
     let row_sums_initial = net.plastic.row_sums();
-    let plastic_weights_initial = flat_weights(&net.plastic);
+    let plastic_weights_initial = net.plastic.weights().to_vec();
 
     // Train.
     let mut r_per_loop = Vec::with_capacity(training.loops);
@@ -996,7 +1010,7 @@ pub fn run_with_checkpoints(
     Ok(SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
         row_sums_final: net.plastic.row_sums(),
-        plastic_weights_final: flat_weights(&net.plastic),
+        plastic_weights_final: net.plastic.weights().to_vec(),
         trained,
         recorded_of_row,
         sigma: sigma_used,
@@ -1058,13 +1072,6 @@ fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
             let hi = (i + half).min(x.len() - 1);
             x[lo..=hi].iter().sum::<f64>() / (hi + 1 - lo) as f64
         })
-        .collect()
-}
-
-fn flat_weights(p: &PlasticSynapses) -> Vec<f64> {
-    p.rows
-        .iter()
-        .flat_map(|r| r.weights.iter().copied())
         .collect()
 }
 
@@ -1206,10 +1213,23 @@ fn build_plastic(
             inh_population,
         } => {
             let inh: Vec<usize> = net.ranges()[*inh_population].clone().collect();
+            // Dale's law: excitatory partners are the trained neurons of excitatory populations.
+            let ranges = net.ranges();
+            let exc: Vec<usize> = trained
+                .iter()
+                .copied()
+                .filter(|&j| {
+                    let pop = ranges
+                        .iter()
+                        .position(|r| r.contains(&j))
+                        .expect("neuron index");
+                    net.populations[pop].sign == Sign::Excitatory
+                })
+                .collect();
             PlasticSynapses::sampled(
                 n,
                 trained,
-                trained,
+                &exc,
                 &inh,
                 (*n_exc, *n_inh),
                 (*w_exc, *w_inh),

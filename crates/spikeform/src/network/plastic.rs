@@ -1,10 +1,12 @@
 //! Plastic synapses onto trained neurons, and the RLS state that trains them.
 //!
 //! Each trained neuron owns a [`PlasticRow`]: its recurrent plastic inputs (E partners first,
-//! then I partners), their weights, one feed-forward weight vector per condition, and one RLS
-//! unit over `[recurrent; feed-forward]` shared by all conditions (as in the reference).
-//! Spikes are delivered through an outgoing index (presynaptic neuron → (row, slot)) that reads
-//! the current weights, so no second weight table has to be kept in sync after learning.
+//! then I partners), one feed-forward weight vector per condition, and one RLS unit over
+//! `[recurrent; feed-forward]` shared by all conditions (as in the reference). The recurrent
+//! weights of all rows live in one array, row after row ([`PlasticSynapses::row_weights`]).
+//! Spikes are delivered through an outgoing index (presynaptic neuron → (postsynaptic neuron,
+//! position in that array)) that reads the current weights with one memory access each, so no
+//! second weight table has to be kept in sync after learning.
 
 use rand::seq::index::sample;
 use rand::Rng as _;
@@ -22,8 +24,6 @@ pub struct PlasticRow {
     pub inputs: Vec<u32>,
     /// Number of excitatory recurrent inputs.
     pub n_exc: usize,
-    /// Recurrent plastic weights, aligned with `inputs`.
-    pub weights: Vec<f64>,
     /// Feed-forward weights, one vector per condition. Delivery reads them from the by-unit
     /// mirror of [`PlasticSynapses`]: code that changes them calls
     /// [`PlasticSynapses::sync_feedforward`] (RLS and checkpoint restore do).
@@ -50,9 +50,15 @@ pub struct PlasticSynapses {
     pub rows: Vec<PlasticRow>,
     /// Number of feed-forward units.
     pub n_feedforward: usize,
+    /// Recurrent plastic weights of every row, row after row, each aligned with its `inputs`.
+    weights: Vec<f64>,
+    /// Row `r`'s weights are `weights[row_start[r]..row_start[r + 1]]`.
+    row_start: Vec<usize>,
     out_offsets: Vec<usize>,
-    out_row: Vec<u32>,
-    out_slot: Vec<u32>,
+    /// Per outgoing synapse: the postsynaptic (trained) neuron.
+    out_neuron: Vec<u32>,
+    /// Per outgoing synapse: its position in `weights`.
+    out_weight: Vec<u32>,
     /// The trained neuron of each row, contiguous.
     row_neurons: Vec<u32>,
     /// Per condition, the feed-forward weights by unit: `[k · rows + r]` is row `r`'s weight
@@ -65,11 +71,34 @@ pub struct PlasticSynapses {
 impl PlasticSynapses {
     /// No plastic synapses among `n` neurons.
     pub fn none(n: usize) -> Self {
-        Self::from_rows(n, Vec::new(), 0)
+        Self::from_rows(n, Vec::new(), Vec::new(), 0)
     }
 
-    /// Builds the outgoing index from rows.
-    pub fn from_rows(n: usize, rows: Vec<PlasticRow>, n_feedforward: usize) -> Self {
+    /// Builds the outgoing index from rows and their recurrent weights (row after row, each
+    /// aligned with the row's `inputs`).
+    ///
+    /// # Panics
+    /// If `weights` does not hold one value per recurrent input, or there are 2³² or more.
+    pub fn from_rows(
+        n: usize,
+        rows: Vec<PlasticRow>,
+        weights: Vec<f64>,
+        n_feedforward: usize,
+    ) -> Self {
+        let mut row_start = Vec::with_capacity(rows.len() + 1);
+        row_start.push(0);
+        for row in &rows {
+            row_start.push(row_start.last().copied().unwrap_or(0) + row.inputs.len());
+        }
+        assert_eq!(
+            row_start.last().copied(),
+            Some(weights.len()),
+            "one weight per input"
+        );
+        assert!(
+            u32::try_from(weights.len()).is_ok(),
+            "fewer than 2^32 plastic synapses"
+        );
         let mut counts = vec![0usize; n + 1];
         for row in &rows {
             for &j in &row.inputs {
@@ -81,13 +110,13 @@ impl PlasticSynapses {
         }
         let total = counts[n];
         let mut fill = counts.clone();
-        let mut out_row = vec![0u32; total];
-        let mut out_slot = vec![0u32; total];
+        let mut out_neuron = vec![0u32; total];
+        let mut out_weight = vec![0u32; total];
         for (r, row) in rows.iter().enumerate() {
             for (slot, &j) in row.inputs.iter().enumerate() {
                 let k = fill[j as usize];
-                out_row[k] = r as u32;
-                out_slot[k] = slot as u32;
+                out_neuron[k] = row.neuron as u32;
+                out_weight[k] = (row_start[r] + slot) as u32;
                 fill[j as usize] += 1;
             }
         }
@@ -97,9 +126,11 @@ impl PlasticSynapses {
             ff_by_unit: vec![vec![0.0; n_feedforward * rows.len()]; conditions],
             rows,
             n_feedforward,
+            weights,
+            row_start,
             out_offsets: counts,
-            out_row,
-            out_slot,
+            out_neuron,
+            out_weight,
         };
         synapses.sync_all_feedforward();
         synapses
@@ -140,11 +171,39 @@ impl PlasticSynapses {
         }
     }
 
-    /// The plastic synapses leaving neuron `j`: (row indices, slots).
+    /// The plastic synapses leaving neuron `j`: (postsynaptic neurons, positions in
+    /// [`PlasticSynapses::weights`]).
     #[inline]
     pub fn outgoing(&self, j: usize) -> (&[u32], &[u32]) {
         let r = self.out_offsets[j]..self.out_offsets[j + 1];
-        (&self.out_row[r.clone()], &self.out_slot[r])
+        (&self.out_neuron[r.clone()], &self.out_weight[r])
+    }
+
+    /// The recurrent weights of every row, row after row.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// [`PlasticSynapses::weights`], writable (a checkpoint being restored).
+    pub fn weights_mut(&mut self) -> &mut [f64] {
+        &mut self.weights
+    }
+
+    /// Row `r`'s recurrent weights, aligned with its `inputs`.
+    pub fn row_weights(&self, r: usize) -> &[f64] {
+        &self.weights[self.row_start[r]..self.row_start[r + 1]]
+    }
+
+    /// Every row with its recurrent weights, writable (RLS updates them in parallel).
+    pub fn rows_with_weights_mut(&mut self) -> Vec<(&mut PlasticRow, &mut [f64])> {
+        let mut rest = self.weights.as_mut_slice();
+        let mut out = Vec::with_capacity(self.rows.len());
+        for row in self.rows.iter_mut() {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(row.inputs.len());
+            out.push((row, head));
+            rest = tail;
+        }
+        out
     }
 
     /// Whether there are no plastic synapses.
@@ -164,9 +223,11 @@ impl PlasticSynapses {
     pub fn row_sums(&self) -> Vec<(f64, f64)> {
         self.rows
             .iter()
-            .map(|r| {
-                let e: f64 = r.weights[..r.n_exc].iter().sum();
-                let i: f64 = r.weights[r.n_exc..].iter().sum();
+            .enumerate()
+            .map(|(k, r)| {
+                let w = self.row_weights(k);
+                let e: f64 = w[..r.n_exc].iter().sum();
+                let i: f64 = w[r.n_exc..].iter().sum();
                 (e, i)
             })
             .collect()
@@ -186,18 +247,21 @@ fn initial_p(n_exc: usize, n_inh: usize, n_ff: usize, pen: PenaltyWeights) -> Ve
         .expect("validated penalties are positive definite")
 }
 
-/// Rows built from (neuron, inputs, n_exc, weights), with RLS units from `pen`.
+/// Rows built from (neuron, inputs, n_exc, weights), with RLS units from `pen`, and their
+/// weights row after row.
 fn rows_with_rls(
     specs: Vec<(usize, Vec<u32>, usize, Vec<f64>)>,
     n_ff: usize,
     conditions: usize,
     pen: PenaltyWeights,
     options: RlsOptions,
-) -> Vec<PlasticRow> {
+) -> (Vec<PlasticRow>, Vec<f64>) {
     let mut cache: Vec<((usize, usize), Vec<f64>)> = Vec::new();
-    specs
+    let mut all_weights = Vec::with_capacity(specs.iter().map(|s| s.3.len()).sum());
+    let rows = specs
         .into_iter()
         .map(|(neuron, inputs, n_exc, weights)| {
+            all_weights.extend_from_slice(&weights);
             let shape = (n_exc, inputs.len() - n_exc);
             let p0 = match cache.iter().find(|(s, _)| *s == shape) {
                 Some((_, p)) => p.clone(),
@@ -211,13 +275,13 @@ fn rows_with_rls(
             PlasticRow {
                 neuron,
                 n_exc,
-                weights,
                 feedforward: vec![vec![0.0; n_ff]; conditions],
                 rls: RlsUnit::with_options(n, &p0, options),
                 inputs,
             }
         })
-        .collect()
+        .collect();
+    (rows, all_weights)
 }
 
 impl PlasticSynapses {
@@ -244,7 +308,8 @@ impl PlasticSynapses {
                 (i, inputs, k, weights)
             })
             .collect();
-        Self::from_rows(n, rows_with_rls(specs, 0, 1, pen, options), 0)
+        let (rows, weights) = rows_with_rls(specs, 0, 1, pen, options);
+        Self::from_rows(n, rows, weights, 0)
     }
 
     /// The tutorial's Part 3 (`rls-training.md` §3.6): each trained neuron `i` gets `n_exc`
@@ -264,13 +329,23 @@ impl PlasticSynapses {
         options: RlsOptions,
         rng: &mut Rng,
     ) -> Self {
+        let mut pool_position = vec![None; n];
+        for (p, &j) in exc_pool.iter().enumerate() {
+            pool_position[j] = Some(p);
+        }
         let specs = trained
             .iter()
             .map(|&i| {
-                let pool: Vec<usize> = exc_pool.iter().copied().filter(|&j| j != i).collect();
-                let mut exc: Vec<u32> = sample(rng, pool.len(), n_exc)
+                // Sample from the pool without neuron i (no self-connection): index k of the
+                // shortened pool is pool index k, or k + 1 past i's own position.
+                let own = pool_position[i];
+                let len = exc_pool.len() - usize::from(own.is_some());
+                let mut exc: Vec<u32> = sample(rng, len, n_exc)
                     .into_iter()
-                    .map(|k| pool[k] as u32)
+                    .map(|k| match own {
+                        Some(p) if k >= p => exc_pool[k + 1] as u32,
+                        _ => exc_pool[k] as u32,
+                    })
                     .collect();
                 exc.sort_unstable();
                 let mut inh: Vec<u32> = sample(rng, inh_pool.len(), n_inh)
@@ -284,11 +359,8 @@ impl PlasticSynapses {
                 (i, exc, n_exc, weights)
             })
             .collect();
-        Self::from_rows(
-            n,
-            rows_with_rls(specs, n_ff, conditions, pen, options),
-            n_ff,
-        )
+        let (rows, weights) = rows_with_rls(specs, n_ff, conditions, pen, options);
+        Self::from_rows(n, rows, weights, n_ff)
     }
 }
 
@@ -330,12 +402,15 @@ mod tests {
         }
         let (e, i) = p.row_sums()[0];
         assert!((e - 11.9257).abs() < 1e-3 && (i + 6.45976).abs() < 1e-3);
-        // The outgoing index finds every synapse exactly once.
+        // The outgoing index finds every synapse exactly once, with its weight.
         let mut seen = 0;
         for j in 0..200 {
-            let (rows, slots) = p.outgoing(j);
-            for (&r, &s) in rows.iter().zip(slots) {
-                assert_eq!(p.rows[r as usize].inputs[s as usize] as usize, j);
+            let (neurons, positions) = p.outgoing(j);
+            for (&i, &k) in neurons.iter().zip(positions) {
+                let r = p.rows.iter().position(|r| r.neuron == i as usize).unwrap();
+                let slot = k as usize - r * 40;
+                assert_eq!(p.rows[r].inputs[slot] as usize, j);
+                assert_eq!(p.weights()[k as usize], p.row_weights(r)[slot]);
                 seen += 1;
             }
         }
