@@ -272,3 +272,44 @@ fn ou_current_from_the_file_drives_the_external_input() {
         &["ou_current_sigma"],
     );
 }
+
+/// `examples/scale_66k.toml` (TrainSpikingNet.jl size) with 200 neurons per population instead
+/// of 33,001: every neuron trained, no static synapses, voltage noise and refractoriness. It
+/// learns its sines, and its excitatory partners come from excitatory neurons only, so asking for
+/// as many as there are excitatory neurons is refused.
+#[test]
+fn shrunk_scale_example_learns_and_bounds_its_excitatory_pool() {
+    let dir = scratch("scale_shrunk");
+    let text = std::fs::read_to_string(root().join("examples/scale_66k.toml"))
+        .unwrap()
+        .replace("size = 33001", "size = 200");
+    assert_eq!(text.matches("size = 200").count(), 2);
+    let path = write(&dir, "scale.toml", &text);
+    let s = run_summary(&path, &dir.join("out"), &["training.loops=5"]);
+    assert_eq!(s["training"]["trained_neurons"].as_u64(), Some(400));
+    assert_eq!(
+        s["training"]["plastic_inputs_per_neuron"].as_u64(),
+        Some(128)
+    );
+    assert_eq!(s["training"]["updates_per_loop"].as_u64(), Some(100));
+    let r: Vec<f64> = s["training"]["r_per_loop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // Seed 1: r 0.149 after the first loop, 0.407 on the test trial after five.
+    assert!(r[0] < 0.2, "{r:?}");
+    let test_r = s["test"]["r_mean"].as_f64().unwrap();
+    assert!(test_r > 0.3, "test r {test_r}");
+    let rate = s["activity"]["rate_hz"]["e"].as_f64().unwrap();
+    assert!((5.0..30.0).contains(&rate), "E rate {rate} Hz");
+    assert_fails(
+        &["check", &path, "--set", "training.plastic_exc_inputs=200"],
+        2,
+        &[
+            "training.plastic_exc_inputs",
+            "trained excitatory neurons (200)",
+        ],
+    );
+}
