@@ -616,15 +616,19 @@ impl Simulator {
         }
         trace(&mut self.x_exc, &mut self.queue_exc[now..now + n], de, te);
         trace(&mut self.x_inh, &mut self.queue_inh[now..now + n], di, ti);
-        trace(
-            &mut self.x_plastic,
-            &mut self.queue_plastic[now..now + n],
-            dp,
-            tp,
-        );
-        for (r, &sp) in self.r.iter_mut().zip(&self.spiked_prev) {
-            let own = if sp { 1.0 } else { 0.0 };
-            *r = *r * dp + own / tp;
+        // Without plastic synapses nothing reaches the plastic queue and nothing reads the
+        // presynaptic traces `r`: both stay at the 0 they start every trial with.
+        if !net.plastic.is_empty() {
+            trace(
+                &mut self.x_plastic,
+                &mut self.queue_plastic[now..now + n],
+                dp,
+                tp,
+            );
+            for (r, &sp) in self.r.iter_mut().zip(&self.spiked_prev) {
+                let own = if sp { 1.0 } else { 0.0 };
+                *r = *r * dp + own / tp;
+            }
         }
         for (p, range) in ranges.iter().enumerate() {
             let pop = &steps[p];
