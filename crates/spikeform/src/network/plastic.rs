@@ -9,6 +9,7 @@
 //! second weight table has to be kept in sync after learning.
 
 use rand::seq::index::sample;
+use rayon::prelude::*;
 use rand::Rng as _;
 use rand_distr::StandardNormal;
 
@@ -143,11 +144,25 @@ impl PlasticSynapses {
         let Some(mirror) = self.ff_by_unit.get_mut(condition) else {
             return;
         };
-        for (r, row) in self.rows.iter().enumerate() {
-            for (k, &w) in row.feedforward[condition].iter().enumerate() {
-                mirror[k * n_rows + r] = w;
-            }
+        if n_rows == 0 {
+            return;
         }
+        // A transpose in tiles of UNITS units × all rows, the tiles in parallel: each tile
+        // writes UNITS mirror lines at a time and reads UNITS contiguous weights per row.
+        const UNITS: usize = 16;
+        let rows = &self.rows;
+        mirror
+            .par_chunks_mut(UNITS * n_rows)
+            .enumerate()
+            .for_each(|(tile, out)| {
+                let k0 = tile * UNITS;
+                for (r, row) in rows.iter().enumerate() {
+                    let w = &row.feedforward[condition][k0..];
+                    for (dk, line) in out.chunks_mut(n_rows).enumerate() {
+                        line[r] = w[dk];
+                    }
+                }
+            });
     }
 
     /// [`PlasticSynapses::sync_feedforward`] for every condition.
