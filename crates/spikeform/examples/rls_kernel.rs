@@ -35,11 +35,12 @@ fn main() {
         let t = Instant::now();
         let updates = (30_000 / rows).clamp(20, 2000);
         for _ in 0..updates {
-            units
-                .par_iter_mut()
-                .for_each_init(|| vec![0.0; n], |gain, u| {
-                u.update_gain(&rho, gain);
-            });
+            units.par_iter_mut().for_each_init(
+                || vec![0.0; n],
+                |gain, u| {
+                    u.update_gain(&rho, gain);
+                },
+            );
         }
         let per = t.elapsed().as_secs_f64() / updates as f64;
         let bytes = units[0].bytes() as f64 * rows as f64;

@@ -344,7 +344,8 @@ pub struct RawTraining {
     /// Spiking, all_to_all: SD of the initial plastic weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plastic_std: Option<f64>,
-    /// Spiking, sampled: E partners per trained neuron (from the trained set).
+    /// Spiking, sampled: E partners per trained neuron (from the trained neurons of excitatory
+    /// populations, the neuron itself excluded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plastic_exc_inputs: Option<usize>,
     /// Spiking, sampled: I partners per trained neuron.

@@ -103,8 +103,8 @@ pub enum PlasticSpec {
         /// SD of the initial weights.
         std: f64,
     },
-    /// `n_exc` partners from the trained set and `n_inh` from population `inh_population`
-    /// (Part 3).
+    /// `n_exc` partners from the trained neurons of excitatory populations (Dale's law) and
+    /// `n_inh` from population `inh_population` (Part 3).
     Sampled {
         /// Excitatory partners per trained neuron.
         n_exc: usize,

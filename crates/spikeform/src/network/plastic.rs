@@ -9,9 +9,9 @@
 //! second weight table has to be kept in sync after learning.
 
 use rand::seq::index::sample;
-use rayon::prelude::*;
 use rand::Rng as _;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 
 use crate::rng::Rng;
 use crate::train::{Penalty, RlsOptions, RlsUnit};
