@@ -11,7 +11,6 @@
 use rand::seq::index::sample;
 use rand::Rng as _;
 use rand_distr::StandardNormal;
-use rayon::prelude::*;
 
 use crate::rng::Rng;
 use crate::train::{Penalty, RlsOptions, RlsUnit};
@@ -144,25 +143,11 @@ impl PlasticSynapses {
         let Some(mirror) = self.ff_by_unit.get_mut(condition) else {
             return;
         };
-        if n_rows == 0 {
-            return;
+        for (r, row) in self.rows.iter().enumerate() {
+            for (k, &w) in row.feedforward[condition].iter().enumerate() {
+                mirror[k * n_rows + r] = w;
+            }
         }
-        // A transpose in tiles of UNITS units × all rows, the tiles in parallel: each tile
-        // writes UNITS mirror lines at a time and reads UNITS contiguous weights per row.
-        const UNITS: usize = 16;
-        let rows = &self.rows;
-        mirror
-            .par_chunks_mut(UNITS * n_rows)
-            .enumerate()
-            .for_each(|(tile, out)| {
-                let k0 = tile * UNITS;
-                for (r, row) in rows.iter().enumerate() {
-                    let w = &row.feedforward[condition][k0..];
-                    for (dk, line) in out.chunks_mut(n_rows).enumerate() {
-                        line[r] = w[dk];
-                    }
-                }
-            });
     }
 
     /// [`PlasticSynapses::sync_feedforward`] for every condition.
