@@ -11,6 +11,7 @@
 use rand::seq::index::sample;
 use rand::Rng as _;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 
 use crate::rng::Rng;
 use crate::train::{Penalty, RlsOptions, RlsUnit};
@@ -66,6 +67,22 @@ pub struct PlasticSynapses {
     /// feed-forward spike reads one contiguous slice; refreshed by
     /// [`PlasticSynapses::sync_feedforward`].
     ff_by_unit: Vec<Vec<f64>>,
+}
+
+/// The start of [`PlasticSynapses`]'s weight array, shared by the parallel row updates of
+/// [`PlasticSynapses::par_for_each_row_mut`], which each take their own disjoint range.
+struct RowWeights(*mut f64);
+
+// SAFETY: the pointer is only used for the disjoint row ranges described at its one use.
+unsafe impl Send for RowWeights {}
+// SAFETY: as above.
+unsafe impl Sync for RowWeights {}
+
+impl RowWeights {
+    /// The address of element `k` (in bounds: see the caller).
+    fn at(&self, k: usize) -> *mut f64 {
+        self.0.wrapping_add(k)
+    }
 }
 
 impl PlasticSynapses {
@@ -194,16 +211,23 @@ impl PlasticSynapses {
         &self.weights[self.row_start[r]..self.row_start[r + 1]]
     }
 
-    /// Every row with its recurrent weights, writable (RLS updates them in parallel).
-    pub fn rows_with_weights_mut(&mut self) -> Vec<(&mut PlasticRow, &mut [f64])> {
-        let mut rest = self.weights.as_mut_slice();
-        let mut out = Vec::with_capacity(self.rows.len());
-        for row in self.rows.iter_mut() {
-            let (head, tail) = std::mem::take(&mut rest).split_at_mut(row.inputs.len());
-            out.push((row, head));
-            rest = tail;
-        }
-        out
+    /// Calls `f(r, row, weights)` for every row `r` with its recurrent weights, rows in parallel
+    /// (how RLS updates them), without allocating.
+    pub fn par_for_each_row_mut<F>(&mut self, f: F)
+    where
+        F: Fn(usize, &mut PlasticRow, &mut [f64]) + Sync + Send,
+    {
+        let weights = RowWeights(self.weights.as_mut_ptr());
+        let row_start = &self.row_start;
+        self.rows.par_iter_mut().enumerate().for_each(|(r, row)| {
+            let (start, end) = (row_start[r], row_start[r + 1]);
+            // SAFETY: `row_start` is increasing and ends at `weights.len()` (checked in
+            // `from_rows`), so each row's range lies inside the array and the ranges are
+            // disjoint; `enumerate` hands out each `r` once; `self.weights` stays mutably
+            // borrowed by this call, so nothing else can reach it meanwhile.
+            let w = unsafe { std::slice::from_raw_parts_mut(weights.at(start), end - start) };
+            f(r, row, w);
+        });
     }
 
     /// Whether there are no plastic synapses.

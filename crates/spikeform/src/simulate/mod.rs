@@ -19,7 +19,6 @@
 
 use rand::Rng as _;
 use rand_distr::{Distribution, Poisson, StandardNormal};
-use rayon::prelude::*;
 
 use crate::error::RunError;
 use crate::monitor::{Monitor, StepView};
@@ -83,6 +82,13 @@ pub struct SimulatorState {
     pub spiked_prev: Vec<f64>,
     /// Feed-forward units that spiked in the last step (0/1).
     pub ff_spiked_prev: Vec<f64>,
+}
+
+thread_local! {
+    /// Each thread's inputs `ρ` and gain for one row's RLS update, kept across updates so that
+    /// learning does not allocate inside the time loop.
+    static LEARN_SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// The state of a spiking network between steps, and the scratch space of the loop.
@@ -692,28 +698,23 @@ impl Simulator {
         let x_inh = &self.x_inh;
         let population_of = &net.population_of;
         let populations = &net.populations;
-        net.plastic
-            .rows_with_weights_mut()
-            .into_par_iter()
-            .enumerate()
-            .for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(rho, gain), (row_index, (row, weights))| {
-                    let n_rec = row.inputs.len();
-                    rho.clear();
-                    rho.extend(row.inputs.iter().map(|&j| r[j as usize]));
-                    rho.extend_from_slice(s);
-                    gain.resize(rho.len(), 0.0);
-                    let w_ff = &mut row.feedforward[condition];
-                    let plastic = dot(weights, &rho[..n_rec]) + dot(w_ff, &rho[n_rec..]);
-                    let i = row.neuron;
-                    let offset = x_exc[i] + x_inh[i] + populations[population_of[i]].bias;
-                    let error = plastic + offset - target(row_index);
-                    row.rls.update_gain(rho, gain);
-                    apply_gain(weights, &gain[..n_rec], error);
-                    apply_gain(w_ff, &gain[n_rec..], error);
-                },
-            );
+        net.plastic.par_for_each_row_mut(|row_index, row, weights| {
+            LEARN_SCRATCH.with_borrow_mut(|(rho, gain)| {
+                let n_rec = row.inputs.len();
+                rho.clear();
+                rho.extend(row.inputs.iter().map(|&j| r[j as usize]));
+                rho.extend_from_slice(s);
+                gain.resize(rho.len(), 0.0);
+                let w_ff = &mut row.feedforward[condition];
+                let plastic = dot(weights, &rho[..n_rec]) + dot(w_ff, &rho[n_rec..]);
+                let i = row.neuron;
+                let offset = x_exc[i] + x_inh[i] + populations[population_of[i]].bias;
+                let error = plastic + offset - target(row_index);
+                row.rls.update_gain(rho, gain);
+                apply_gain(weights, &gain[..n_rec], error);
+                apply_gain(w_ff, &gain[n_rec..], error);
+            })
+        });
         net.plastic.sync_feedforward(condition);
     }
 }
