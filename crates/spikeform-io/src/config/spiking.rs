@@ -530,28 +530,26 @@ pub(super) fn validate(
                 // Excitatory partners are drawn from the trained neurons of excitatory
                 // populations, without the neuron itself.
                 let excitatory = |p: usize| populations[p].sign == Sign::Excitatory;
+                // `None`: the matched recorded neurons, counted when the data are read.
                 let pool = match &trained {
-                    TrainedSelection::All => (0..populations.len())
-                        .filter(|&p| excitatory(p))
-                        .map(|p| populations[p].size)
-                        .sum(),
+                    TrainedSelection::All => Some(
+                        (0..populations.len())
+                            .filter(|&p| excitatory(p))
+                            .map(|p| populations[p].size)
+                            .sum(),
+                    ),
                     TrainedSelection::Random { population, count } => {
-                        if excitatory(*population) {
-                            *count
-                        } else {
-                            0
-                        }
+                        Some(if excitatory(*population) { *count } else { 0 })
                     }
-                    // The number of recorded neurons is checked when the data are read.
                     TrainedSelection::MatchRecorded { population } => {
                         if excitatory(*population) {
-                            usize::MAX
+                            None
                         } else {
-                            0
+                            Some(0)
                         }
                     }
                 };
-                if *n_exc > 0 && *n_exc >= pool {
+                if let Some(pool) = pool.filter(|&pool| *n_exc > 0 && *n_exc >= pool) {
                     return Err(ConfigError::invalid(
                         "training.plastic_exc_inputs",
                         format!(

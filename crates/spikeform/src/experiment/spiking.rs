@@ -1214,17 +1214,10 @@ fn build_plastic(
         } => {
             let inh: Vec<usize> = net.ranges()[*inh_population].clone().collect();
             // Dale's law: excitatory partners are the trained neurons of excitatory populations.
-            let ranges = net.ranges();
             let exc: Vec<usize> = trained
                 .iter()
                 .copied()
-                .filter(|&j| {
-                    let pop = ranges
-                        .iter()
-                        .position(|r| r.contains(&j))
-                        .expect("neuron index");
-                    net.populations[pop].sign == Sign::Excitatory
-                })
+                .filter(|&j| net.populations[net.population_of[j]].sign == Sign::Excitatory)
                 .collect();
             PlasticSynapses::sampled(
                 n,
