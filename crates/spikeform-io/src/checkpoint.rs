@@ -5,9 +5,10 @@
 //! resumed or retested run may change: `training.loops`, `training.checkpoint_every`,
 //! `training.eval_every`, and the `[test]` and `[record]` sections), so that a checkpoint of
 //! another experiment is refused. Every member is read back
-//! with its CRC checked, so a corrupt or truncated checkpoint is detected, not loaded.
+//! with its CRC checked, so a corrupt or truncated checkpoint is detected, not loaded. The
+//! archive is read one member at a time, P in its saved precision, so that loading a large
+//! checkpoint holds about the state itself and one member, not the whole file.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use spikeform::experiment::spiking::TrainingState;
@@ -15,7 +16,7 @@ use spikeform::simulate::SimulatorState;
 use spikeform::train::StoredP;
 
 use crate::config::ConfigError;
-use crate::npy::{read_npz, NpyArray, NpzFileWriter};
+use crate::npy::{NpyError, NpyValues, NpzFile, NpzFileWriter};
 
 /// The file name of a checkpoint inside a run directory.
 pub const CHECKPOINT: &str = "checkpoint.npz";
@@ -55,6 +56,16 @@ fn join(v: &[f64]) -> u64 {
 
 /// Writes `state` to `path` atomically.
 pub fn save(path: &Path, state: &TrainingState, fingerprint: u64) -> Result<(), String> {
+    save_chunked(path, state, fingerprint, P_CHUNK)
+}
+
+/// [`save`] with at most `p_chunk` values of P per member.
+fn save_chunked(
+    path: &Path,
+    state: &TrainingState,
+    fingerprint: u64,
+    p_chunk: usize,
+) -> Result<(), String> {
     let mut w = NpzFileWriter::create(path).map_err(|e| e.to_string())?;
     let e = |r: Result<(), crate::npy::NpyError>| r.map_err(|e| e.to_string());
     e(w.add_i64("fingerprint", &[4], &split(fingerprint)))?;
@@ -71,10 +82,10 @@ pub fn save(path: &Path, state: &TrainingState, fingerprint: u64) -> Result<(), 
     ))?;
     // P in its storage precision (f32 storage: `<f4` members, half the bytes), in members of
     // at most 2^28 values so that no single member is very large.
-    let chunks = state.p.len().div_ceil(P_CHUNK);
+    let chunks = state.p.len().div_ceil(p_chunk);
     e(w.add_i64("p_chunks", &[1], &[chunks as i64]))?;
     for k in 0..chunks {
-        let range = k * P_CHUNK..((k + 1) * P_CHUNK).min(state.p.len());
+        let range = k * p_chunk..((k + 1) * p_chunk).min(state.p.len());
         let name = format!("p_{k}");
         e(match &state.p {
             StoredP::F64(v) => w.add_f64(&name, &[range.len()], &v[range]),
@@ -99,6 +110,9 @@ pub fn save(path: &Path, state: &TrainingState, fingerprint: u64) -> Result<(), 
 }
 
 /// Reads the checkpoint in run directory `dir`, refusing one of another experiment.
+///
+/// The archive is read member by member, and P in the precision it was saved in (`<f4`
+/// members give [`StoredP::F32`]), so that loading holds little more than the state itself.
 pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, ConfigError> {
     let path = dir.join(CHECKPOINT);
     let data = |problem: String| ConfigError::Data {
@@ -108,45 +122,104 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
     if !path.exists() {
         return Err(data("no checkpoint here (a run writes one at the end of training and every training.checkpoint_every loops)".into()));
     }
-    let mut m: BTreeMap<String, NpyArray> =
-        read_npz(&path).map_err(|e| data(format!("unreadable checkpoint: {e}")))?;
-    let mut take = |name: &str| -> Result<Vec<f64>, ConfigError> {
-        m.remove(name)
-            .map(|a| a.data)
-            .ok_or_else(|| data(format!("the checkpoint lacks `{name}`: it is incomplete")))
+    let unreadable = |e: NpyError| data(format!("unreadable checkpoint: {e}"));
+    let mut npz = NpzFile::open(&path).map_err(unreadable)?;
+    let present = |npz: &NpzFile, name: &str| {
+        if npz.contains(name) {
+            Ok(())
+        } else {
+            Err(data(format!(
+                "the checkpoint lacks `{name}`: it is incomplete"
+            )))
+        }
     };
-    if join(&take("fingerprint")?) != expected_fingerprint {
+    let take = |npz: &mut NpzFile, name: &str| -> Result<Vec<f64>, ConfigError> {
+        present(npz, name)?;
+        npz.read(name).map(|a| a.data).map_err(unreadable)
+    };
+    if join(&take(&mut npz, "fingerprint")?) != expected_fingerprint {
         return Err(data(
             "this checkpoint belongs to another experiment (its network, training or target settings differ)".into(),
         ));
     }
-    let loops_done = take("loops_done")?.first().copied().unwrap_or(0.0) as usize;
-    let trial_index = join(&take("trial_index")?);
-    let clock = join(&take("clock")?);
+    let loops_done = take(&mut npz, "loops_done")?
+        .first()
+        .copied()
+        .unwrap_or(0.0) as usize;
+    let trial_index = join(&take(&mut npz, "trial_index")?);
+    let clock = join(&take(&mut npz, "clock")?);
+    let trained = take(&mut npz, "trained")?
+        .iter()
+        .map(|&x| x as usize)
+        .collect();
+    let weights = take(&mut npz, "weights")?;
+    let feedforward = take(&mut npz, "feedforward")?;
+    let chunks = take(&mut npz, "p_chunks")?.first().copied().unwrap_or(0.0) as usize;
+    // The chunks' headers first: P's length, to allocate it once, and its precision (f32 where
+    // every chunk is `<f4`, f64 otherwise, exact either way; restoring converts to the
+    // storage).
+    let (mut total, mut all_f32) = (0usize, true);
+    for k in 0..chunks {
+        let name = format!("p_{k}");
+        present(&npz, &name)?;
+        let header = npz.header(&name).map_err(unreadable)?;
+        all_f32 &= header.descr == "<f4";
+        // The header is checked against the member's size, so the count is in bounds.
+        total = total.saturating_add(header.shape.iter().product());
+    }
+    let mut p = if all_f32 {
+        StoredP::F32(Vec::new())
+    } else {
+        StoredP::F64(Vec::new())
+    };
+    for k in 0..chunks {
+        let (_, values) = npz.read_values(&format!("p_{k}")).map_err(unreadable)?;
+        append_p(&mut p, values, total);
+    }
     Ok(TrainingState {
         loops_done,
         trial_index,
-        trained: take("trained")?.iter().map(|&x| x as usize).collect(),
-        weights: take("weights")?,
-        feedforward: take("feedforward")?,
-        p: {
-            let chunks = take("p_chunks")?.first().copied().unwrap_or(0.0) as usize;
-            // Read back as f64 (exact for `<f4` members); restoring converts to the storage.
-            let mut p = Vec::new();
-            for k in 0..chunks {
-                p.extend(take(&format!("p_{k}"))?);
-            }
-            StoredP::F64(p)
-        },
-        r_per_loop: take("r_per_loop")?,
-        loop_seconds: take("loop_seconds")?,
+        trained,
+        weights,
+        feedforward,
+        p,
+        r_per_loop: take(&mut npz, "r_per_loop")?,
+        loop_seconds: take(&mut npz, "loop_seconds")?,
         simulator: SimulatorState {
             clock,
-            queues: take("queues")?,
-            spiked_prev: take("spiked_prev")?,
-            ff_spiked_prev: take("ff_spiked_prev")?,
+            queues: take(&mut npz, "queues")?,
+            spiked_prev: take(&mut npz, "spiked_prev")?,
+            ff_spiked_prev: take(&mut npz, "ff_spiked_prev")?,
         },
     })
+}
+
+/// Appends a chunk of P to `p`, which will hold `total` values: the chunk itself where it is
+/// all of P, f32 values widened where `p` is f64 (and `p` widened, should an f64 chunk follow
+/// f32 ones).
+fn append_p(p: &mut StoredP, values: NpyValues, total: usize) {
+    fn append<T: Copy>(p: &mut Vec<T>, v: Vec<T>, total: usize) {
+        if p.is_empty() && v.len() >= total {
+            *p = v;
+        } else {
+            p.reserve_exact(total.saturating_sub(p.len()));
+            p.extend_from_slice(&v);
+        }
+    }
+    match (&mut *p, values) {
+        (StoredP::F32(p), NpyValues::F32(v)) => append(p, v, total),
+        (StoredP::F64(p), NpyValues::F64(v)) => append(p, v, total),
+        (StoredP::F64(p), NpyValues::F32(v)) => {
+            p.reserve_exact(total.saturating_sub(p.len()));
+            p.extend(v.iter().map(|&x| f64::from(x)));
+        }
+        (StoredP::F32(old), NpyValues::F64(v)) => {
+            let mut wide = Vec::with_capacity(total.max(old.len() + v.len()));
+            wide.extend(old.iter().map(|&x| f64::from(x)));
+            wide.extend_from_slice(&v);
+            *p = StoredP::F64(wide);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -169,5 +242,227 @@ mod tests {
             ),
             u64::MAX
         );
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(std::path::PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "spikeform-checkpoint-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const FP: u64 = 0x0123_4567_89ab_cdef;
+
+    fn state(p: StoredP) -> TrainingState {
+        TrainingState {
+            loops_done: 3,
+            trial_index: (1 << 40) + 17,
+            trained: vec![0, 2, 5],
+            weights: vec![0.25, -1.5e-7, 3.0, f64::MIN_POSITIVE, -0.0, 1e300],
+            feedforward: vec![1.0 / 3.0, -2.0],
+            p,
+            r_per_loop: vec![f64::NAN, 0.75, 0.125],
+            loop_seconds: vec![1.5, 2.25, 0.5],
+            simulator: SimulatorState {
+                clock: u64::MAX - 5,
+                queues: vec![0.0, 0.1, 0.2, 0.3],
+                spiked_prev: vec![1.0, 0.0, 1.0],
+                ff_spiked_prev: vec![0.0, 1.0],
+            },
+        }
+    }
+
+    /// Exact equality, NaN included (Debug prints f64 values exactly, and the variant).
+    fn same(a: &TrainingState, b: &TrainingState) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    fn p32() -> Vec<f32> {
+        (0..10)
+            .map(|i| (i as f32 - 4.5) / 7.0)
+            .chain([f32::MIN_POSITIVE, 1e-45, -0.0, f32::MAX])
+            .collect()
+    }
+
+    fn p64() -> Vec<f64> {
+        (0..10)
+            .map(|i| (i as f64 - 4.5) / 7.0)
+            .chain([f64::MIN_POSITIVE, 5e-324, -0.0, f64::MAX])
+            .collect()
+    }
+
+    #[test]
+    fn save_load_round_trip_keeps_the_precision_of_p() {
+        let dir = TempDir::new("rt");
+        let path = dir.0.join(CHECKPOINT);
+        for p in [
+            StoredP::F32(p32()),
+            StoredP::F64(p64()),
+            StoredP::F32(vec![]),
+        ] {
+            let s = state(p);
+            // in one member, and in members of 3 values
+            for chunk in [P_CHUNK, 3] {
+                save_chunked(&path, &s, FP, chunk).unwrap();
+                let back = load(&dir.0, FP).unwrap();
+                match (&s.p, &back.p) {
+                    (StoredP::F32(a), StoredP::F32(b)) => assert_eq!(
+                        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                    ),
+                    (StoredP::F64(a), StoredP::F64(b)) => assert_eq!(
+                        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                    ),
+                    (a, b) => panic!("saved {a:?}, loaded {b:?}"),
+                }
+                assert!(same(&s, &back), "{s:?}\n{back:?}");
+            }
+        }
+        // P of several members comes back whole, in order.
+        let s = state(StoredP::F32(p32()));
+        save_chunked(&path, &s, FP, 4).unwrap();
+        let StoredP::F32(p) = load(&dir.0, FP).unwrap().p else {
+            panic!("f32 P loaded as f64")
+        };
+        assert_eq!(p, p32());
+    }
+
+    #[test]
+    fn load_refuses_other_experiments_and_damaged_checkpoints() {
+        let dir = TempDir::new("bad");
+        let path = dir.0.join(CHECKPOINT);
+        let problem = |r: Result<TrainingState, ConfigError>| match r {
+            Err(ConfigError::Data { path: p, problem }) => {
+                assert_eq!(p, path);
+                problem
+            }
+            other => panic!("{other:?}"),
+        };
+        let e = problem(load(&dir.0, FP));
+        assert!(e.starts_with("no checkpoint here"), "{e}");
+
+        save(&path, &state(StoredP::F32(p32())), FP).unwrap();
+        let e = problem(load(&dir.0, FP + 1));
+        assert!(
+            e.starts_with("this checkpoint belongs to another experiment"),
+            "{e}"
+        );
+
+        // a corrupted P member
+        let good = std::fs::read(&path).unwrap();
+        let name = b"p_0.npy";
+        let at = (0..good.len())
+            .find(|&k| good[k..].starts_with(name))
+            .unwrap();
+        let mut bad = good.clone();
+        bad[at + name.len() + 128 + 2] ^= 0x10; // a data byte of p_0
+        std::fs::write(&path, &bad).unwrap();
+        let e = problem(load(&dir.0, FP));
+        assert!(
+            e.starts_with(&format!(
+                "unreadable checkpoint: {}[p_0.npy]: CRC-32 mismatch",
+                path.display()
+            )),
+            "{e}"
+        );
+        // a truncated file
+        std::fs::write(&path, &good[..good.len() - 30]).unwrap();
+        let e = problem(load(&dir.0, FP));
+        assert!(e.starts_with("unreadable checkpoint: "), "{e}");
+
+        // missing members
+        let mut w = crate::npy::NpzWriter::new();
+        w.add_i64("fingerprint", &[4], &split(FP));
+        w.write_to(&path).unwrap();
+        assert_eq!(
+            problem(load(&dir.0, FP)),
+            "the checkpoint lacks `loops_done`: it is incomplete"
+        );
+        let mut w = crate::npy::NpzWriter::new();
+        for (name, v) in [
+            ("fingerprint", split(FP)),
+            ("loops_done", vec![1]),
+            ("trial_index", split(9)),
+            ("clock", split(9)),
+            ("trained", vec![]),
+            ("weights", vec![]),
+            ("feedforward", vec![]),
+            ("p_chunks", vec![2]),
+            ("p_0", vec![1]),
+        ] {
+            w.add_i64(name, &[v.len()], &v);
+        }
+        w.write_to(&path).unwrap();
+        assert_eq!(
+            problem(load(&dir.0, FP)),
+            "the checkpoint lacks `p_1`: it is incomplete"
+        );
+    }
+
+    #[test]
+    fn p_chunks_of_mixed_precision_load_as_f64() {
+        // f32 then f64, f64 then f32, f32 only, f64 only
+        let mut p = StoredP::F32(Vec::new());
+        append_p(&mut p, NpyValues::F32(vec![0.1, 0.2]), 5);
+        append_p(&mut p, NpyValues::F64(vec![0.3, 0.4, 0.5]), 5);
+        assert_eq!(
+            p,
+            StoredP::F64(vec![f64::from(0.1f32), f64::from(0.2f32), 0.3, 0.4, 0.5])
+        );
+        let mut p = StoredP::F64(Vec::new());
+        append_p(&mut p, NpyValues::F64(vec![0.3]), 3);
+        append_p(&mut p, NpyValues::F32(vec![0.1, 0.2]), 3);
+        assert_eq!(
+            p,
+            StoredP::F64(vec![0.3, f64::from(0.1f32), f64::from(0.2f32)])
+        );
+        let mut p = StoredP::F32(Vec::new());
+        append_p(&mut p, NpyValues::F32(vec![0.1]), 2);
+        append_p(&mut p, NpyValues::F32(vec![0.2]), 2);
+        assert_eq!(p, StoredP::F32(vec![0.1, 0.2]));
+
+        // and through a checkpoint: p_0 `<f4`, p_1 `<f8`
+        let dir = TempDir::new("mixed");
+        let path = dir.0.join(CHECKPOINT);
+        let s = state(StoredP::F64(vec![]));
+        let mut w = crate::npy::NpzWriter::new();
+        w.add_i64("fingerprint", &[4], &split(FP));
+        w.add_i64("loops_done", &[1], &[3]);
+        w.add_i64("trial_index", &[4], &split(s.trial_index));
+        w.add_i64("clock", &[4], &split(s.simulator.clock));
+        w.add_i64("trained", &[3], &[0, 2, 5]);
+        w.add_f64("weights", &[6], &s.weights);
+        w.add_f64("feedforward", &[2], &s.feedforward);
+        w.add_i64("p_chunks", &[1], &[2]);
+        w.add_f32("p_0", &[2], &[0.1, 0.2]);
+        w.add_f64("p_1", &[1], &[0.3]);
+        w.add_f64("r_per_loop", &[3], &s.r_per_loop);
+        w.add_f64("loop_seconds", &[3], &s.loop_seconds);
+        w.add_f64("queues", &[4], &s.simulator.queues);
+        w.add_f64("spiked_prev", &[3], &s.simulator.spiked_prev);
+        w.add_f64("ff_spiked_prev", &[2], &s.simulator.ff_spiked_prev);
+        w.write_to(&path).unwrap();
+        let back = load(&dir.0, FP).unwrap();
+        let expect = state(StoredP::F64(vec![
+            f64::from(0.1f32),
+            f64::from(0.2f32),
+            0.3,
+        ]));
+        assert!(same(&back, &expect), "{back:?}");
     }
 }

@@ -24,7 +24,9 @@
 //! - [`NpzWriter`] builds an archive in memory ([`NpzWriter::finish`] returns its bytes);
 //! - [`NpzFileWriter`] streams the members to a file as they are added;
 //! - [`read_npz`] reads an archive's stored members into a name → array map (`.npy` stripped);
-//!   compressed members (`numpy.savez_compressed`) are rejected.
+//!   compressed members (`numpy.savez_compressed`) are rejected;
+//! - [`NpzFile`] reads the members of an archive file one at a time, without holding the
+//!   archive in memory, `<f4` data kept as f32 if asked ([`NpzFile::read_values`]).
 //!
 //! Large archives use the zip64 extensions (PKWARE APPNOTE 4.3.14, 4.3.15, 4.5.3), only where a
 //! 32- or 16-bit field would overflow, so archives under 4 GiB with fewer than 65535 members
@@ -46,9 +48,10 @@
 //! removed if writing fails or an [`NpzFileWriter`] is dropped before
 //! [`NpzFileWriter::finish`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufWriter, Cursor, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// A problem with a NumPy file: the file (for archive members `ARCHIVE[MEMBER]`) and the rule
@@ -318,7 +321,6 @@ pub fn read_npy_f64(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
 
 /// Reads only the header of an `.npy` file.
 pub fn read_npy_header(path: impl AsRef<Path>) -> Result<NpyHeader, NpyError> {
-    use std::io::Read;
     let path = path.as_ref();
     let mut file =
         File::open(path).map_err(|e| NpyError::new(path, format!("cannot read: {e}")))?;
@@ -336,72 +338,107 @@ pub fn parse_npy(bytes: &[u8], source: impl AsRef<Path>) -> Result<NpyArray, Npy
     let source = source.as_ref();
     let err = |p: String| NpyError::new(source, p);
     let header = parse_header(bytes).map_err(err)?;
-    if header.fortran_order {
-        return Err(err(
-            "fortran_order is True: Fortran-ordered arrays are not supported \
-             (save with numpy.ascontiguousarray)"
-                .into(),
-        ));
-    }
-    let descr = header.descr.as_str();
-    let width = match descr {
-        "<f8" | "<i8" | "<u8" => 8,
-        "<f4" | "<i4" | "<u4" => 4,
-        d if d.starts_with('>') => {
-            return Err(err(format!(
-                "big-endian dtype '{d}' is not supported: expected dtype {READ_DTYPES} \
-                 (convert with arr.astype(arr.dtype.newbyteorder('<')))"
-            )))
-        }
-        d => return Err(err(format!("expected dtype {READ_DTYPES}, found '{d}'"))),
-    };
-    let shape_text = shape_repr(&header.shape);
-    let needed = element_count(&header.shape)
-        .and_then(|n| n.checked_mul(width))
-        .ok_or_else(|| err(format!("shape {shape_text} is too large")))?;
     let body = &bytes[header.data_offset..];
-    if body.len() < needed {
-        return Err(err(format!(
-            "truncated: shape {shape_text} of '{descr}' needs {needed} data bytes, found {}",
-            body.len()
-        )));
-    }
-    if body.len() > needed {
-        return Err(err(format!(
-            "{} unexpected bytes after the data (shape {shape_text} of '{descr}' needs {needed})",
-            body.len() - needed
-        )));
-    }
-    let data = match descr {
-        "<f8" => body
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect(),
-        "<i8" => body
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")) as f64)
-            .collect(),
-        "<u8" => body
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")) as f64)
-            .collect(),
-        "<f4" => body
-            .chunks_exact(4)
-            .map(|c| f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes"))))
-            .collect(),
-        "<i4" => body
-            .chunks_exact(4)
-            .map(|c| f64::from(i32::from_le_bytes(c.try_into().expect("4 bytes"))))
-            .collect(),
-        _ => body
-            .chunks_exact(4)
-            .map(|c| f64::from(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
-            .collect(),
-    };
+    let dtype = data_layout(&header, body.len() as u64).map_err(err)?;
+    let mut data = Vec::with_capacity(body.len() / dtype.width());
+    dtype.decode_f64(body, &mut data);
     Ok(NpyArray {
         shape: header.shape,
         data,
     })
+}
+
+/// A dtype the readers accept (see [`READ_DTYPES`]), all little-endian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadDtype {
+    F8,
+    F4,
+    I8,
+    I4,
+    U8,
+    U4,
+}
+
+impl ReadDtype {
+    /// Bytes per element.
+    fn width(self) -> usize {
+        match self {
+            ReadDtype::F8 | ReadDtype::I8 | ReadDtype::U8 => 8,
+            ReadDtype::F4 | ReadDtype::I4 | ReadDtype::U4 => 4,
+        }
+    }
+
+    /// Appends the values of `body` (whole elements, little-endian) converted to f64 (64-bit
+    /// integers above 2⁵³ round).
+    fn decode_f64(self, body: &[u8], out: &mut Vec<f64>) {
+        fn each<const N: usize>(body: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
+            out.extend(
+                body.chunks_exact(N)
+                    .map(|c| f(c.try_into().expect("chunks of N bytes"))),
+            );
+        }
+        match self {
+            ReadDtype::F8 => each(body, out, f64::from_le_bytes),
+            ReadDtype::I8 => each(body, out, |b| i64::from_le_bytes(b) as f64),
+            ReadDtype::U8 => each(body, out, |b| u64::from_le_bytes(b) as f64),
+            ReadDtype::F4 => each(body, out, |b| f64::from(f32::from_le_bytes(b))),
+            ReadDtype::I4 => each(body, out, |b| f64::from(i32::from_le_bytes(b))),
+            ReadDtype::U4 => each(body, out, |b| f64::from(u32::from_le_bytes(b))),
+        }
+    }
+}
+
+/// Appends the `<f4` values of `body` (whole elements) as they are.
+fn decode_f32(body: &[u8], out: &mut Vec<f32>) {
+    out.extend(
+        body.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("chunks of 4 bytes"))),
+    );
+}
+
+/// Checks that an array of `header` can be read from `body_len` data bytes (C order, a
+/// readable dtype, exactly the bytes its shape needs) and gives its dtype; the error is the
+/// rule broken.
+fn data_layout(header: &NpyHeader, body_len: u64) -> Result<ReadDtype, String> {
+    if header.fortran_order {
+        return Err(
+            "fortran_order is True: Fortran-ordered arrays are not supported \
+             (save with numpy.ascontiguousarray)"
+                .into(),
+        );
+    }
+    let descr = header.descr.as_str();
+    let dtype = match descr {
+        "<f8" => ReadDtype::F8,
+        "<i8" => ReadDtype::I8,
+        "<u8" => ReadDtype::U8,
+        "<f4" => ReadDtype::F4,
+        "<i4" => ReadDtype::I4,
+        "<u4" => ReadDtype::U4,
+        d if d.starts_with('>') => {
+            return Err(format!(
+                "big-endian dtype '{d}' is not supported: expected dtype {READ_DTYPES} \
+                 (convert with arr.astype(arr.dtype.newbyteorder('<')))"
+            ))
+        }
+        d => return Err(format!("expected dtype {READ_DTYPES}, found '{d}'")),
+    };
+    let shape_text = shape_repr(&header.shape);
+    let needed = element_count(&header.shape)
+        .and_then(|n| n.checked_mul(dtype.width()))
+        .ok_or_else(|| format!("shape {shape_text} is too large"))? as u64;
+    if body_len < needed {
+        return Err(format!(
+            "truncated: shape {shape_text} of '{descr}' needs {needed} data bytes, found {body_len}"
+        ));
+    }
+    if body_len > needed {
+        return Err(format!(
+            "{} unexpected bytes after the data (shape {shape_text} of '{descr}' needs {needed})",
+            body_len - needed
+        ));
+    }
+    Ok(dtype)
 }
 
 /// Parses magic, version and header dict; the error is the rule broken.
@@ -681,7 +718,8 @@ fn slice_at(bytes: &[u8], k: usize, len: usize) -> Option<&[u8]> {
     bytes.get(k..k.checked_add(len)?)
 }
 
-#[derive(Debug)]
+/// A member as the central directory records it (written, or read back).
+#[derive(Debug, Clone)]
 struct CentralEntry {
     name: String,
     crc: u32,
@@ -1145,7 +1183,8 @@ fn write_atomic(
         .map_err(|e| NpyError::new(path, format!("write failed: {e}")))
 }
 
-/// Reads an `.npz` archive: every member, keyed by its name without `.npy`.
+/// Reads an `.npz` archive: every member, keyed by its name without `.npy`. The whole file is
+/// read into memory; [`NpzFile`] reads members one at a time instead.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, NpyArray>, NpyError> {
     let path = path.as_ref();
     let bytes =
@@ -1160,184 +1199,196 @@ pub fn parse_npz(
     source: impl AsRef<Path>,
 ) -> Result<BTreeMap<String, NpyArray>, NpyError> {
     let source = source.as_ref();
-    let err = |p: &str| NpyError::new(source, p);
-    // The end record is the last 22 bytes plus a comment of up to 65535 bytes.
-    if bytes.len() < 22 {
-        return Err(err(
-            "not a zip archive (too short for an end-of-central-directory record)",
-        ));
-    }
-    let lowest = bytes.len().saturating_sub(22 + 0xFFFF);
-    let eocd = (lowest..=bytes.len() - 22)
-        .rev()
-        .find(|&k| le_u32(bytes, k) == Some(END_SIG))
-        .ok_or_else(|| err("not a zip archive (no end-of-central-directory record)"))?;
-    // eocd + 22 <= bytes.len(), so the fields are there.
-    let end_u16 = |off: usize| le_u16(bytes, eocd + off).unwrap_or(0);
-    let end_u32 = |off: usize| le_u32(bytes, eocd + off).unwrap_or(0);
-    let (entries16, cd_size32, cd_offset32) = (end_u16(10), end_u32(12), end_u32(16));
-    // Fields at 0xFFFF / 0xFFFFFFFF mean "see the zip64 end record", which a locator just
-    // before the end record points to. Where a locator is present, its record is used (as
-    // Python's zipfile does) whatever the end record holds.
-    let marked = entries16 == 0xFFFF || cd_size32 == u32::MAX || cd_offset32 == u32::MAX;
-    let locator = eocd
-        .checked_sub(ZIP64_LOCATOR_LEN)
-        .filter(|&l| le_u32(bytes, l) == Some(ZIP64_LOCATOR_SIG));
-    let (entries, cd_size, cd_offset) = match locator {
-        Some(l) => zip64_end(bytes, l).map_err(|p| err(&p))?,
-        None if marked => {
-            return Err(err(
-                "the end-of-central-directory record marks a zip64 archive, but no zip64 \
-                 end-of-central-directory locator precedes it (truncated or corrupted archive)",
-            ))
-        }
-        None => (
-            u64::from(entries16),
-            u64::from(cd_size32),
-            u64::from(cd_offset32),
-        ),
-    };
-    let truncated = || err("truncated central directory");
-    let mut k = usize::try_from(cd_offset)
+    let mut src = bytes;
+    let (entries, cd_size, cd_offset) =
+        locate_central_directory(&mut src).map_err(|p| NpyError::new(source, p))?;
+    let cd = usize::try_from(cd_offset)
         .ok()
-        .filter(|&k| k <= bytes.len())
-        .ok_or_else(|| {
-            err(&format!(
-                "truncated central directory (it should start at offset {cd_offset} of {} bytes, \
-                 {cd_size} bytes long)",
-                bytes.len()
-            ))
-        })?;
+        .and_then(|k| bytes.get(k..))
+        .ok_or_else(|| central_directory_beyond_end(source, cd_offset, cd_size, src.total_len()))?;
+    let mut k = 0;
     let mut out = BTreeMap::new();
     // Every entry takes at least 46 bytes, so a corrupted count stops at the first missing one.
     for _ in 0..entries {
-        if le_u32(bytes, k) != Some(CENTRAL_SIG) {
-            return Err(truncated());
-        }
-        let u16_field = |off: usize| le_u16(bytes, k + off).ok_or_else(truncated);
-        let u32_field = |off: usize| le_u32(bytes, k + off).ok_or_else(truncated);
-        let flags = u16_field(8)?;
-        let method = u16_field(10)?;
-        let crc = u32_field(16)?;
-        let csize32 = u32_field(20)?;
-        let usize32 = u32_field(24)?;
-        let name_len = usize::from(u16_field(28)?);
-        let extra_len = usize::from(u16_field(30)?);
-        let comment_len = usize::from(u16_field(32)?);
-        let offset32 = u32_field(42)?;
-        // k + 46 <= bytes.len() now; the three lengths are below 2^16 each.
-        let name_bytes = slice_at(bytes, k + 46, name_len).ok_or_else(truncated)?;
-        let extra = slice_at(bytes, k + 46 + name_len, extra_len).ok_or_else(truncated)?;
-        let name = String::from_utf8_lossy(name_bytes).into_owned();
-        k += 46 + name_len + extra_len + comment_len;
-        let member = PathBuf::from(format!("{}[{name}]", source.display()));
-        let merr = |p: String| NpyError::new(&member, p);
-        if flags & 1 != 0 {
-            return Err(merr("encrypted members are not supported".into()));
-        }
-        if method != 0 {
-            return Err(merr(format!(
-                "the member is compressed (method {method}{}); only stored members are read \
-                 (save with numpy.savez, not numpy.savez_compressed)",
-                if method == 8 { ", deflate" } else { "" }
-            )));
-        }
-        // Fields at 0xFFFFFFFF are in the zip64 extra field, which holds only those, in the
-        // order uncompressed size, compressed size, local header offset.
-        let (usize_, csize, offset) =
-            if usize32 == u32::MAX || csize32 == u32::MAX || offset32 == u32::MAX {
-                let wide = zip64_extra(extra).ok_or_else(|| {
-                    merr(
-                        "the central directory marks zip64 sizes or offset, but the entry has \
-                         no valid zip64 extra field (0x0001)"
-                            .into(),
-                    )
-                })?;
-                let mut at = 0;
-                let mut next = |v: u32| {
-                    if v != u32::MAX {
-                        return Some(u64::from(v));
-                    }
-                    let wide_value = le_u64(wide, at)?;
-                    at += 8;
-                    Some(wide_value)
-                };
-                let (u, c, o) = (next(usize32), next(csize32), next(offset32));
-                match (u, c, o) {
-                    (Some(u), Some(c), Some(o)) => (u, c, o),
-                    _ => {
-                        return Err(merr(format!(
-                            "the zip64 extra field ({} bytes) is too short for the fields \
-                             marked 0xFFFFFFFF",
-                            wide.len()
-                        )))
-                    }
-                }
-            } else {
-                (u64::from(usize32), u64::from(csize32), u64::from(offset32))
-            };
-        if csize != usize_ {
-            return Err(merr(format!(
-                "stored member with different compressed ({csize}) and uncompressed ({usize_}) sizes"
-            )));
-        }
-        let lo = usize::try_from(offset)
-            .ok()
-            .filter(|&lo| le_u32(bytes, lo) == Some(LOCAL_SIG))
-            .ok_or_else(|| merr("no local file header at the recorded offset".into()))?;
-        let truncated_local = || merr("truncated local header".into());
-        let lname = le_u16(bytes, lo + 26).ok_or_else(truncated_local)?;
-        let lextra = le_u16(bytes, lo + 28).ok_or_else(truncated_local)?;
-        // lo + 30 <= bytes.len() now.
-        let start = lo + 30 + usize::from(lname) + usize::from(lextra);
-        let data = usize::try_from(csize)
-            .ok()
-            .and_then(|len| slice_at(bytes, start, len))
-            .ok_or_else(|| merr(format!("truncated: the member needs {csize} bytes")))?;
+        let (entry, next) = central_entry(cd, k, source)?;
+        k = next;
+        let member = member_label(source, &entry.name);
+        let start = member_data_start(&mut src, &entry, &member)?;
+        // member_data_start checked that the data lie within `bytes`.
+        let data = &bytes[start as usize..(start + entry.size) as usize];
         let actual = crc32(data);
-        if actual != crc {
-            return Err(merr(format!(
-                "CRC-32 mismatch: recorded {crc:08x}, computed {actual:08x} (corrupted archive)"
-            )));
+        if actual != entry.crc {
+            return Err(NpyError::new(&member, crc_mismatch(entry.crc, actual)));
         }
         let array = parse_npy(data, &member)?;
-        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        if out.insert(key, array).is_some() {
-            return Err(merr("duplicate member name".into()));
+        if out
+            .insert(npz_key(&entry.name).to_string(), array)
+            .is_some()
+        {
+            return Err(NpyError::new(&member, "duplicate member name"));
         }
     }
     Ok(out)
 }
 
-/// Reads the zip64 end-of-central-directory record that the locator at `locator` points to:
-/// (entries, central directory size, central directory offset).
-fn zip64_end(bytes: &[u8], locator: usize) -> Result<(u64, u64, u64), String> {
-    let bad_locator = || "truncated zip64 end-of-central-directory locator".to_string();
-    let disk = le_u32(bytes, locator + 4).ok_or_else(bad_locator)?;
-    let record = le_u64(bytes, locator + 8).ok_or_else(bad_locator)?;
-    let disks = le_u32(bytes, locator + 16).ok_or_else(bad_locator)?;
+/// The key of member `name`: the name without `.npy`.
+fn npz_key(name: &str) -> &str {
+    name.strip_suffix(".npy").unwrap_or(name)
+}
+
+/// `ARCHIVE[MEMBER]`, the path errors about a member name.
+fn member_label(archive: &Path, member: &str) -> PathBuf {
+    PathBuf::from(format!("{}[{member}]", archive.display()))
+}
+
+fn crc_mismatch(recorded: u32, actual: u32) -> String {
+    format!("CRC-32 mismatch: recorded {recorded:08x}, computed {actual:08x} (corrupted archive)")
+}
+
+fn central_directory_beyond_end(source: &Path, cd_offset: u64, cd_size: u64, len: u64) -> NpyError {
+    NpyError::new(
+        source,
+        format!(
+            "truncated central directory (it should start at offset {cd_offset} of {len} bytes, \
+             {cd_size} bytes long)"
+        ),
+    )
+}
+
+/// Random access to the bytes of a zip archive: a slice in memory, or a file.
+trait ZipBytes {
+    /// Length of the archive in bytes.
+    fn total_len(&self) -> u64;
+    /// The `len` bytes at `offset`, or `None` where they are not all in the archive.
+    fn bytes_at(&mut self, offset: u64, len: usize) -> io::Result<Option<Cow<'_, [u8]>>>;
+}
+
+impl ZipBytes for &[u8] {
+    fn total_len(&self) -> u64 {
+        self.len() as u64
+    }
+    fn bytes_at(&mut self, offset: u64, len: usize) -> io::Result<Option<Cow<'_, [u8]>>> {
+        Ok(usize::try_from(offset)
+            .ok()
+            .and_then(|k| slice_at(self, k, len))
+            .map(Cow::Borrowed))
+    }
+}
+
+/// A file of known length read with seek and `read_exact`.
+struct FileBytes<'a> {
+    file: &'a mut File,
+    len: u64,
+}
+
+impl ZipBytes for FileBytes<'_> {
+    fn total_len(&self) -> u64 {
+        self.len
+    }
+    fn bytes_at(&mut self, offset: u64, len: usize) -> io::Result<Option<Cow<'_, [u8]>>> {
+        if offset
+            .checked_add(len as u64)
+            .filter(|&end| end <= self.len)
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let mut buf = vec![0; len];
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.read_exact(&mut buf)?;
+        Ok(Some(Cow::Owned(buf)))
+    }
+}
+
+/// Finds the end-of-central-directory record in the last bytes of the archive, and the zip64
+/// record its locator points to where there is one: (entries, central directory size,
+/// central directory offset). The error is the rule broken.
+fn locate_central_directory(src: &mut impl ZipBytes) -> Result<(u64, u64, u64), String> {
+    let len = src.total_len();
+    // The end record is the last 22 bytes plus a comment of up to 65535 bytes; a zip64
+    // locator, if any, is the 20 bytes before it.
+    if len < 22 {
+        return Err("not a zip archive (too short for an end-of-central-directory record)".into());
+    }
+    let tail_len = len.min(22 + 0xFFFF + ZIP64_LOCATOR_LEN as u64);
+    let tail_start = len - tail_len;
+    let io_err = |e: io::Error| format!("cannot read: {e}");
+    let tail = src
+        .bytes_at(tail_start, tail_len as usize)
+        .map_err(io_err)?
+        .ok_or("cannot read the end of the archive")?;
+    let lowest = (len.saturating_sub(22 + 0xFFFF) - tail_start) as usize;
+    let eocd = (lowest..=tail.len() - 22)
+        .rev()
+        .find(|&k| le_u32(&tail, k) == Some(END_SIG))
+        .ok_or("not a zip archive (no end-of-central-directory record)")?;
+    // eocd + 22 <= tail.len(), so the fields are there.
+    let end_u16 = |off: usize| le_u16(&tail, eocd + off).unwrap_or(0);
+    let end_u32 = |off: usize| le_u32(&tail, eocd + off).unwrap_or(0);
+    let (entries16, cd_size32, cd_offset32) = (end_u16(10), end_u32(12), end_u32(16));
+    // Fields at 0xFFFF / 0xFFFFFFFF mean "see the zip64 end record", which a locator just
+    // before the end record points to. Where a locator is present, its record is used (as
+    // Python's zipfile does) whatever the end record holds.
+    let marked = entries16 == 0xFFFF || cd_size32 == u32::MAX || cd_offset32 == u32::MAX;
+    let locator = eocd.checked_sub(ZIP64_LOCATOR_LEN).and_then(|l| {
+        bytes_at::<ZIP64_LOCATOR_LEN>(&tail, l)
+            .filter(|b| le_u32(b, 0) == Some(ZIP64_LOCATOR_SIG))
+            .map(|b| (b, tail_start + l as u64))
+    });
+    drop(tail);
+    match locator {
+        Some((bytes, at)) => zip64_end(&bytes, at, src),
+        None if marked => Err(
+            "the end-of-central-directory record marks a zip64 archive, but no zip64 \
+             end-of-central-directory locator precedes it (truncated or corrupted archive)"
+                .into(),
+        ),
+        None => Ok((
+            u64::from(entries16),
+            u64::from(cd_size32),
+            u64::from(cd_offset32),
+        )),
+    }
+}
+
+/// Reads the zip64 end-of-central-directory record that the `locator` (its 20 bytes, found at
+/// offset `locator_at`) points to: (entries, central directory size, central directory offset).
+fn zip64_end(
+    locator: &[u8; ZIP64_LOCATOR_LEN],
+    locator_at: u64,
+    src: &mut impl ZipBytes,
+) -> Result<(u64, u64, u64), String> {
+    // The locator's 20 bytes are all there, so these fields are.
+    let disk = le_u32(locator, 4).unwrap_or(0);
+    let record = le_u64(locator, 8).unwrap_or(0);
+    let disks = le_u32(locator, 16).unwrap_or(0);
     if disk != 0 || disks > 1 {
         return Err("multi-disk zip archives are not supported".into());
     }
+    let missing = || {
+        format!(
+            "no zip64 end-of-central-directory record at offset {record}, where its \
+             locator points (truncated or corrupted archive)"
+        )
+    };
     // The record (56 bytes, or more with extensible data) lies before its locator.
-    let r = usize::try_from(record)
-        .ok()
-        .filter(|&r| {
-            r.checked_add(ZIP64_END_LEN)
-                .is_some_and(|end| end <= locator)
-        })
-        .filter(|&r| le_u32(bytes, r) == Some(ZIP64_END_SIG))
-        .ok_or_else(|| {
-            format!(
-                "no zip64 end-of-central-directory record at offset {record}, where its \
-                 locator points (truncated or corrupted archive)"
-            )
-        })?;
-    // r + 56 <= locator, so every field below is in range.
-    let field = |off: usize| le_u64(bytes, r + off).unwrap_or(0);
+    if record
+        .checked_add(ZIP64_END_LEN as u64)
+        .filter(|&end| end <= locator_at)
+        .is_none()
+    {
+        return Err(missing());
+    }
+    let r = src
+        .bytes_at(record, ZIP64_END_LEN)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .filter(|r| le_u32(r, 0) == Some(ZIP64_END_SIG))
+        .ok_or_else(missing)?;
+    // The record's 56 bytes are all there, so every field below is.
+    let field = |off: usize| le_u64(&r, off).unwrap_or(0);
     let record_size = field(4);
-    let record_disk = le_u32(bytes, r + 16).unwrap_or(0);
-    let cd_disk = le_u32(bytes, r + 20).unwrap_or(0);
+    let record_disk = le_u32(&r, 16).unwrap_or(0);
+    let cd_disk = le_u32(&r, 20).unwrap_or(0);
     if record_size < (ZIP64_END_LEN - 12) as u64 {
         return Err(format!(
             "zip64 end-of-central-directory record too short ({record_size} bytes)"
@@ -1347,6 +1398,445 @@ fn zip64_end(bytes: &[u8], locator: usize) -> Result<(u64, u64, u64), String> {
         return Err("multi-disk zip archives are not supported".into());
     }
     Ok((field(32), field(40), field(48)))
+}
+
+/// Parses and checks the central directory entry at offset `k` of `cd` (the central directory
+/// and whatever follows it); returns the entry and the offset of the next. `source` names the
+/// archive in errors.
+fn central_entry(cd: &[u8], k: usize, source: &Path) -> Result<(CentralEntry, usize), NpyError> {
+    let truncated = || NpyError::new(source, "truncated central directory");
+    if le_u32(cd, k) != Some(CENTRAL_SIG) {
+        return Err(truncated());
+    }
+    let u16_field = |off: usize| le_u16(cd, k + off).ok_or_else(truncated);
+    let u32_field = |off: usize| le_u32(cd, k + off).ok_or_else(truncated);
+    let flags = u16_field(8)?;
+    let method = u16_field(10)?;
+    let crc = u32_field(16)?;
+    let csize32 = u32_field(20)?;
+    let usize32 = u32_field(24)?;
+    let name_len = usize::from(u16_field(28)?);
+    let extra_len = usize::from(u16_field(30)?);
+    let comment_len = usize::from(u16_field(32)?);
+    let offset32 = u32_field(42)?;
+    // k + 46 <= cd.len() now; the three lengths are below 2^16 each.
+    let name_bytes = slice_at(cd, k + 46, name_len).ok_or_else(truncated)?;
+    let extra = slice_at(cd, k + 46 + name_len, extra_len).ok_or_else(truncated)?;
+    let name = String::from_utf8_lossy(name_bytes).into_owned();
+    let next = k + 46 + name_len + extra_len + comment_len;
+    let member = member_label(source, &name);
+    let merr = |p: String| NpyError::new(&member, p);
+    if flags & 1 != 0 {
+        return Err(merr("encrypted members are not supported".into()));
+    }
+    if method != 0 {
+        return Err(merr(format!(
+            "the member is compressed (method {method}{}); only stored members are read \
+             (save with numpy.savez, not numpy.savez_compressed)",
+            if method == 8 { ", deflate" } else { "" }
+        )));
+    }
+    // Fields at 0xFFFFFFFF are in the zip64 extra field, which holds only those, in the
+    // order uncompressed size, compressed size, local header offset.
+    let (usize_, csize, offset) =
+        if usize32 == u32::MAX || csize32 == u32::MAX || offset32 == u32::MAX {
+            let wide = zip64_extra(extra).ok_or_else(|| {
+                merr(
+                    "the central directory marks zip64 sizes or offset, but the entry has \
+                     no valid zip64 extra field (0x0001)"
+                        .into(),
+                )
+            })?;
+            let mut at = 0;
+            let mut next = |v: u32| {
+                if v != u32::MAX {
+                    return Some(u64::from(v));
+                }
+                let wide_value = le_u64(wide, at)?;
+                at += 8;
+                Some(wide_value)
+            };
+            let (u, c, o) = (next(usize32), next(csize32), next(offset32));
+            match (u, c, o) {
+                (Some(u), Some(c), Some(o)) => (u, c, o),
+                _ => {
+                    return Err(merr(format!(
+                        "the zip64 extra field ({} bytes) is too short for the fields \
+                         marked 0xFFFFFFFF",
+                        wide.len()
+                    )))
+                }
+            }
+        } else {
+            (u64::from(usize32), u64::from(csize32), u64::from(offset32))
+        };
+    if csize != usize_ {
+        return Err(merr(format!(
+            "stored member with different compressed ({csize}) and uncompressed ({usize_}) sizes"
+        )));
+    }
+    let entry = CentralEntry {
+        name,
+        crc,
+        size: csize,
+        offset,
+    };
+    Ok((entry, next))
+}
+
+/// Checks the local file header of `entry` and that its data lie within the archive; returns
+/// the offset of its first data byte. `member` names it in errors.
+fn member_data_start(
+    src: &mut impl ZipBytes,
+    entry: &CentralEntry,
+    member: &Path,
+) -> Result<u64, NpyError> {
+    let merr = |p: String| NpyError::new(member, p);
+    let io_err = |e: io::Error| merr(read_failure(e, "its local header"));
+    let lo = entry.offset;
+    let sig = src.bytes_at(lo, 4).map_err(io_err)?;
+    if sig.and_then(|s| le_u32(&s, 0)) != Some(LOCAL_SIG) {
+        return Err(merr("no local file header at the recorded offset".into()));
+    }
+    let local = src
+        .bytes_at(lo, 30)
+        .map_err(io_err)?
+        .ok_or_else(|| merr("truncated local header".into()))?;
+    // The 30 bytes are there, so both lengths are.
+    let lname = u64::from(le_u16(&local, 26).unwrap_or(0));
+    let lextra = u64::from(le_u16(&local, 28).unwrap_or(0));
+    // lo + 30 <= the archive's length now.
+    let start = lo + 30 + lname + lextra;
+    let len = src.total_len();
+    if start
+        .checked_add(entry.size)
+        .filter(|&end| end <= len && usize::try_from(end).is_ok())
+        .is_none()
+    {
+        return Err(merr(format!(
+            "truncated: the member needs {} bytes",
+            entry.size
+        )));
+    }
+    Ok(start)
+}
+
+/// An `.npz` archive read from its file one member at a time, so that reading a large archive
+/// holds no more than the member being read (and, for [`NpzFile::read_values`], not even its
+/// bytes: the data are converted as they are read).
+///
+/// Opening reads the end of the file (the end-of-central-directory record, and the zip64
+/// locator and record where present) and the central directory, and checks every entry as
+/// [`read_npz`] does; each read checks the member's local header and CRC-32. Errors name the
+/// archive, and the member (`ARCHIVE[MEMBER]`) where one is concerned.
+///
+/// ```
+/// use spikeform_io::npy::{NpyValues, NpzFile, NpzWriter};
+/// let mut npz = NpzWriter::new();
+/// npz.add_f32("p", &[3], &[0.5, 1.5, 2.5]);
+/// npz.add_u32("neuron", &[2], &[7, 9]);
+/// # let dir = std::env::temp_dir().join(format!("npzfile-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = dir.join("a.npz");
+/// npz.write_to(&path).unwrap();
+/// let mut file = NpzFile::open(&path).unwrap();
+/// assert_eq!(file.names().collect::<Vec<_>>(), ["neuron", "p"]);
+/// assert_eq!(file.read("neuron").unwrap().data, vec![7.0, 9.0]);
+/// let (shape, values) = file.read_values("p").unwrap();
+/// assert_eq!((shape, values), (vec![3], NpyValues::F32(vec![0.5, 1.5, 2.5])));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct NpzFile {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    /// Members by key (name without `.npy`).
+    members: BTreeMap<String, CentralEntry>,
+}
+
+/// The values of an array in the precision they are kept in: `<f4` data as f32, every other
+/// dtype converted to f64 (as [`parse_npy`] does).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyValues {
+    /// Values of any dtype but `<f4`, converted to f64.
+    F64(Vec<f64>),
+    /// Values of dtype `<f4`, as they are.
+    F32(Vec<f32>),
+}
+
+impl NpyValues {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            NpyValues::F64(v) => v.len(),
+            NpyValues::F32(v) => v.len(),
+        }
+    }
+
+    /// True if there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values as f64 (exact for f32).
+    pub fn into_f64(self) -> Vec<f64> {
+        match self {
+            NpyValues::F64(v) => v,
+            NpyValues::F32(v) => v.into_iter().map(f64::from).collect(),
+        }
+    }
+}
+
+/// Bytes read from a member at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+impl NpzFile {
+    /// Opens an archive and reads its central directory (see the type's documentation).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, NpyError> {
+        let path = path.as_ref();
+        let cannot = |e: io::Error| NpyError::new(path, format!("cannot read: {e}"));
+        let mut file = File::open(path).map_err(cannot)?;
+        let len = file.metadata().map_err(cannot)?.len();
+        let mut src = FileBytes {
+            file: &mut file,
+            len,
+        };
+        let (entries, cd_size, cd_offset) =
+            locate_central_directory(&mut src).map_err(|p| NpyError::new(path, p))?;
+        if cd_offset > len {
+            return Err(central_directory_beyond_end(path, cd_offset, cd_size, len));
+        }
+        // The central directory is read as long as the end record says (at most to the end of
+        // the file); entries beyond it are missing.
+        let cd_len = usize::try_from(cd_size.min(len - cd_offset))
+            .map_err(|_| central_directory_beyond_end(path, cd_offset, cd_size, len))?;
+        let cd = src
+            .bytes_at(cd_offset, cd_len)
+            .map_err(cannot)?
+            .ok_or_else(|| central_directory_beyond_end(path, cd_offset, cd_size, len))?
+            .into_owned();
+        let mut members = BTreeMap::new();
+        let mut k = 0;
+        for _ in 0..entries {
+            let (entry, next) = central_entry(&cd, k, path)?;
+            k = next;
+            let key = npz_key(&entry.name).to_string();
+            if members.contains_key(&key) {
+                return Err(NpyError::new(
+                    &member_label(path, &entry.name),
+                    "duplicate member name",
+                ));
+            }
+            members.insert(key, entry);
+        }
+        Ok(NpzFile {
+            file,
+            path: path.to_path_buf(),
+            len,
+            members,
+        })
+    }
+
+    /// The archive's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The members' keys (names without `.npy`, as [`read_npz`] keys them), sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.members.keys().map(String::as_str)
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// True if the archive has no members.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Whether the archive has member `name` (with or without `.npy`).
+    pub fn contains(&self, name: &str) -> bool {
+        self.members.contains_key(npz_key(name))
+    }
+
+    /// Reads member `name` (with or without `.npy`) as f64 values, as [`read_npz`] does.
+    pub fn read(&mut self, name: &str) -> Result<NpyArray, NpyError> {
+        let (shape, values) = self.read_member(name, false)?;
+        Ok(NpyArray {
+            shape,
+            data: values.into_f64(),
+        })
+    }
+
+    /// Reads member `name` (with or without `.npy`): its shape and values, `<f4` data as f32
+    /// (not widened), every other dtype as f64.
+    pub fn read_values(&mut self, name: &str) -> Result<(Vec<usize>, NpyValues), NpyError> {
+        self.read_member(name, true)
+    }
+
+    /// The header of member `name`, once checked that its data can be read (dtype, order and
+    /// size, as a read checks them). Only the header is read, so the CRC-32 is not checked
+    /// unless the header is wrong (a CRC mismatch is then the error reported).
+    pub fn header(&mut self, name: &str) -> Result<NpyHeader, NpyError> {
+        self.open_member(name).map(|(header, _, _)| header)
+    }
+
+    /// The entry of member `name`, or an error naming it.
+    fn entry(&self, name: &str) -> Result<CentralEntry, NpyError> {
+        self.members.get(npz_key(name)).cloned().ok_or_else(|| {
+            let member = if name.ends_with(".npy") {
+                name.to_string()
+            } else {
+                format!("{name}.npy")
+            };
+            NpyError::new(
+                &member_label(&self.path, &member),
+                "no such member in the archive",
+            )
+        })
+    }
+
+    /// Positions a reader on member `name` after its `.npy` header, which is parsed and checked
+    /// against the member's size.
+    fn open_member(
+        &mut self,
+        name: &str,
+    ) -> Result<(NpyHeader, ReadDtype, MemberReader<'_>), NpyError> {
+        let entry = self.entry(name)?;
+        let label = member_label(&self.path, &entry.name);
+        let mut src = FileBytes {
+            file: &mut self.file,
+            len: self.len,
+        };
+        let start = member_data_start(&mut src, &entry, &label)?;
+        self.file
+            .seek(SeekFrom::Start(start))
+            .map_err(|e| NpyError::new(&label, format!("cannot read: {e}")))?;
+        let mut r = MemberReader {
+            file: &mut self.file,
+            label,
+            size: entry.size,
+            left: entry.size,
+            crc: Crc32::new(),
+            recorded: entry.crc,
+        };
+        // The magic, version and header length, then the rest of the header.
+        let mut head = vec![0; entry.size.min(12) as usize];
+        r.read(&mut head)?;
+        if let Some(end) = npy_header_end(&head) {
+            let end = end.min(entry.size) as usize;
+            if end > head.len() {
+                let at = head.len();
+                head.resize(end, 0);
+                r.read(&mut head[at..])?;
+            }
+        }
+        let parsed = parse_header(&head).and_then(|h| {
+            let body_len = entry.size - h.data_offset as u64;
+            data_layout(&h, body_len).map(|dtype| (h, dtype))
+        });
+        match parsed {
+            Ok((h, dtype)) => Ok((h, dtype, r)),
+            // A corrupted member is reported as such rather than by what the damage looks like.
+            Err(problem) => Err(r.crc_error()?.unwrap_or_else(|| r.error(problem))),
+        }
+    }
+
+    fn read_member(
+        &mut self,
+        name: &str,
+        keep_f32: bool,
+    ) -> Result<(Vec<usize>, NpyValues), NpyError> {
+        let (header, dtype, mut r) = self.open_member(name)?;
+        let count = r.left as usize / dtype.width();
+        let mut values = if keep_f32 && dtype == ReadDtype::F4 {
+            NpyValues::F32(Vec::with_capacity(count))
+        } else {
+            NpyValues::F64(Vec::with_capacity(count))
+        };
+        let mut buf = vec![0; (r.left as usize).min(READ_CHUNK)];
+        while r.left > 0 {
+            let n = (r.left as usize).min(READ_CHUNK);
+            r.read(&mut buf[..n])?;
+            // READ_CHUNK is a multiple of the width, so chunks hold whole elements.
+            match &mut values {
+                NpyValues::F32(v) => decode_f32(&buf[..n], v),
+                NpyValues::F64(v) => dtype.decode_f64(&buf[..n], v),
+            }
+        }
+        match r.crc_error()? {
+            Some(e) => Err(e),
+            None => Ok((header.shape, values)),
+        }
+    }
+}
+
+/// Where the header of an `.npy` file starting with `head` ends, from its version and header
+/// length; `None` if `head` does not tell (then [`parse_header`] says why).
+fn npy_header_end(head: &[u8]) -> Option<u64> {
+    if head.get(..6)? != MAGIC {
+        return None;
+    }
+    match (*head.get(6)?, *head.get(7)?) {
+        (1, 0) => Some(10 + u64::from(le_u16(head, 8)?)),
+        (2, 0) | (3, 0) => Some(12 + u64::from(le_u32(head, 8)?)),
+        _ => None,
+    }
+}
+
+/// The problem of a failed read of `what` in an opened archive: the file ends before (it was
+/// changed after it was opened) or another I/O error.
+fn read_failure(e: io::Error, what: &str) -> String {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        format!("truncated: the file ends before {what} (it was changed after it was opened)")
+    } else {
+        format!("cannot read: {e}")
+    }
+}
+
+/// Reads a member's bytes in order, computing their CRC-32.
+struct MemberReader<'a> {
+    file: &'a mut File,
+    /// `ARCHIVE[MEMBER]`.
+    label: PathBuf,
+    size: u64,
+    /// Bytes not read yet.
+    left: u64,
+    crc: Crc32,
+    recorded: u32,
+}
+
+impl MemberReader<'_> {
+    fn error(&self, problem: impl Into<String>) -> NpyError {
+        NpyError::new(&self.label, problem)
+    }
+
+    /// Fills `buf` with the next bytes of the member (`buf.len() <= self.left`).
+    fn read(&mut self, buf: &mut [u8]) -> Result<(), NpyError> {
+        self.file.read_exact(buf).map_err(|e| {
+            let what = format!("the member's {} bytes", self.size);
+            self.error(read_failure(e, &what))
+        })?;
+        self.crc.update(buf);
+        self.left -= buf.len() as u64;
+        Ok(())
+    }
+
+    /// Reads the rest of the member; the CRC mismatch error if its CRC-32 is not the recorded
+    /// one.
+    fn crc_error(&mut self) -> Result<Option<NpyError>, NpyError> {
+        let mut buf = vec![0; (self.left as usize).min(READ_CHUNK)];
+        while self.left > 0 {
+            let n = (self.left as usize).min(READ_CHUNK);
+            self.read(&mut buf[..n])?;
+        }
+        let actual = self.crc.finish();
+        Ok((actual != self.recorded).then(|| self.error(crc_mismatch(self.recorded, actual))))
+    }
 }
 
 /// The data of the zip64 extended-information field (id 0x0001) among the extra fields of a
@@ -2180,6 +2670,326 @@ mod tests {
             // (the central directory, at offset 355 or more, needs zip64 end records either way)
             assert!(check_layout(&b, limit, ZIP16_MAX), "{limit}");
             assert_eq!(parse_npz(&b, "l.npz").unwrap()["a"].data, values(24));
+        }
+    }
+
+    /// Every member of `f`, read one by one with [`NpzFile::read`].
+    fn read_all(f: &mut NpzFile) -> Result<BTreeMap<String, NpyArray>, NpyError> {
+        let names: Vec<String> = f.names().map(str::to_string).collect();
+        names
+            .into_iter()
+            .map(|n| f.read(&n).map(|a| (n, a)))
+            .collect()
+    }
+
+    #[test]
+    fn npz_file_reads_what_read_npz_reads() {
+        let dir = TempDir::new("npzfile");
+        // several dtypes (f64, f32, i64, u32, an empty array), written by the streaming writer
+        let path = dir.path("plain.npz");
+        let mut file = NpzFileWriter::create(&path).unwrap();
+        let expect = fill_archive(|n, s, p| match p {
+            Payload::F64(v) => file.add_f64(n, s, &v),
+            Payload::F32(v) => file.add_f32(n, s, &v),
+            Payload::I64(v) => file.add_i64(n, s, &v),
+            Payload::U32(v) => file.add_u32(n, s, &v),
+        });
+        file.finish().unwrap();
+        let mut f = NpzFile::open(&path).unwrap();
+        assert_eq!(f.path(), path.as_path());
+        assert_eq!((f.len(), f.is_empty()), (5, false));
+        assert_eq!(
+            f.names().collect::<Vec<_>>(),
+            ["a", "b32", "empty", "idx", "u"]
+        );
+        assert!(f.contains("idx") && f.contains("idx.npy") && !f.contains("nope"));
+        let all = read_all(&mut f).unwrap();
+        check(&all, &expect);
+        assert_eq!(all, read_npz(&path).unwrap());
+        // members are read in any order, as often as asked, with or without `.npy`
+        assert_eq!(f.read("u.npy").unwrap(), all["u"]);
+        assert_eq!(f.read("a").unwrap(), all["a"]);
+        assert_eq!(f.header("b32").unwrap().descr, "<f4");
+        assert_eq!(f.header("a").unwrap().shape, vec![2, 3, 4]);
+
+        // zip64 archives: every zip64 structure (the small test limits), and the entry count only
+        for (name, bytes, expect) in [
+            ("zip64.npz", tiny_zip64_archive().0, tiny_zip64_archive().1),
+            (
+                "count.npz",
+                {
+                    let mut w = NpzWriter::new();
+                    w.zip.set_zip64_limits(ZIP32_MAX, 1);
+                    w.add_f64("x", &[2], &[1.0, 2.0]);
+                    w.add_u32("y", &[1], &[3]);
+                    w.finish()
+                },
+                vec![
+                    ("x".to_string(), vec![2], vec![1.0, 2.0]),
+                    ("y".to_string(), vec![1], vec![3.0]),
+                ],
+            ),
+        ] {
+            let p = dir.path(name);
+            write_bytes_atomic(&p, &bytes).unwrap();
+            let all = read_all(&mut NpzFile::open(&p).unwrap()).unwrap();
+            check(&all, &expect);
+            assert_eq!(all, parse_npz(&bytes, &p).unwrap(), "{name}");
+        }
+
+        // members larger than one read (1 MiB), of every dtype, exactly
+        let n = 300_001;
+        let f64s: Vec<f64> = (0..n).map(|i| (i as f64).sin() * 1e3).collect();
+        let f32s: Vec<f32> = f64s.iter().map(|&x| x as f32 / 7.0).collect();
+        let i64s: Vec<i64> = (0..n as i64).map(|i| i * 7_919 - 1_000_000).collect();
+        let u32s: Vec<u32> = (0..n as u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let mut w = NpzWriter::new();
+        w.add_f64("f64", &[n], &f64s);
+        w.add_f32("f32", &[n], &f32s);
+        w.add_i64("i64", &[n], &i64s);
+        w.add_u32("u32", &[1, n], &u32s);
+        let p = dir.path("large.npz");
+        w.write_to(&p).unwrap();
+        let mut f = NpzFile::open(&p).unwrap();
+        assert_eq!(read_all(&mut f).unwrap(), read_npz(&p).unwrap());
+        assert_eq!(
+            f.read_values("f32").unwrap(),
+            (vec![n], NpyValues::F32(f32s.clone()))
+        );
+        assert_eq!(
+            f.read_values("f64").unwrap(),
+            (vec![n], NpyValues::F64(f64s.clone()))
+        );
+        let (shape, v) = f.read_values("u32").unwrap();
+        assert_eq!(shape, vec![1, n]);
+        assert_eq!(
+            v,
+            NpyValues::F64(u32s.iter().map(|&x| f64::from(x)).collect())
+        );
+    }
+
+    #[test]
+    fn npz_file_read_values_keeps_f32_exactly() {
+        let dir = TempDir::new("npzvalues");
+        let f32s = [
+            0.1f32,
+            -1.0 / 3.0,
+            f32::MIN_POSITIVE,
+            1e-45, // subnormal
+            f32::MAX,
+            -0.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        let f64s = [0.1f64, 1.0 / 3.0, 1e-300, f64::MAX];
+        let mut w = NpzWriter::new();
+        w.add_f32("p", &[2, 4], &f32s);
+        w.add_f64("q", &[4], &f64s);
+        w.add_i64("i", &[2], &[-7, 1 << 40]);
+        w.add_u32("u", &[], &[9]);
+        w.add_f32("none", &[0], &[]);
+        let p = dir.path("v.npz");
+        w.write_to(&p).unwrap();
+        let mut f = NpzFile::open(&p).unwrap();
+
+        let (shape, v) = f.read_values("p").unwrap();
+        assert_eq!(shape, vec![2, 4]);
+        let NpyValues::F32(v) = v else {
+            panic!("<f4 read as {v:?}")
+        };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&v), bits(&f32s));
+        // read (and into_f64) widen exactly
+        let a = f.read("p").unwrap();
+        assert_eq!(a.shape, vec![2, 4]);
+        let wide = NpyValues::F32(v).into_f64();
+        assert_eq!(
+            a.data.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            wide.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(f32s
+            .iter()
+            .zip(&wide)
+            .all(|(&x, &y)| x.is_nan() && y.is_nan() || f64::from(x) == y));
+
+        assert_eq!(
+            f.read_values("q").unwrap(),
+            (vec![4], NpyValues::F64(f64s.to_vec()))
+        );
+        assert_eq!(
+            f.read_values("i").unwrap(),
+            (vec![2], NpyValues::F64(vec![-7.0, (1u64 << 40) as f64]))
+        );
+        let (shape, u) = f.read_values("u").unwrap();
+        assert_eq!((shape, u.len(), u.is_empty()), (vec![], 1, false));
+        assert_eq!(u, NpyValues::F64(vec![9.0]));
+        let (shape, none) = f.read_values("none").unwrap();
+        assert_eq!((shape, none.is_empty()), (vec![0], true));
+        assert_eq!(none, NpyValues::F32(vec![]));
+    }
+
+    #[test]
+    fn npz_file_errors_name_the_archive_and_member() {
+        let dir = TempDir::new("npzfileerr");
+        let mut w = NpzWriter::new();
+        w.add_f64("a", &[1], &[1.0]);
+        w.add_f32("b", &[3], &[1.0, 2.0, 3.0]);
+        let good = w.finish();
+        let p = dir.path("e.npz");
+        let shown = p.display().to_string();
+        let open_err = |bytes: &[u8]| {
+            std::fs::write(&p, bytes).unwrap();
+            NpzFile::open(&p).unwrap_err().to_string()
+        };
+        let starts = |e: &str, what: &str| {
+            assert!(e.starts_with(&format!("{shown}{what}")), "{e}");
+        };
+
+        // a missing file, a truncated file, not a zip archive
+        let e = NpzFile::open(dir.path("absent.npz")).unwrap_err();
+        assert!(e.to_string().contains("absent.npz: cannot read"), "{e}");
+        for len in [0, 10, good.len() - 10, good.len() - 1] {
+            starts(&open_err(&good[..len]), ": not a zip archive");
+        }
+        starts(&open_err(b"not a zip"), ": not a zip archive");
+
+        // a missing member
+        std::fs::write(&p, &good).unwrap();
+        let mut f = NpzFile::open(&p).unwrap();
+        for e in [
+            f.read("nope").unwrap_err(),
+            f.read_values("nope.npy").unwrap_err(),
+            f.header("nope").unwrap_err(),
+        ] {
+            assert_eq!(
+                e.to_string(),
+                format!("{shown}[nope.npy]: no such member in the archive")
+            );
+        }
+        // a file truncated (or rewritten) after it was opened
+        // (b.npy: local header at 171, data 206..346)
+        for (len, what) in [(200, "its local header"), (300, "the member's 140 bytes")] {
+            std::fs::write(&p, &good[..len]).unwrap();
+            let e = f.read("b").unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "{shown}[b.npy]: truncated: the file ends before {what} (it was changed \
+                     after it was opened)"
+                )
+            );
+        }
+
+        // CRC mismatch, in the data and in the header (which `header` then reports too)
+        let data_byte = 30 + 5 + 128 + 7; // last data byte of a.npy
+        let header_byte = 30 + 5 + 20; // inside the dict of a.npy
+        for k in [data_byte, header_byte] {
+            let mut bad = good.clone();
+            bad[k] ^= 0x40;
+            std::fs::write(&p, &bad).unwrap();
+            let mut f = NpzFile::open(&p).unwrap();
+            let crc = format!("{shown}[a.npy]: CRC-32 mismatch");
+            starts(&f.read("a").unwrap_err().to_string(), &crc[shown.len()..]);
+            starts(
+                &f.read_values("a").unwrap_err().to_string(),
+                &crc[shown.len()..],
+            );
+            if k == header_byte {
+                starts(&f.header("a").unwrap_err().to_string(), &crc[shown.len()..]);
+            }
+            // the other member is unaffected
+            assert_eq!(f.read("b").unwrap().data, vec![1.0, 2.0, 3.0]);
+        }
+
+        // a compressed member, a zip64 member without its extra field
+        let mut comp = good.clone();
+        let cd =
+            u32::from_le_bytes(comp[comp.len() - 6..comp.len() - 2].try_into().unwrap()) as usize;
+        comp[cd + 10] = 8;
+        starts(
+            &open_err(&comp),
+            "[a.npy]: the member is compressed (method 8, deflate)",
+        );
+        let mut z = good.clone();
+        z[cd + 20..cd + 24].copy_from_slice(&[0xFF; 4]);
+        starts(
+            &open_err(&z),
+            "[a.npy]: the central directory marks zip64 sizes or offset",
+        );
+        // a wrong local header offset, a member beyond the end of the file
+        let b = central_entry(&good, "b.npy");
+        let mut bad = good.clone();
+        bad[b + 42..b + 46].copy_from_slice(&1u32.to_le_bytes());
+        std::fs::write(&p, &bad).unwrap();
+        let e = NpzFile::open(&p)
+            .unwrap()
+            .read("b")
+            .unwrap_err()
+            .to_string();
+        starts(&e, "[b.npy]: no local file header at the recorded offset");
+        let mut bad = good.clone();
+        bad[b + 20..b + 28].copy_from_slice(&[0xFE, 0xFF, 0xFF, 0x7F, 0xFE, 0xFF, 0xFF, 0x7F]);
+        std::fs::write(&p, &bad).unwrap();
+        let e = NpzFile::open(&p)
+            .unwrap()
+            .read_values("b")
+            .unwrap_err()
+            .to_string();
+        starts(&e, "[b.npy]: truncated: the member needs 2147483646 bytes");
+        // a member whose data do not match its header
+        let mut w = NpzWriter::new();
+        w.add_u32("u", &[2], &[1, 2]);
+        let mut bad = w.finish();
+        let text = b"'shape': (2,)";
+        let at = (0..bad.len())
+            .find(|&k| bad[k..].starts_with(text))
+            .unwrap();
+        bad[at + 10] = b'3';
+        // (fix the CRCs, so that the header is what is wrong)
+        let crc = crc32(&bad[35..35 + 136]).to_le_bytes();
+        bad[14..18].copy_from_slice(&crc);
+        let cd = u32::from_le_bytes(bad[bad.len() - 6..bad.len() - 2].try_into().unwrap()) as usize;
+        bad[cd + 16..cd + 20].copy_from_slice(&crc);
+        std::fs::write(&p, &bad).unwrap();
+        let mut f = NpzFile::open(&p).unwrap();
+        let e = f.read_values("u").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{shown}[u.npy]: truncated: shape (3,) of '<u4' needs 12 data bytes, found 8")
+        );
+        assert_eq!(f.header("u").unwrap_err().to_string(), e);
+        assert_eq!(parse_npz(&bad, &p).unwrap_err().to_string(), e);
+        // a duplicate member
+        let mut dup = good.clone();
+        dup[central_entry(&good, "b.npy") + 46] = b'a';
+        starts(&open_err(&dup), "[a.npy]: duplicate member name");
+    }
+
+    #[test]
+    fn npz_file_corrupted_archives_are_errors_not_panics() {
+        // Whatever the damage, NpzFile never panics, and is never more lenient than parse_npz:
+        // where it reads every member, parse_npz reads the same arrays.
+        let dir = TempDir::new("npzfilecorrupt");
+        let p = dir.path("c.npz");
+        let (good, _) = tiny_zip64_archive();
+        let try_all = |bytes: &[u8]| {
+            std::fs::write(&p, bytes).unwrap();
+            NpzFile::open(&p).and_then(|mut f| read_all(&mut f))
+        };
+        assert_eq!(try_all(&good).unwrap(), parse_npz(&good, "g").unwrap());
+        for len in 0..good.len() {
+            assert!(try_all(&good[..len]).is_err(), "length {len}");
+        }
+        for k in 0..good.len() {
+            for v in [0x00, 0xFF, good[k] ^ 0x80] {
+                let mut b = good.clone();
+                b[k] = v;
+                if let Ok(all) = try_all(&b) {
+                    assert_eq!(all, parse_npz(&b, "c").unwrap(), "byte {k} = {v:#x}");
+                }
+            }
         }
     }
 }
