@@ -6,43 +6,25 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
 use spikeform::network::{Population, Sign};
-use spikeform::neuron::{Integration, LifParams};
+use spikeform::neuron::LifParams;
 use spikeform::simulate::{Simulator, Trial};
 
 fn balanced() -> SpikingExperiment {
     let je = 2.0 * 10.0 / 500f64.sqrt();
     let jx = 0.12 * 500f64.sqrt();
-    let pop = |name: &str, sign, bias| Population {
-        name: String::from(name),
-        size: 2500,
-        sign,
-        neuron: LifParams::tutorial(),
-        bias,
-        poisson: None,
-        ou_current: None,
-    };
-    SpikingExperiment::untrained(
-        "bench",
-        1,
-        0.1,
-        1000,
-        NetworkSpec {
-            integration: Integration::Euler,
-            populations: vec![
-                pop("E", Sign::Excitatory, 1.5 * jx),
-                pop("I", Sign::Inhibitory, jx),
-            ],
-            connectivity: Connectivity::FixedOutDegree {
-                out_degree: 1000,
-                weight: vec![vec![0.15 * je, je], vec![-0.75 * je, -je]],
-            },
-            tau_exc_ms: 3.0,
-            tau_inh_ms: 3.0,
-            tau_plastic_ms: 150.0,
-            delay_steps: 1,
-            reset_queues: false,
+    let pop = |name, sign, bias| Population::new(name, 2500, sign, LifParams::tutorial(), bias);
+    let mut network = NetworkSpec::new(
+        vec![
+            pop("E", Sign::Excitatory, 1.5 * jx),
+            pop("I", Sign::Inhibitory, jx),
+        ],
+        Connectivity::FixedOutDegree {
+            out_degree: 1000,
+            weight: vec![vec![0.15 * je, je], vec![-0.75 * je, -je]],
         },
-    )
+    );
+    network.reset_queues = false;
+    SpikingExperiment::untrained("bench", 1, 0.1, 1000, network)
 }
 
 fn bench(c: &mut Criterion) {

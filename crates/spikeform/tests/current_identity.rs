@@ -8,15 +8,7 @@ use spikeform::neuron::{Integration, LifParams};
 use spikeform::simulate::{Simulator, Trial};
 
 fn population(name: &str, size: usize, sign: Sign, bias: f64) -> Population {
-    Population {
-        name: name.into(),
-        size,
-        sign,
-        neuron: LifParams::tutorial(),
-        bias,
-        poisson: None,
-        ou_current: None,
-    }
+    Population::new(name, size, sign, LifParams::tutorial(), bias)
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
 use spikeform::network::plastic::PenaltyWeights;
 use spikeform::network::{PlasticSynapses, Population, Sign};
-use spikeform::neuron::{Integration, LifParams};
+use spikeform::neuron::LifParams;
 use spikeform::simulate::{Learning, Simulator, Trial};
 use spikeform::train::{LearningSchedule, Precision, RlsOptions, Storage};
 
@@ -37,40 +37,26 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn a_learning_trial_allocates_nothing_per_step() {
-    let population = |name: &str, size, sign, bias| Population {
-        name: name.into(),
-        size,
-        sign,
-        neuron: LifParams {
-            noise_sigma: 0.3,
-            refractory_ms: 1.0,
-            ..LifParams::tutorial()
-        },
-        bias,
-        poisson: None,
-        ou_current: None,
+    let neuron = LifParams {
+        noise_sigma: 0.3,
+        refractory_ms: 1.0,
+        ..LifParams::tutorial()
     };
     let exp = SpikingExperiment::untrained(
         "no-allocation",
         2,
         0.1,
         6000,
-        NetworkSpec {
-            integration: Integration::Euler,
-            populations: vec![
-                population("E", 400, Sign::Excitatory, 0.8),
-                population("I", 100, Sign::Inhibitory, 0.8),
+        NetworkSpec::new(
+            vec![
+                Population::new("E", 400, Sign::Excitatory, neuron.clone(), 0.8),
+                Population::new("I", 100, Sign::Inhibitory, neuron, 0.8),
             ],
-            connectivity: Connectivity::FixedOutDegree {
+            Connectivity::FixedOutDegree {
                 out_degree: 50,
                 weight: vec![vec![0.05, 0.2], vec![-0.2, -0.2]],
             },
-            tau_exc_ms: 3.0,
-            tau_inh_ms: 3.0,
-            tau_plastic_ms: 150.0,
-            delay_steps: 1,
-            reset_queues: true,
-        },
+        ),
     );
     let mut net = build_network(&exp);
     let trained: Vec<usize> = (0..60).collect();

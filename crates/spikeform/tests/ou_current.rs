@@ -4,7 +4,7 @@
 use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
 use spikeform::monitor::{Control, Monitor, StepView};
 use spikeform::network::{OuCurrent, Population, Sign};
-use spikeform::neuron::{Integration, LifParams};
+use spikeform::neuron::LifParams;
 use spikeform::simulate::{Simulator, Trial};
 
 /// Keeps the external input of every neuron at every step after `from_step`.
@@ -28,33 +28,18 @@ fn ou_current_has_its_mean_variance_and_correlation_time() {
     let dt_ms = 0.1;
     let mut neuron = LifParams::tutorial();
     neuron.threshold = 1e9; // no spikes: the current alone
+    let mut population = Population::new("E", 100, Sign::Excitatory, neuron, bias);
+    population.ou_current = Some(OuCurrent {
+        mean,
+        tau_ms,
+        sigma,
+    });
     let exp = SpikingExperiment::untrained(
         "ou",
         5,
         dt_ms,
         20_000,
-        NetworkSpec {
-            integration: Integration::Euler,
-            populations: vec![Population {
-                name: "E".into(),
-                size: 100,
-                sign: Sign::Excitatory,
-                neuron,
-                bias,
-                poisson: None,
-                ou_current: Some(OuCurrent {
-                    mean,
-                    tau_ms,
-                    sigma,
-                }),
-            }],
-            connectivity: Connectivity::None,
-            tau_exc_ms: 3.0,
-            tau_inh_ms: 3.0,
-            tau_plastic_ms: 150.0,
-            delay_steps: 1,
-            reset_queues: true,
-        },
+        NetworkSpec::new(vec![population], Connectivity::None),
     );
     let mut net = build_network(&exp);
     let mut sim = Simulator::new(&net);

@@ -65,6 +65,24 @@ pub struct NetworkSpec {
     pub reset_queues: bool,
 }
 
+impl NetworkSpec {
+    /// `populations` wired by `connectivity`, with the tutorial's synapses: Euler integration,
+    /// 3-ms excitatory and inhibitory and 150-ms plastic time constants, a one-step delay, and
+    /// delivery queues cleared between trials.
+    pub fn new(populations: Vec<Population>, connectivity: Connectivity) -> Self {
+        Self {
+            integration: Integration::Euler,
+            populations,
+            connectivity,
+            tau_exc_ms: 3.0,
+            tau_inh_ms: 3.0,
+            tau_plastic_ms: 150.0,
+            delay_steps: 1,
+            reset_queues: true,
+        }
+    }
+}
+
 /// The cue that starts each condition's pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CueSpec {

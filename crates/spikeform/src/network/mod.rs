@@ -73,6 +73,21 @@ pub struct Population {
     pub ou_current: Option<OuCurrent>,
 }
 
+impl Population {
+    /// A population driven by its constant `bias` alone (no Poisson drive, no OU current).
+    pub fn new(name: &str, size: usize, sign: Sign, neuron: LifParams, bias: f64) -> Self {
+        Self {
+            name: name.into(),
+            size,
+            sign,
+            neuron,
+            bias,
+            poisson: None,
+            ou_current: None,
+        }
+    }
+}
+
 /// Ranges of neuron indices per population.
 pub fn population_ranges(populations: &[Population]) -> Vec<std::ops::Range<usize>> {
     let mut start = 0;

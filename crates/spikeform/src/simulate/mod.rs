@@ -725,7 +725,7 @@ mod tests {
     use crate::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
     use crate::monitor::Control;
     use crate::network::{Population, Sign};
-    use crate::neuron::{Integration, LifParams};
+    use crate::neuron::LifParams;
 
     /// Every spike (step, neuron) and every membrane potential of a trial.
     #[derive(Default)]
@@ -747,40 +747,29 @@ mod tests {
     /// loop does: same noise draws in the same order, same spikes, same voltages to the bit.
     #[test]
     fn vectorised_path_equals_the_general_loop_with_noise_and_refractoriness() {
-        let population = |name: &str, sign, noise_sigma, refractory_ms, bias| Population {
-            name: name.into(),
-            size: 300,
-            sign,
-            neuron: LifParams {
+        let population = |name, sign, noise_sigma, refractory_ms, bias| {
+            let neuron = LifParams {
                 noise_sigma,
                 refractory_ms,
                 ..LifParams::tutorial()
-            },
-            bias,
-            poisson: None,
-            ou_current: None,
+            };
+            Population::new(name, 300, sign, neuron, bias)
         };
         let exp = SpikingExperiment::untrained(
             "paths",
             3,
             0.1,
             3_000,
-            NetworkSpec {
-                integration: Integration::Euler,
-                populations: vec![
+            NetworkSpec::new(
+                vec![
                     population("E", Sign::Excitatory, 0.65, 2.0, 0.4),
                     population("I", Sign::Inhibitory, 0.0, 0.5, 1.2),
                 ],
-                connectivity: Connectivity::FixedOutDegree {
+                Connectivity::FixedOutDegree {
                     out_degree: 60,
                     weight: vec![vec![0.05, 0.2], vec![-0.2, -0.2]],
                 },
-                tau_exc_ms: 3.0,
-                tau_inh_ms: 3.0,
-                tau_plastic_ms: 150.0,
-                delay_steps: 1,
-                reset_queues: true,
-            },
+            ),
         );
         let run = |vectorised: bool| {
             let mut net = build_network(&exp);
