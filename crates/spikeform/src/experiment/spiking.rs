@@ -1442,3 +1442,67 @@ fn pca_comparison(
         ],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::neuron::LifParams;
+    use crate::train::RlsOptions;
+
+    /// With every neuron of an E and an I population trained, sampled excitatory partners come
+    /// from the E population only (Dale's law), never the neuron itself, and inhibitory
+    /// partners from the I population.
+    #[test]
+    fn sampled_partners_of_all_trained_neurons_obey_dales_law() {
+        let spec = NetworkSpec::new(
+            vec![
+                Population::new("E", 80, Sign::Excitatory, LifParams::tutorial(), 0.5),
+                Population::new("I", 40, Sign::Inhibitory, LifParams::tutorial(), 0.5),
+            ],
+            Connectivity::None,
+        );
+        let exp = SpikingExperiment::untrained("dale", 4, 0.1, 100, spec);
+        let training = SpikingTraining {
+            loops: 1,
+            schedule: LearningSchedule {
+                start_step: 0,
+                end_step: 100,
+                every_steps: 10,
+            },
+            penalty: PenaltyWeights {
+                lambda: 1.0,
+                mu: 0.0,
+                lambda_ff: 1.0,
+            },
+            rls: RlsOptions::default(),
+            trained: TrainedSelection::All,
+            plastic: PlasticSpec::Sampled {
+                n_exc: 79,
+                n_inh: 10,
+                w_exc: 0.1,
+                w_inh: -0.1,
+                inh_population: 1,
+            },
+            feedforward: None,
+            target: TargetSpec::Sine {
+                amplitude: 1.0,
+                period_ms: 100.0,
+                offset: Some(0.0),
+            },
+            eval_every: 0,
+        };
+        let net = build_network(&exp);
+        let trained: Vec<usize> = (0..120).collect();
+        let plastic = build_plastic(&exp, &training, &net, &trained);
+        assert_eq!(plastic.rows.len(), 120);
+        for row in &plastic.rows {
+            let (exc, inh) = row.inputs.split_at(row.n_exc);
+            assert_eq!((exc.len(), inh.len()), (79, 10));
+            // 79 of the 80 E neurons: all of them but the row's own neuron, if it is one.
+            assert!(exc
+                .iter()
+                .all(|&j| (j as usize) < 80 && j as usize != row.neuron));
+            assert!(inh.iter().all(|&j| (80..120).contains(&(j as usize))));
+        }
+    }
+}
