@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, SpikingExperiment};
 use spikeform::network::{Population, Sign};
 use spikeform::neuron::LifParams;
-use spikeform::simulate::{Simulator, Trial};
+use spikeform::simulate::Simulator;
 
 fn balanced() -> SpikingExperiment {
     let je = 2.0 * 10.0 / 500f64.sqrt();
@@ -37,15 +37,8 @@ fn bench(c: &mut Criterion) {
     group.bench_function("simulate_100ms", |b| {
         b.iter(|| {
             index += 1;
-            let trial = Trial {
-                steps: 1000,
-                condition: 0,
-                learning: None,
-                seed: 1,
-                index,
-                phase: "bench",
-            };
-            sim.run_trial(&mut net, trial, &mut []).expect("no runaway");
+            sim.run_trial(&mut net, exp.frozen_trial(0, index, "bench"), &mut [])
+                .expect("no runaway");
         })
     });
     group.finish();

@@ -5,7 +5,7 @@ use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, S
 use spikeform::monitor::ActivityRecorder;
 use spikeform::network::{Population, Projection, Sign};
 use spikeform::neuron::{Integration, LifParams};
-use spikeform::simulate::{Simulator, Trial};
+use spikeform::simulate::Simulator;
 
 fn population(name: &str, size: usize, sign: Sign, bias: f64) -> Population {
     Population::new(name, size, sign, LifParams::tutorial(), bias)
@@ -67,15 +67,8 @@ fn mean_synaptic_current_equals_weights_times_rates() {
     // Sample the currents at every step, so that the only error is the trace still decaying
     // after the last spikes.
     let mut rec = ActivityRecorder::new(&net.population_of, 1, 0.0, 10, exp.trial_steps);
-    let trial = Trial {
-        steps: exp.trial_steps,
-        condition: 0,
-        learning: None,
-        seed: 3,
-        index: 1,
-        phase: "test",
-    };
-    sim.run_trial(&mut net, trial, &mut [&mut rec]).unwrap();
+    sim.run_trial(&mut net, exp.frozen_trial(0, 1, "test"), &mut [&mut rec])
+        .unwrap();
     let n = net.n_neurons();
     let rate_per_ms: Vec<f64> = rec
         .spikes

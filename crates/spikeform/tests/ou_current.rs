@@ -5,7 +5,7 @@ use spikeform::experiment::spiking::{build_network, Connectivity, NetworkSpec, S
 use spikeform::monitor::{Control, Monitor, StepView};
 use spikeform::network::{OuCurrent, Population, Sign};
 use spikeform::neuron::LifParams;
-use spikeform::simulate::{Simulator, Trial};
+use spikeform::simulate::Simulator;
 
 /// Keeps the external input of every neuron at every step after `from_step`.
 struct ExternalInput {
@@ -48,15 +48,8 @@ fn ou_current_has_its_mean_variance_and_correlation_time() {
         from_step: 2_000,
         samples: Vec::new(),
     };
-    let trial = Trial {
-        steps: exp.trial_steps,
-        condition: 0,
-        learning: None,
-        seed: exp.seed,
-        index: 1,
-        phase: "test",
-    };
-    sim.run_trial(&mut net, trial, &mut [&mut rec]).unwrap();
+    sim.run_trial(&mut net, exp.frozen_trial(0, 1, "test"), &mut [&mut rec])
+        .unwrap();
     let x: Vec<Vec<f64>> = rec
         .samples
         .iter()

@@ -277,6 +277,19 @@ impl SpikingExperiment {
             record_input_trials: 0,
         }
     }
+
+    /// A trial of `condition` with frozen weights: the experiment's length and seed, the random
+    /// sub-streams of trial `index`, `phase` naming it in messages.
+    pub fn frozen_trial<'a>(&self, condition: usize, index: u64, phase: &'a str) -> Trial<'a> {
+        Trial {
+            steps: self.trial_steps,
+            condition,
+            learning: None,
+            seed: self.seed,
+            index,
+            phase,
+        }
+    }
 }
 
 /// Activity statistics of a group of neurons.
@@ -890,14 +903,8 @@ pub fn run_with_checkpoints(
                 let mut tr = trace_recorder(exp, c == 0 && k == 0);
                 let phase = format!("test trial {} of condition {}", k + 1, c + 1);
                 let mut guard = rate_guard(exp, n, &phase);
-                let spec = Trial {
-                    steps: exp.trial_steps,
-                    condition: c,
-                    learning: None,
-                    seed: exp.seed,
-                    index: first_index + (c * exp.test_trials + k + 1) as u64,
-                    phase: &phase,
-                };
+                let index = first_index + (c * exp.test_trials + k + 1) as u64;
+                let spec = exp.frozen_trial(c, index, &phase);
                 sim.run_frozen_trial(&net, spec, &mut [&mut rec, &mut boxes, &mut tr, &mut guard])
                     .map(|()| (c, k, rec, boxes, tr))
             })

@@ -776,15 +776,8 @@ mod tests {
             let mut sim = Simulator::new(&net);
             sim.vectorised = vectorised;
             let mut all = Everything::default();
-            let trial = Trial {
-                steps: exp.trial_steps,
-                condition: 0,
-                learning: None,
-                seed: exp.seed,
-                index: 1,
-                phase: "test",
-            };
-            sim.run_trial(&mut net, trial, &mut [&mut all]).unwrap();
+            sim.run_trial(&mut net, exp.frozen_trial(0, 1, "test"), &mut [&mut all])
+                .unwrap();
             all
         };
         let (fast, general) = (run(true), run(false));
