@@ -244,26 +244,7 @@ mod tests {
         );
     }
 
-    /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(std::path::PathBuf);
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "spikeform-checkpoint-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::test_support::TempDir;
 
     const FP: u64 = 0x0123_4567_89ab_cdef;
 
@@ -308,7 +289,7 @@ mod tests {
     #[test]
     fn save_load_round_trip_keeps_the_precision_of_p() {
         let dir = TempDir::new("rt");
-        let path = dir.0.join(CHECKPOINT);
+        let path = dir.path(CHECKPOINT);
         for p in [
             StoredP::F32(p32()),
             StoredP::F64(p64()),
@@ -318,7 +299,7 @@ mod tests {
             // in one member, and in members of 3 values
             for chunk in [P_CHUNK, 3] {
                 save_chunked(&path, &s, FP, chunk).unwrap();
-                let back = load(&dir.0, FP).unwrap();
+                let back = load(dir.dir(), FP).unwrap();
                 match (&s.p, &back.p) {
                     (StoredP::F32(a), StoredP::F32(b)) => assert_eq!(
                         a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
@@ -336,7 +317,7 @@ mod tests {
         // P of several members comes back whole, in order.
         let s = state(StoredP::F32(p32()));
         save_chunked(&path, &s, FP, 4).unwrap();
-        let StoredP::F32(p) = load(&dir.0, FP).unwrap().p else {
+        let StoredP::F32(p) = load(dir.dir(), FP).unwrap().p else {
             panic!("f32 P loaded as f64")
         };
         assert_eq!(p, p32());
@@ -345,7 +326,7 @@ mod tests {
     #[test]
     fn load_refuses_other_experiments_and_damaged_checkpoints() {
         let dir = TempDir::new("bad");
-        let path = dir.0.join(CHECKPOINT);
+        let path = dir.path(CHECKPOINT);
         let problem = |r: Result<TrainingState, ConfigError>| match r {
             Err(ConfigError::Data { path: p, problem }) => {
                 assert_eq!(p, path);
@@ -353,11 +334,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         };
-        let e = problem(load(&dir.0, FP));
+        let e = problem(load(dir.dir(), FP));
         assert!(e.starts_with("no checkpoint here"), "{e}");
 
         save(&path, &state(StoredP::F32(p32())), FP).unwrap();
-        let e = problem(load(&dir.0, FP + 1));
+        let e = problem(load(dir.dir(), FP + 1));
         assert!(
             e.starts_with("this checkpoint belongs to another experiment"),
             "{e}"
@@ -372,7 +353,7 @@ mod tests {
         let mut bad = good.clone();
         bad[at + name.len() + 128 + 2] ^= 0x10; // a data byte of p_0
         std::fs::write(&path, &bad).unwrap();
-        let e = problem(load(&dir.0, FP));
+        let e = problem(load(dir.dir(), FP));
         assert!(
             e.starts_with(&format!(
                 "unreadable checkpoint: {}[p_0.npy]: CRC-32 mismatch",
@@ -382,7 +363,7 @@ mod tests {
         );
         // a truncated file
         std::fs::write(&path, &good[..good.len() - 30]).unwrap();
-        let e = problem(load(&dir.0, FP));
+        let e = problem(load(dir.dir(), FP));
         assert!(e.starts_with("unreadable checkpoint: "), "{e}");
 
         // missing members
@@ -390,7 +371,7 @@ mod tests {
         w.add_i64("fingerprint", &[4], &split(FP));
         w.write_to(&path).unwrap();
         assert_eq!(
-            problem(load(&dir.0, FP)),
+            problem(load(dir.dir(), FP)),
             "the checkpoint lacks `loops_done`: it is incomplete"
         );
         let mut w = crate::npy::NpzWriter::new();
@@ -409,7 +390,7 @@ mod tests {
         }
         w.write_to(&path).unwrap();
         assert_eq!(
-            problem(load(&dir.0, FP)),
+            problem(load(dir.dir(), FP)),
             "the checkpoint lacks `p_1`: it is incomplete"
         );
     }
@@ -438,7 +419,7 @@ mod tests {
 
         // and through a checkpoint: p_0 `<f4`, p_1 `<f8`
         let dir = TempDir::new("mixed");
-        let path = dir.0.join(CHECKPOINT);
+        let path = dir.path(CHECKPOINT);
         let s = state(StoredP::F64(vec![]));
         let mut w = crate::npy::NpzWriter::new();
         w.add_i64("fingerprint", &[4], &split(FP));
@@ -457,7 +438,7 @@ mod tests {
         w.add_f64("spiked_prev", &[3], &s.simulator.spiked_prev);
         w.add_f64("ff_spiked_prev", &[2], &s.simulator.ff_spiked_prev);
         w.write_to(&path).unwrap();
-        let back = load(&dir.0, FP).unwrap();
+        let back = load(dir.dir(), FP).unwrap();
         let expect = state(StoredP::F64(vec![
             f64::from(0.1f32),
             f64::from(0.2f32),

@@ -14,3 +14,5 @@ pub mod config;
 pub mod npy;
 pub mod rundir;
 pub mod summary;
+#[cfg(test)]
+mod test_support;

@@ -1858,37 +1858,7 @@ fn zip64_extra(mut extra: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
-    /// A fresh directory under the system temp dir, removed on drop.
-    struct TempDir(PathBuf);
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "spikeform-npy-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-        fn path(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
-        fn files(&self) -> Vec<String> {
-            let mut v: Vec<String> = std::fs::read_dir(&self.0)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            v.sort();
-            v
-        }
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::test_support::TempDir;
 
     const SHAPES: [&[usize]; 6] = [&[7], &[0], &[3, 4], &[2, 3, 4], &[1, 1, 5], &[]];
 
@@ -2159,6 +2129,23 @@ mod tests {
         U32(Vec<u32>),
     }
 
+    impl Payload {
+        /// Adds the values as member `name` of either writer's archive.
+        fn add_to<W: Write + Seek>(
+            self,
+            zip: &mut ZipBuilder<W>,
+            name: &str,
+            shape: &[usize],
+        ) -> Result<(), NpyError> {
+            match self {
+                Payload::F64(v) => zip.add(name, shape, &v),
+                Payload::F32(v) => zip.add(name, shape, &v),
+                Payload::I64(v) => zip.add(name, shape, &v),
+                Payload::U32(v) => zip.add(name, shape, &v),
+            }
+        }
+    }
+
     fn check(arrays: &BTreeMap<String, NpyArray>, expect: &[(String, Vec<usize>, Vec<f64>)]) {
         assert_eq!(arrays.len(), expect.len());
         for (name, shape, data) in expect {
@@ -2172,23 +2159,13 @@ mod tests {
     fn npz_round_trip_in_memory_and_streaming() {
         let dir = TempDir::new("npz");
         let mut mem = NpzWriter::new();
-        let expect = fill_archive(|n, s, p| match p {
-            Payload::F64(v) => mem.try_add(n, s, &v),
-            Payload::F32(v) => mem.try_add(n, s, &v),
-            Payload::I64(v) => mem.try_add(n, s, &v),
-            Payload::U32(v) => mem.try_add(n, s, &v),
-        });
+        let expect = fill_archive(|n, s, p| p.add_to(&mut mem.zip, n, s));
         let bytes = mem.finish();
         check(&parse_npz(&bytes, "mem.npz").unwrap(), &expect);
 
         let path = dir.path("stream.npz");
         let mut file = NpzFileWriter::create(&path).unwrap();
-        fill_archive(|n, s, p| match p {
-            Payload::F64(v) => file.add_f64(n, s, &v),
-            Payload::F32(v) => file.add_f32(n, s, &v),
-            Payload::I64(v) => file.add_i64(n, s, &v),
-            Payload::U32(v) => file.add_u32(n, s, &v),
-        });
+        fill_archive(|n, s, p| p.add_to(&mut file.zip, n, s));
         // before finish only the temporary file exists
         assert_eq!(dir.files(), vec!["stream.npz.tmp".to_string()]);
         file.finish().unwrap();
@@ -2447,12 +2424,7 @@ mod tests {
     fn tiny_zip64_archive() -> (Vec<u8>, Members) {
         let mut w = NpzWriter::new();
         w.zip.set_zip64_limits(TINY_LIMIT, TINY_ENTRIES);
-        let expect = fill_zip64_archive(|n, s, p| match p {
-            Payload::F64(v) => w.try_add(n, s, &v),
-            Payload::F32(v) => w.try_add(n, s, &v),
-            Payload::I64(v) => w.try_add(n, s, &v),
-            Payload::U32(v) => w.try_add(n, s, &v),
-        });
+        let expect = fill_zip64_archive(|n, s, p| p.add_to(&mut w.zip, n, s));
         (w.finish(), expect)
     }
 
@@ -2500,12 +2472,7 @@ mod tests {
         let path = dir.path("stream.npz");
         let mut file = NpzFileWriter::create(&path).unwrap();
         file.zip.set_zip64_limits(TINY_LIMIT, TINY_ENTRIES);
-        fill_zip64_archive(|n, s, p| match p {
-            Payload::F64(v) => file.add_f64(n, s, &v),
-            Payload::F32(v) => file.add_f32(n, s, &v),
-            Payload::I64(v) => file.add_i64(n, s, &v),
-            Payload::U32(v) => file.add_u32(n, s, &v),
-        });
+        fill_zip64_archive(|n, s, p| p.add_to(&mut file.zip, n, s));
         file.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
         check(&read_npz(&path).unwrap(), &expect);
@@ -2646,12 +2613,7 @@ mod tests {
     #[test]
     fn npz_small_archives_have_no_zip64() {
         let mut w = NpzWriter::new();
-        let expect = fill_archive(|n, s, p| match p {
-            Payload::F64(v) => w.try_add(n, s, &v),
-            Payload::F32(v) => w.try_add(n, s, &v),
-            Payload::I64(v) => w.try_add(n, s, &v),
-            Payload::U32(v) => w.try_add(n, s, &v),
-        });
+        let expect = fill_archive(|n, s, p| p.add_to(&mut w.zip, n, s));
         let bytes = w.finish();
         // byte-identical to what the writer produced before zip64 support
         assert_eq!((bytes.len(), crc32(&bytes)), (1364, 0x7052_44d4));
@@ -2688,12 +2650,7 @@ mod tests {
         // several dtypes (f64, f32, i64, u32, an empty array), written by the streaming writer
         let path = dir.path("plain.npz");
         let mut file = NpzFileWriter::create(&path).unwrap();
-        let expect = fill_archive(|n, s, p| match p {
-            Payload::F64(v) => file.add_f64(n, s, &v),
-            Payload::F32(v) => file.add_f32(n, s, &v),
-            Payload::I64(v) => file.add_i64(n, s, &v),
-            Payload::U32(v) => file.add_u32(n, s, &v),
-        });
+        let expect = fill_archive(|n, s, p| p.add_to(&mut file.zip, n, s));
         file.finish().unwrap();
         let mut f = NpzFile::open(&path).unwrap();
         assert_eq!(f.path(), path.as_path());
