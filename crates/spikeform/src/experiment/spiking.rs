@@ -504,6 +504,7 @@ fn restore(
     sim: &mut Simulator,
     state: &TrainingState,
 ) -> Result<(), RunError> {
+    let n_rec = net.plastic.weights().len();
     let rows = &mut net.plastic.rows;
     let bad = |what: &str| {
         RunError::Invalid(format!(
@@ -513,7 +514,6 @@ fn restore(
     if state.trained != rows.iter().map(|r| r.neuron).collect::<Vec<_>>() {
         return Err(bad("different trained neurons"));
     }
-    let n_rec: usize = rows.iter().map(|r| r.inputs.len()).sum();
     let n_ff: usize = rows
         .iter()
         .map(|r| r.feedforward.iter().map(Vec::len).sum::<usize>())

@@ -110,6 +110,17 @@ impl LifStep {
     pub fn integrate(&self, v: f64, input: f64, noise: f64) -> f64 {
         v + self.alpha * (self.v_rest + input - v) + noise
     }
+
+    /// This step's voltage noise `noise_per_step · ξ` with ξ ~ N(0, 1) drawn from `rng`; 0,
+    /// without a draw, when the population has no noise.
+    #[inline]
+    pub fn draw_noise<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        if self.noise_per_step > 0.0 {
+            self.noise_per_step * rng.sample::<f64, _>(rand_distr::StandardNormal)
+        } else {
+            0.0
+        }
+    }
 }
 
 #[cfg(test)]

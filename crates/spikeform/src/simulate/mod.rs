@@ -471,11 +471,7 @@ impl Simulator {
                         self.spiked_prev[i] = false;
                         continue;
                     }
-                    let noise = if pop.lif.noise_per_step > 0.0 {
-                        pop.lif.noise_per_step * noise_rng.sample::<f64, _>(StandardNormal)
-                    } else {
-                        0.0
-                    };
+                    let noise = pop.lif.draw_noise(&mut noise_rng);
                     let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
                     let v = pop.lif.integrate(self.v[i], input, noise) + jump;
                     if !v.is_finite() {
@@ -654,9 +650,7 @@ impl Simulator {
                 &self.x_inh[range.clone()],
                 &self.x_plastic[range.clone()],
             );
-            let (noise_per_step, refractory_steps) =
-                (pop.lif.noise_per_step, pop.lif.refractory_steps);
-            if noise_per_step == 0.0 && refractory_steps == 0 {
+            if pop.lif.noise_per_step == 0.0 && pop.lif.refractory_steps == 0 {
                 for k in 0..v.len() {
                     let input = ext[k] + xe[k] + xi[k] + xp[k];
                     v[k] += alpha * (v_rest + input - v[k]);
@@ -671,11 +665,7 @@ impl Simulator {
                         v[k] = pop.lif.reset;
                         continue;
                     }
-                    let noise = if noise_per_step > 0.0 {
-                        noise_per_step * noise_rng.sample::<f64, _>(StandardNormal)
-                    } else {
-                        0.0
-                    };
+                    let noise = pop.lif.draw_noise(noise_rng);
                     let input = ext[k] + xe[k] + xi[k] + xp[k];
                     v[k] = pop.lif.integrate(v[k], input, noise);
                 }
