@@ -4,6 +4,7 @@
 //! The descriptions here are correct by construction: `spikeform-io` parses experiment files
 //! and checks every rule before it builds them.
 
+mod build;
 mod matching;
 pub mod predictions;
 pub mod rate;
