@@ -59,6 +59,7 @@ fn mean_synaptic_current_equals_weights_times_rates() {
             tau_plastic_ms: 150.0,
             delay_steps: 1,
             reset_queues: true,
+            decay_on_arrival: false,
         },
     );
     let mut net = build_network(&exp);

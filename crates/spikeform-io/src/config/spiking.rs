@@ -609,6 +609,7 @@ pub(super) fn validate(
             tau_plastic_ms,
             delay_steps,
             reset_queues: net.reset_spikes_between_trials,
+            decay_on_arrival: false,
         },
         cue,
         conditions,

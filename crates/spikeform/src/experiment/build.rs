@@ -1,13 +1,24 @@
-//! From a validated spiking experiment to a network ready to simulate: static synapses, cue,
-//! feed-forward units and the plastic synapses of the trained neurons.
+//! From a validated spiking experiment to a network ready to simulate: static synapses, plastic
+//! projections, input components, feed-forward units and the RLS synapses of the trained
+//! neurons.
 
+use std::sync::Arc;
+
+use crate::input::{Bias, CueInput, Input, OuCurrentInput, PoissonDriveInput};
 use crate::network::{PlasticSynapses, Sign, SpikingNetwork, StaticSynapses};
+use crate::neuron_set::SetContext;
+use crate::plasticity::PlasticProjection;
 use crate::rng;
 use crate::stimulus::{Cue, FeedForward};
 
 use super::spiking::{Connectivity, PlasticSpec, SpikingExperiment, SpikingTraining};
 
-/// Builds the static network, cue and (empty) plastic synapses.
+/// Builds the network: static synapses (minus those of plastic projections), inputs,
+/// feed-forward units and (empty) RLS synapses.
+///
+/// # Panics
+/// If an input's neuron set does not resolve; the experiment-file validation resolves every
+/// set against the same network first, so validated experiments never do.
 pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
     let spec = &exp.network;
     let population_of: Vec<usize> = spec
@@ -18,43 +29,8 @@ pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
         .collect();
     let n = population_of.len();
     let ranges = crate::network::population_ranges(&spec.populations);
-    let mut r = rng::stream(exp.seed, "network");
-    let static_synapses = match &spec.connectivity {
-        Connectivity::None => StaticSynapses::empty(n),
-        Connectivity::FixedOutDegree { out_degree, weight } => {
-            StaticSynapses::fixed_out_degree(&population_of, *out_degree, weight, &mut r)
-        }
-        Connectivity::FixedInDegree { projections } => {
-            StaticSynapses::fixed_in_degree(&ranges, projections, &mut r)
-        }
-    };
-    let cue = exp.cue.as_ref().map(|c| {
-        let mut r = rng::stream(exp.seed, "cue");
-        Cue {
-            start_step: c.start_step,
-            end_step: c.end_step,
-            amplitude: (0..exp.conditions)
-                .map(|_| (0..n).map(|_| c.amplitude.draw(&mut r)).collect())
-                .collect(),
-        }
-    });
-    let feedforward = exp
-        .training
-        .as_ref()
-        .and_then(|t| t.feedforward)
-        .map(|(units, ou)| {
-            let s = t_start(exp);
-            let len = (exp.trial_steps - s) as usize;
-            FeedForward::ou(
-                units,
-                s,
-                len,
-                exp.conditions,
-                ou,
-                exp.dt_ms,
-                &mut rng::stream(exp.seed, "feedforward-rates"),
-            )
-        });
+    let mut static_synapses = static_synapses(exp, &population_of, &ranges);
+    let projections = plastic_projections(exp, &mut static_synapses, &ranges);
     SpikingNetwork {
         dt_ms: exp.dt_ms,
         integration: spec.integration,
@@ -66,9 +42,127 @@ pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
         tau_inh_ms: spec.tau_inh_ms,
         tau_plastic_ms: spec.tau_plastic_ms,
         delay_steps: spec.delay_steps,
-        cue,
-        feedforward,
+        decay_on_arrival: spec.decay_on_arrival,
+        inputs: inputs(exp, &ranges).unwrap_or_else(|e| panic!("{e}")),
+        projections,
+        feedforward: feedforward(exp),
     }
+}
+
+/// The static synapses of the connectivity rule, from the `network` stream.
+fn static_synapses(
+    exp: &SpikingExperiment,
+    population_of: &[usize],
+    ranges: &[std::ops::Range<usize>],
+) -> StaticSynapses {
+    let mut r = rng::stream(exp.seed, "network");
+    match &exp.network.connectivity {
+        Connectivity::None => StaticSynapses::empty(population_of.len()),
+        Connectivity::FixedOutDegree { out_degree, weight } => {
+            StaticSynapses::fixed_out_degree(population_of, *out_degree, weight, &mut r)
+        }
+        Connectivity::FixedInDegree { projections } => {
+            StaticSynapses::fixed_in_degree(ranges, projections, &mut r)
+        }
+        Connectivity::Bernoulli { projections } => {
+            StaticSynapses::bernoulli(ranges, ranges, projections, &mut r)
+        }
+    }
+}
+
+/// The network's inputs, in the order they add: the populations' bias, the cue, each
+/// population's Poisson drive and OU current, then the experiment's `[[inputs]]`.
+pub(crate) fn inputs(
+    exp: &SpikingExperiment,
+    ranges: &[std::ops::Range<usize>],
+) -> Result<Vec<Arc<dyn Input>>, String> {
+    let pops = &exp.network.populations;
+    let mut inputs: Vec<Arc<dyn Input>> = vec![Arc::new(Bias {
+        ranges: ranges
+            .iter()
+            .zip(pops)
+            .filter(|(_, p)| p.bias != 0.0)
+            .map(|(r, p)| (r.clone(), p.bias))
+            .collect(),
+    })];
+    if let Some(cue) = cue(exp, ranges.last().map_or(0, |r| r.end)) {
+        inputs.push(Arc::new(CueInput(cue)));
+    }
+    for (p, range) in pops.iter().zip(ranges) {
+        if let Some(d) = &p.poisson {
+            let drive = PoissonDriveInput::new(&p.name, range.clone(), d.clone(), exp.dt_ms);
+            inputs.push(Arc::new(drive));
+        }
+        if let Some(ou) = p.ou_current {
+            inputs.push(Arc::new(OuCurrentInput {
+                population: p.name.clone(),
+                range: range.clone(),
+                ou,
+                dt_ms: exp.dt_ms,
+            }));
+        }
+    }
+    let ctx = SetContext {
+        ranges,
+        trained: None,
+        seed: exp.seed,
+    };
+    for spec in &exp.inputs {
+        inputs.push(spec.build(ctx, exp.dt_ms, exp.network.integration)?);
+    }
+    Ok(inputs)
+}
+
+/// The cue's amplitudes per condition and neuron, from the `cue` stream.
+fn cue(exp: &SpikingExperiment, n: usize) -> Option<Cue> {
+    exp.cue.as_ref().map(|c| {
+        let mut r = rng::stream(exp.seed, "cue");
+        Cue {
+            start_step: c.start_step,
+            end_step: c.end_step,
+            amplitude: (0..exp.conditions)
+                .map(|_| (0..n).map(|_| c.amplitude.draw(&mut r)).collect())
+                .collect(),
+        }
+    })
+}
+
+/// Feed-forward units with frozen OU rates, from the `feedforward-rates` stream.
+fn feedforward(exp: &SpikingExperiment) -> Option<FeedForward> {
+    let (units, ou) = exp.training.as_ref().and_then(|t| t.feedforward)?;
+    let s = t_start(exp);
+    let len = (exp.trial_steps - s) as usize;
+    Some(FeedForward::ou(
+        units,
+        s,
+        len,
+        exp.conditions,
+        ou,
+        exp.dt_ms,
+        &mut rng::stream(exp.seed, "feedforward-rates"),
+    ))
+}
+
+/// The `[[plasticity]]` projections, their synapses taken out of the static ones.
+fn plastic_projections(
+    exp: &SpikingExperiment,
+    static_synapses: &mut StaticSynapses,
+    ranges: &[std::ops::Range<usize>],
+) -> Vec<PlasticProjection> {
+    let pops = &exp.network.populations;
+    exp.plasticity
+        .iter()
+        .map(|spec| {
+            PlasticProjection::take_from(
+                static_synapses,
+                &format!("{}->{}", pops[spec.pre].name, pops[spec.post].name),
+                (ranges[spec.pre].clone(), ranges[spec.post].clone()),
+                pops[spec.pre].sign == Sign::Excitatory,
+                spec.rule.build(),
+                spec.tau_ms,
+            )
+        })
+        .collect()
 }
 
 /// Feed-forward units start with the learning window.

@@ -5,6 +5,7 @@
 //! and checks every rule before it builds them.
 
 mod build;
+pub mod components;
 mod matching;
 pub mod predictions;
 pub mod rate;

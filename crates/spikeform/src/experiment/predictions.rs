@@ -1,5 +1,6 @@
 //! Mean-field predictions for a spiking experiment, reported next to its simulation.
 
+use super::components::InputSpec;
 use super::spiking::{Connectivity, SpikingExperiment};
 use crate::network::Sign;
 use crate::theory::{BrunelModelA, BrunelState, PopulationCoupling};
@@ -17,6 +18,26 @@ pub struct Predictions {
     pub brunel: Option<BrunelState>,
     /// Brunel's balanced limit `ν_ext/(gγ − 1)` (Hz), when defined.
     pub brunel_limit_hz: Option<f64>,
+}
+
+/// The mean current per ms each population receives from the external Poisson layers:
+/// `Σ_layers p · units · J · rate` (unit-area synaptic kernels).
+fn external_layer_drive(exp: &SpikingExperiment) -> Vec<f64> {
+    let mut drive = vec![0.0; exp.network.populations.len()];
+    for input in &exp.inputs {
+        if let InputSpec::PoissonLayer {
+            units,
+            rate_hz,
+            projections,
+            ..
+        } = input
+        {
+            for p in projections {
+                drive[p.post] += p.probability * *units as f64 * p.weight * rate_hz / 1000.0;
+            }
+        }
+    }
+    drive
 }
 
 /// Computes the predictions for `exp`.
@@ -49,6 +70,12 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
                 j[p.post][p.pre] = p.weight;
             }
         }
+        Connectivity::Bernoulli { projections } => {
+            for p in projections {
+                k[p.post][p.pre] = p.probability * pops[p.pre].size as f64;
+                j[p.post][p.pre] = p.weight;
+            }
+        }
     }
     // Voltage-jump synapses deliver J per spike to v, i.e. a mean current τ_m J r.
     let scale = |a: usize, b: usize| -> f64 {
@@ -78,6 +105,8 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
             });
             p.bias + drive
         })
+        .zip(external_layer_drive(exp))
+        .map(|(b, x)| b + x)
         .collect();
     let coupling = PopulationCoupling {
         in_degree: k.clone(),

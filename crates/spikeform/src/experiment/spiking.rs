@@ -42,6 +42,12 @@ pub enum Connectivity {
         /// The projections.
         projections: Vec<Projection>,
     },
+    /// Every (pre, post) pair of a projection is connected with its probability (Erdős–Rényi,
+    /// Akil et al.).
+    Bernoulli {
+        /// The projections.
+        projections: Vec<crate::network::ProbabilityProjection>,
+    },
 }
 
 /// The network part of an experiment.
@@ -63,6 +69,9 @@ pub struct NetworkSpec {
     pub delay_steps: usize,
     /// Clear delivery queues between trials (the reference carries them over).
     pub reset_queues: bool,
+    /// Arriving E and I spikes decay over their arrival step (Akil et al.'s step order; see
+    /// [`SpikingNetwork::decay_on_arrival`]).
+    pub decay_on_arrival: bool,
 }
 
 impl NetworkSpec {
@@ -79,6 +88,7 @@ impl NetworkSpec {
             tau_plastic_ms: 150.0,
             delay_steps: 1,
             reset_queues: true,
+            decay_on_arrival: false,
         }
     }
 }
@@ -221,6 +231,10 @@ pub struct SpikingExperiment {
     pub network: NetworkSpec,
     /// Cue.
     pub cue: Option<CueSpec>,
+    /// Inputs beyond the populations' own (`[[inputs]]`).
+    pub inputs: Vec<super::components::InputSpec>,
+    /// Plastic projections (`[[plasticity]]`).
+    pub plasticity: Vec<super::components::PlasticitySpec>,
     /// Number of conditions.
     pub conditions: usize,
     /// Training.
@@ -264,6 +278,8 @@ impl SpikingExperiment {
             trial_steps,
             network,
             cue: None,
+            inputs: Vec::new(),
+            plasticity: Vec::new(),
             conditions: 1,
             training: None,
             test_trials: 1,

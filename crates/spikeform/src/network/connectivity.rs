@@ -48,6 +48,20 @@ pub struct Projection {
     pub in_degree: usize,
 }
 
+/// The weight and connection probability of the synapses from population `pre` to population
+/// `post` under the Erdős–Rényi rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbabilityProjection {
+    /// Presynaptic population index.
+    pub pre: usize,
+    /// Postsynaptic population index.
+    pub post: usize,
+    /// Weight of every synapse of this projection.
+    pub weight: f64,
+    /// Probability that a (pre, post) pair is connected, independently of every other pair.
+    pub probability: f64,
+}
+
 impl StaticSynapses {
     /// No static synapses among `n` neurons.
     pub fn empty(n: usize) -> Self {
@@ -226,6 +240,37 @@ impl StaticSynapses {
         Self::new(offsets, targets, weights)
     }
 
+    /// The Erdős–Rényi rule of Akil et al. (`plasticity.md` §1.1): for each projection, every
+    /// (pre, post) pair of its populations is connected independently with its `probability`
+    /// (self-connections included). Presynaptic neurons come from `pre_ranges`, postsynaptic
+    /// ones from `post_ranges` (the same list for recurrent synapses; an external layer has its
+    /// own). Pairs are visited by geometric skips, so the cost is proportional to the number of
+    /// synapses, not of pairs.
+    pub fn bernoulli(
+        pre_ranges: &[std::ops::Range<usize>],
+        post_ranges: &[std::ops::Range<usize>],
+        projections: &[ProbabilityProjection],
+        rng: &mut Rng,
+    ) -> Self {
+        let n_pre = pre_ranges.last().map_or(0, |r| r.end);
+        let mut offsets = Vec::with_capacity(n_pre + 1);
+        let (mut targets, mut weights) = (Vec::new(), Vec::new());
+        offsets.push(0);
+        for (pop, range) in pre_ranges.iter().enumerate() {
+            for _ in range.clone() {
+                for proj in projections.iter().filter(|p| p.pre == pop) {
+                    let post = post_ranges[proj.post].clone();
+                    for t in bernoulli_targets(post, proj.probability, rng) {
+                        targets.push(t as u32);
+                        weights.push(proj.weight);
+                    }
+                }
+                offsets.push(targets.len());
+            }
+        }
+        Self::new(offsets, targets, weights)
+    }
+
     /// All-to-all without self-connections, weights `N(0, std²)` (the tutorial's Part 2).
     pub fn gaussian_all_to_all(n: usize, std: f64, rng: &mut Rng) -> Self {
         let mut offsets = vec![0];
@@ -253,9 +298,104 @@ impl StaticSynapses {
     }
 }
 
+/// The members of `range` kept by independent coin flips of probability `p`, found by geometric
+/// skips: the gap to the next kept member is `⌊ln U / ln(1 − p)⌋`, `U ~ U(0, 1]`.
+fn bernoulli_targets(range: std::ops::Range<usize>, p: f64, rng: &mut Rng) -> Vec<usize> {
+    if p >= 1.0 {
+        return range.collect();
+    }
+    let mut kept = Vec::new();
+    if p <= 0.0 {
+        return kept;
+    }
+    let log_q = (-p).ln_1p();
+    let mut next = range.start as f64;
+    loop {
+        let u = 1.0 - rng.random::<f64>();
+        next += (u.ln() / log_q).floor();
+        if next >= range.end as f64 {
+            return kept;
+        }
+        kept.push(next as usize);
+        next += 1.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Erdős–Rényi: the number of synapses of each projection is Binomial(pairs, p) (within
+    /// 5 SD of its mean), targets stay inside the projection's post population, no pair twice,
+    /// and p = 0 / p = 1 give none / all.
+    #[test]
+    fn bernoulli_connects_each_pair_with_its_probability() {
+        let ranges = vec![0..400, 400..500];
+        let projections = vec![
+            ProbabilityProjection {
+                pre: 0,
+                post: 0,
+                weight: 0.5,
+                probability: 0.1,
+            },
+            ProbabilityProjection {
+                pre: 0,
+                post: 1,
+                weight: 0.7,
+                probability: 1.0,
+            },
+            ProbabilityProjection {
+                pre: 1,
+                post: 0,
+                weight: -1.0,
+                probability: 0.3,
+            },
+            ProbabilityProjection {
+                pre: 1,
+                post: 1,
+                weight: -2.0,
+                probability: 0.0,
+            },
+        ];
+        let syn = StaticSynapses::bernoulli(
+            &ranges,
+            &ranges,
+            &projections,
+            &mut crate::rng::stream(3, "t"),
+        );
+        let count = |pre: std::ops::Range<usize>, w: f64| -> usize {
+            pre.map(|j| syn.outgoing(j).1.iter().filter(|&&x| x == w).count())
+                .sum()
+        };
+        for (pre, w, pairs, p) in [
+            (0..400, 0.5, 400.0 * 400.0, 0.1f64),
+            (100..100, 0.0, 0.0, 0.0),
+            (400..500, -1.0, 100.0 * 400.0, 0.3),
+        ] {
+            let (mean, sd) = (pairs * p, (pairs * p * (1.0 - p)).sqrt());
+            let k = count(pre, w) as f64;
+            assert!(
+                (k - mean).abs() <= 5.0 * sd + 1e-9,
+                "{k} synapses, expected {mean} ± {sd}"
+            );
+        }
+        assert_eq!(count(0..400, 0.7), 400 * 100);
+        assert_eq!(count(400..500, -2.0), 0);
+        for j in 0..500 {
+            let (targets, weights) = syn.outgoing(j);
+            let mut sorted = targets.to_vec();
+            sorted.dedup();
+            assert_eq!(sorted.len(), targets.len(), "a pair connected twice");
+            for (&t, &w) in targets.iter().zip(weights) {
+                let post_e = (t as usize) < 400;
+                assert!(if w == 0.5 || w == -1.0 {
+                    post_e
+                } else {
+                    !post_e
+                });
+            }
+        }
+    }
 
     fn pairs_by_runs(syn: &StaticSynapses, j: usize) -> Vec<(u32, f64)> {
         let mut out = Vec::new();

@@ -9,10 +9,10 @@
 pub mod connectivity;
 pub mod plastic;
 
-pub use connectivity::{Projection, StaticSynapses};
+pub use connectivity::{ProbabilityProjection, Projection, StaticSynapses};
 pub use plastic::{PlasticRow, PlasticSynapses};
 
-use crate::neuron::LifParams;
+use crate::neuron::{LifParams, NeuronModel};
 
 /// Whether a population's outgoing static synapses excite or inhibit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +63,10 @@ pub struct Population {
     pub size: usize,
     /// Sign of its outgoing static synapses.
     pub sign: Sign,
-    /// Neuron parameters.
+    /// Neuron parameters shared by every model.
     pub neuron: LifParams,
+    /// The neuron model (LIF unless stated).
+    pub model: NeuronModel,
     /// Constant external input (the tutorial's μ).
     pub bias: f64,
     /// External Poisson drive, if any.
@@ -81,6 +83,7 @@ impl Population {
             size,
             sign,
             neuron,
+            model: NeuronModel::Lif,
             bias,
             poisson: None,
             ou_current: None,
@@ -101,8 +104,10 @@ pub fn population_ranges(populations: &[Population]) -> Vec<std::ops::Range<usiz
         .collect()
 }
 
+use crate::input::Input;
 use crate::neuron::Integration;
-use crate::stimulus::{Cue, FeedForward};
+use crate::plasticity::PlasticProjection;
+use crate::stimulus::FeedForward;
 
 /// A spiking network, ready to simulate: neurons, synapses and external inputs.
 ///
@@ -138,8 +143,15 @@ pub struct SpikingNetwork {
     pub tau_plastic_ms: f64,
     /// Transmission delay in steps (≥ 1; the reference's one-step delay is 1).
     pub delay_steps: usize,
-    /// Cue, if any.
-    pub cue: Option<Cue>,
+    /// Whether arriving E and I spikes decay over their arrival step: `x ← d·(x + F/τ)` as in
+    /// Akil et al.'s step order (a spike enters the current in its own step and decays at the
+    /// step's end) instead of the tutorial's `x ← d·x + F/τ`.
+    pub decay_on_arrival: bool,
+    /// External inputs, in the order they are added (bias, cue, Poisson drive, OU currents,
+    /// then the experiment's own inputs).
+    pub inputs: Vec<std::sync::Arc<dyn Input>>,
+    /// Projections whose synapses change under a pair rule (taken out of `static_synapses`).
+    pub projections: Vec<PlasticProjection>,
     /// Feed-forward units, if any.
     pub feedforward: Option<FeedForward>,
 }
@@ -153,5 +165,15 @@ impl SpikingNetwork {
     /// Neuron index ranges of the populations.
     pub fn ranges(&self) -> Vec<std::ops::Range<usize>> {
         population_ranges(&self.populations)
+    }
+
+    /// The divisor of arriving spikes in a channel of time constant `tau_ms`: `τ`, or `τ/d`
+    /// when spikes decay over their arrival step (see [`SpikingNetwork::decay_on_arrival`]).
+    pub fn arrival_tau(&self, tau_ms: f64) -> f64 {
+        if self.decay_on_arrival {
+            tau_ms / self.integration.trace_decay(self.dt_ms, tau_ms)
+        } else {
+            tau_ms
+        }
     }
 }

@@ -2,30 +2,44 @@
 //!
 //! 1. **learn** — on a learning step, every trained neuron's RLS update, from the state at the
 //!    end of the previous step (parallel over neurons; each neuron's update is independent);
-//! 2. **integrate** — for every neuron: the synaptic traces take the input that arrives now
+//! 2. **input** — every input component of the network adds its current (bias, cue, OU
+//!    currents, windowed currents, external layers) and its spikes arriving in the excitatory
+//!    channel (Poisson drive), once, for whichever integration path runs next;
+//! 3. **integrate** — for every neuron: the synaptic traces take the input that arrives now
 //!    (spikes of `delay` steps ago), its own trace `r` takes its spike of the previous step, the
-//!    membrane integrates bias + cue + Poisson drive + synaptic input (+ noise); a neuron above
-//!    threshold spikes, resets, and its spike is queued for its targets;
-//! 3. **feed-forward** — the feed-forward units' traces take their previous spikes, and each unit
+//!    membrane integrates external + synaptic input (+ noise) with its population's model; a
+//!    neuron that fires resets, and its spike is queued for its targets with the current
+//!    weights;
+//! 4. **feed-forward** — the feed-forward units' traces take their previous spikes, and each unit
 //!    spikes with its current probability, queueing input for the trained neurons;
-//! 4. **observe** — monitors and guards see the step; any of them can stop the run;
-//! 5. **advance** — the step counter moves on.
+//! 5. **synapse rules** — plastic projections update their weights for this step's spikes, then
+//!    their traces take the spikes and decay (only in trials that may change the network);
+//! 6. **observe** — monitors and guards see the step; any of them can stop the run;
+//! 7. **advance** — the step counter moves on.
 //!
 //! Traces use forward Euler by default, `x ← x − dt·x/τ + F/τ` (the reference's form), or the
 //! exact decay `x ← x e^{−dt/τ} + F/τ`. Spike delivery is delayed by `delay_steps` (one step in
 //! the reference: spikes of step `n` reach the traces at step `n + 1`). Delivery queues are not
 //! cleared between trials unless asked, so the last step's spikes of one trial arrive at step 1
 //! of the next, as in the reference (`rls-training.md` §6, quirk 6).
+//!
+//! The neuron loop has two forms with the same arithmetic: a vectorised one for filtered
+//! synapses ([`integrate`]) and a general one for voltage jumps (zero synaptic time constants);
+//! a unit test compares them bit for bit.
 
-use rand::Rng as _;
-use rand_distr::{Distribution, Poisson, StandardNormal};
+mod integrate;
+mod learn;
+mod membrane;
+mod threshold;
 
 use crate::error::RunError;
+use crate::input::{InputStates, InputStep};
 use crate::monitor::{Monitor, StepView};
 use crate::network::SpikingNetwork;
-use crate::neuron::lif::LifStep;
 use crate::rng;
-use crate::train::{apply_gain, dot, LearningSchedule};
+use crate::train::LearningSchedule;
+
+use integrate::TrialPlan;
 
 /// Learning during a trial.
 #[derive(Debug, Clone, Copy)]
@@ -84,21 +98,12 @@ pub struct SimulatorState {
     pub ff_spiked_prev: Vec<f64>,
 }
 
-thread_local! {
-    /// Each thread's inputs `ρ` and gain for one row's RLS update, kept across updates so that
-    /// learning does not allocate inside the time loop.
-    static LEARN_SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
 /// The state of a spiking network between steps, and the scratch space of the loop.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Simulator {
     n: usize,
     v: Vec<f64>,
     refractory: Vec<u32>,
-    /// Ornstein-Uhlenbeck current of each neuron (0 where its population has none).
-    ou: Vec<f64>,
     x_exc: Vec<f64>,
     x_inh: Vec<f64>,
     x_plastic: Vec<f64>,
@@ -112,6 +117,10 @@ pub struct Simulator {
     /// Feed-forward traces and previous spikes.
     s: Vec<f64>,
     ff_spiked_prev: Vec<bool>,
+    /// States and random streams of the network's inputs.
+    inputs: InputStates,
+    /// STDP traces of each plastic projection, one per neuron.
+    rule_traces: Vec<Vec<f64>>,
     /// Absolute step counter across trials (indexes the delivery queues).
     clock: u64,
     // Per-step views for monitors.
@@ -126,6 +135,36 @@ pub struct Simulator {
     vectorised: bool,
 }
 
+impl Clone for Simulator {
+    /// A copy with the same state between trials; input states are rebuilt at each trial start.
+    fn clone(&self) -> Self {
+        Self {
+            n: self.n,
+            v: self.v.clone(),
+            refractory: self.refractory.clone(),
+            x_exc: self.x_exc.clone(),
+            x_inh: self.x_inh.clone(),
+            x_plastic: self.x_plastic.clone(),
+            r: self.r.clone(),
+            spiked_prev: self.spiked_prev.clone(),
+            queue_exc: self.queue_exc.clone(),
+            queue_inh: self.queue_inh.clone(),
+            queue_plastic: self.queue_plastic.clone(),
+            s: self.s.clone(),
+            ff_spiked_prev: self.ff_spiked_prev.clone(),
+            inputs: InputStates::default(),
+            rule_traces: self.rule_traces.clone(),
+            clock: self.clock,
+            input_exc: self.input_exc.clone(),
+            input_inh: self.input_inh.clone(),
+            input_ext: self.input_ext.clone(),
+            spiked: self.spiked.clone(),
+            reset_queues: self.reset_queues,
+            vectorised: self.vectorised,
+        }
+    }
+}
+
 /// The outcome of a membrane potential that became NaN or infinite.
 fn voltage_not_finite(neuron: usize, step: u64, time_ms: f64, phase: &str, value: f64) -> RunError {
     RunError::NonFinite {
@@ -138,57 +177,16 @@ fn voltage_not_finite(neuron: usize, step: u64, time_ms: f64, phase: &str, value
     }
 }
 
-/// The start of the first block of 8 neurons (`start`, `start + 8`, ...; the last one may be
-/// shorter) holding a voltage that fails `v is finite and v <= threshold` (a spike, or a
-/// non-finite value), or `v.len()` if none does. Compiled for AVX2 when the CPU has it; the
-/// comparisons are exact either way.
-fn next_event_block(v: &[f64], start: usize, threshold: f64) -> usize {
-    #[inline(always)]
-    fn scan(v: &[f64], start: usize, threshold: f64) -> usize {
-        let mut b = start;
-        while b < v.len() {
-            let end = (b + 8).min(v.len());
-            if v[b..end]
-                .iter()
-                .fold(false, |a, &x| a | !(x.is_finite() && x <= threshold))
-            {
-                return b;
-            }
-            b = end;
-        }
-        v.len()
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        fn scan_avx2(v: &[f64], start: usize, threshold: f64) -> usize {
-            scan(v, start, threshold)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { scan_avx2(v, start, threshold) };
-        }
-    }
-    scan(v, start, threshold)
-}
-
-/// What the vectorised step needs of a trial: per-population constants, the populations'
-/// neuron ranges and the trace decays (excitatory, inhibitory, plastic).
-#[derive(Clone, Copy)]
-struct TrialConstants<'a> {
-    steps: &'a [PopulationStep],
-    ranges: &'a [std::ops::Range<usize>],
-    decays: [f64; 3],
-}
-
-/// Per-population constants of the loop.
-struct PopulationStep {
-    lif: LifStep,
-    bias: f64,
-    poisson: Option<(Poisson<f64>, f64)>,
-    tau_m_over_dt: f64,
-    /// Ornstein-Uhlenbeck current: (mean, dt/τ, σ√dt).
-    ou: Option<(f64, f64, f64)>,
+/// Where a step is, for the loops and their messages.
+#[derive(Debug, Clone, Copy)]
+struct StepAt<'a> {
+    step: u64,
+    t_ms: f64,
+    phase: &'a str,
+    /// Offset of this step's arrival slot in the delivery queues.
+    now: usize,
+    /// Offset of the slot that spikes of this step arrive in.
+    later: usize,
 }
 
 impl Simulator {
@@ -201,7 +199,6 @@ impl Simulator {
             n,
             v: vec![0.0; n],
             refractory: vec![0; n],
-            ou: vec![0.0; n],
             x_exc: vec![0.0; n],
             x_inh: vec![0.0; n],
             x_plastic: vec![0.0; n],
@@ -212,6 +209,8 @@ impl Simulator {
             queue_plastic: vec![0.0; slots * n],
             s: vec![0.0; n_ff],
             ff_spiked_prev: vec![false; n_ff],
+            inputs: InputStates::default(),
+            rule_traces: vec![vec![0.0; n]; net.projections.len()],
             clock: 0,
             input_exc: vec![0.0; n],
             input_inh: vec![0.0; n],
@@ -264,7 +263,7 @@ impl Simulator {
     }
 
     /// Simulates one trial from a fresh state (`v ~ U(v_min, v_max)` per population; traces,
-    /// refractory counters and own traces zero), learning if asked.
+    /// refractory counters and own traces zero), learning if asked; synapse rules act.
     pub fn run_trial(
         &mut self,
         net: &mut SpikingNetwork,
@@ -291,50 +290,48 @@ impl Simulator {
         self.run(Access::Frozen(net), trial, monitors)
     }
 
+    /// The loop: the steps of the module documentation, one named call each.
     fn run(
         &mut self,
         mut access: Access<'_>,
         trial: Trial<'_>,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
-        let net = access.net();
-        let n = self.n;
-        let dt = net.dt_ms;
-        let mut init_rng = rng::substream(trial.seed, "initial-voltage", trial.index);
+        let plan = TrialPlan::new(access.net(), self.vectorised);
+        self.start_trial(access.net(), &trial);
         let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
         let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
-        let steps: Vec<PopulationStep> = net
-            .populations
-            .iter()
-            .map(|p| PopulationStep {
-                lif: LifStep::new(&p.neuron, dt, net.integration),
-                bias: p.bias,
-                poisson: p.poisson.as_ref().and_then(|d| {
-                    let lambda = d.inputs as f64 * d.rate_hz * dt / 1000.0;
-                    Poisson::new(lambda).ok().map(|dist| (dist, d.weight))
-                }),
-                tau_m_over_dt: p.neuron.tau_membrane_ms / dt,
-                ou: p
-                    .ou_current
-                    .map(|o| (o.mean, dt / o.tau_ms, o.sigma * dt.sqrt())),
-            })
-            .collect();
-        for (i, ou) in self.ou.iter_mut().enumerate() {
-            *ou = steps[net.population_of[i]]
-                .ou
-                .map_or(0.0, |(mean, _, _)| mean);
+        let dt = access.net().dt_ms;
+        for step in 1..=trial.steps {
+            let at = self.step_at(&plan, step, dt, trial.phase);
+            self.learning_step(&mut access, &trial, step);
+            let net = access.net();
+            self.add_inputs(net, step, trial.condition, at.now);
+            self.integrate(net, &plan, at, &mut noise_rng)?;
+            self.feedforward(net, &plan, (step, trial.condition), at.later, &mut ff_rng);
+            self.apply_synapse_rules(&mut access);
+            self.observe(&plan, at, monitors)?;
+            self.clock += 1;
         }
+        Ok(())
+    }
+
+    /// Fresh voltages, zero traces and refractory counters, the inputs' trial states, and
+    /// (when asked) empty delivery queues.
+    fn start_trial(&mut self, net: &SpikingNetwork, trial: &Trial<'_>) {
+        let mut init_rng = rng::substream(trial.seed, "initial-voltage", trial.index);
         for (i, v) in self.v.iter_mut().enumerate() {
             let p = &net.populations[net.population_of[i]].neuron;
             *v = p.initial_v_min + (p.initial_v_max - p.initial_v_min) * init_rng.random::<f64>();
         }
-        for x in [
+        let traces = [
             &mut self.x_exc,
             &mut self.x_inh,
             &mut self.x_plastic,
             &mut self.r,
             &mut self.s,
-        ] {
+        ];
+        for x in traces.into_iter().chain(self.rule_traces.iter_mut()) {
             x.iter_mut().for_each(|a| *a = 0.0);
         }
         self.refractory.iter_mut().for_each(|a| *a = 0);
@@ -349,187 +346,124 @@ impl Simulator {
             self.spiked_prev.iter_mut().for_each(|a| *a = false);
             self.ff_spiked_prev.iter_mut().for_each(|a| *a = false);
         }
-        let decay = |tau: f64| net.integration.trace_decay(dt, tau);
-        let (decay_e, decay_i, decay_p) = (
-            decay(net.tau_exc_ms),
-            decay(net.tau_inh_ms),
-            decay(net.tau_plastic_ms),
+        self.inputs
+            .start_trial(&net.inputs, self.n, trial.seed, trial.index);
+    }
+
+    /// The step's time and queue slots.
+    fn step_at<'a>(&self, plan: &TrialPlan, step: u64, dt: f64, phase: &'a str) -> StepAt<'a> {
+        let n = self.n;
+        StepAt {
+            step,
+            t_ms: step as f64 * dt,
+            phase,
+            now: (self.clock % plan.slots) as usize * n,
+            later: ((self.clock + plan.delay_steps) % plan.slots) as usize * n,
+        }
+    }
+
+    /// Step 1: on a learning step of a learning trial, every trained neuron's RLS update.
+    fn learning_step(&mut self, access: &mut Access<'_>, trial: &Trial<'_>, step: u64) {
+        if let (Some(learning), Access::Learning(net)) = (trial.learning, access) {
+            if learning.schedule.is_learning_step(step) {
+                let k = learning.schedule.update_index(step) as usize - 1;
+                self.learn(net, trial.condition, |row| {
+                    learning.targets[row * learning.n_updates + k]
+                });
+            }
+        }
+    }
+
+    /// Step 2: the inputs' current (into `input_ext`) and excitatory arrivals (into this step's
+    /// slot of the excitatory queue).
+    fn add_inputs(&mut self, net: &SpikingNetwork, step: u64, condition: usize, now: usize) {
+        let n = self.n;
+        self.inputs.step(
+            &net.inputs,
+            InputStep { step, condition },
+            &mut self.input_ext,
+            &mut self.queue_exc[now..now + n],
         );
-        let decays = [decay_e, decay_i, decay_p];
-        let delay_steps = net.delay_steps as u64;
-        let slots = delay_steps + 1;
-        let c = trial.condition;
-        let ranges = net.ranges();
-        // The common case (filtered synapses, no Poisson drive or OU current) takes a
-        // vectorised path with the same arithmetic and the same order of noise draws.
-        let fast = self.vectorised
-            && net.tau_exc_ms > 0.0
-            && net.tau_inh_ms > 0.0
-            && steps.iter().all(|p| p.poisson.is_none() && p.ou.is_none());
+    }
 
-        for step in 1..=trial.steps {
-            let t_ms = step as f64 * dt;
-            let now = (self.clock % slots) as usize * n;
-            let later = ((self.clock + delay_steps) % slots) as usize * n;
-
-            // 1. learn
-            if let (Some(learning), Access::Learning(net)) = (trial.learning, &mut access) {
-                if learning.schedule.is_learning_step(step) {
-                    let k = learning.schedule.update_index(step) as usize - 1;
-                    self.learn(net, c, |row| learning.targets[row * learning.n_updates + k]);
+    /// Step 4: the feed-forward units' traces and spikes.
+    fn feedforward(
+        &mut self,
+        net: &SpikingNetwork,
+        plan: &TrialPlan,
+        (step, condition): (u64, usize),
+        later: usize,
+        ff_rng: &mut rng::Rng,
+    ) {
+        let Some(ff) = net.feedforward.as_ref().filter(|ff| ff.is_on(step)) else {
+            return;
+        };
+        let n = self.n;
+        let m = (step - ff.start_step - 1) as usize;
+        let p = &ff.probability[condition][m * ff.n_units..(m + 1) * ff.n_units];
+        let queue = &mut self.queue_plastic[later..later + n];
+        for (k, (&p_k, (s_k, prev_k))) in p
+            .iter()
+            .zip(self.s.iter_mut().zip(self.ff_spiked_prev.iter_mut()))
+            .enumerate()
+        {
+            let own = if *prev_k { 1.0 } else { 0.0 };
+            *s_k = *s_k * plan.decays[2] + own / net.tau_plastic_ms;
+            let fires = ff_rng.random::<f64>() < f64::from(p_k);
+            *prev_k = fires;
+            if fires {
+                let (neurons, weights) = net.plastic.feedforward_targets(condition, k);
+                for (&i, &w) in neurons.iter().zip(weights) {
+                    queue[i as usize] += w;
                 }
             }
-            let net = access.net();
+        }
+    }
 
-            // 2. integrate
-            self.spiked.clear();
-            let cue = net
-                .cue
-                .as_ref()
-                .filter(|cue| cue.is_on(step))
-                .map(|cue| &cue.amplitude[c]);
-            if fast {
-                self.integrate_fast(
-                    net,
-                    TrialConstants {
-                        steps: &steps,
-                        ranges: &ranges,
-                        decays,
-                    },
-                    now,
-                    cue,
-                    &mut noise_rng,
-                );
-                self.spiked_prev.iter_mut().for_each(|s| *s = false);
-                for (p, range) in ranges.iter().enumerate() {
-                    let threshold = steps[p].lif.threshold;
-                    let reset = steps[p].lif.reset;
-                    // Scan 8 neurons at a time for a spike or a non-finite voltage (either fails
-                    // `v is finite and v <= threshold`); only then look at them one by one.
-                    let mut start = range.start;
-                    while start < range.end {
-                        let block = next_event_block(&self.v[..range.end], start, threshold);
-                        if block >= range.end {
-                            break;
-                        }
-                        let end = (block + 8).min(range.end);
-                        for i in block..end {
-                            let v = self.v[i];
-                            if v > threshold {
-                                self.v[i] = reset;
-                                self.refractory[i] = steps[p].lif.refractory_steps;
-                                self.spiked_prev[i] = true;
-                                self.spiked.push(i as u32);
-                                self.deliver(net, i, later);
-                            } else if !v.is_finite() {
-                                return Err(voltage_not_finite(i, step, t_ms, trial.phase, v));
-                            }
-                        }
-                        start = end;
-                    }
-                }
+    /// Step 5: plastic projections change their weights for this step's spikes (trials that
+    /// hold the network exclusively only), then their traces take the spikes and decay.
+    fn apply_synapse_rules(&mut self, access: &mut Access<'_>) {
+        let Access::Learning(net) = access else {
+            return;
+        };
+        let (dt, integration) = (net.dt_ms, net.integration);
+        for (projection, x) in net.projections.iter_mut().zip(&mut self.rule_traces) {
+            projection.after_spikes(&self.spiked, x);
+            for &k in &self.spiked {
+                x[k as usize] += 1.0;
+            }
+            let d = integration.trace_decay(dt, projection.tau_ms);
+            x.iter_mut().for_each(|a| *a *= d);
+        }
+    }
+
+    /// Step 6: every monitor sees the step.
+    fn observe(
+        &self,
+        plan: &TrialPlan,
+        at: StepAt<'_>,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let view = StepView {
+            step: at.step,
+            t_ms: at.t_ms,
+            spiked: &self.spiked,
+            v: &self.v,
+            input_exc: if plan.fast {
+                &self.x_exc
             } else {
-                for i in 0..n {
-                    let pop = &steps[net.population_of[i]];
-                    let mut f_exc = std::mem::take(&mut self.queue_exc[now + i]);
-                    let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
-                    let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
-                    let mut ext = pop.bias;
-                    if let Some(cue) = cue {
-                        ext += cue[i];
-                    }
-                    if let Some((mean, rate, noise)) = pop.ou {
-                        let xi: f64 = noise_rng.sample(StandardNormal);
-                        self.ou[i] += rate * (mean - self.ou[i]) + noise * xi;
-                        ext += self.ou[i];
-                    }
-                    if let Some((dist, w)) = &pop.poisson {
-                        f_exc += w * dist.sample(&mut noise_rng);
-                    }
-                    let mut jump = 0.0;
-                    if net.tau_exc_ms > 0.0 {
-                        self.x_exc[i] = self.x_exc[i] * decay_e + f_exc / net.tau_exc_ms;
-                        self.input_exc[i] = self.x_exc[i];
-                    } else {
-                        jump += f_exc;
-                        self.input_exc[i] = f_exc * pop.tau_m_over_dt;
-                    }
-                    if net.tau_inh_ms > 0.0 {
-                        self.x_inh[i] = self.x_inh[i] * decay_i + f_inh / net.tau_inh_ms;
-                        self.input_inh[i] = self.x_inh[i];
-                    } else {
-                        jump += f_inh;
-                        self.input_inh[i] = f_inh * pop.tau_m_over_dt;
-                    }
-                    self.x_plastic[i] = self.x_plastic[i] * decay_p + f_pl / net.tau_plastic_ms;
-                    let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
-                    self.r[i] = self.r[i] * decay_p + own / net.tau_plastic_ms;
-                    self.input_ext[i] = ext;
-                    if self.refractory[i] > 0 {
-                        self.refractory[i] -= 1;
-                        self.v[i] = pop.lif.reset;
-                        self.spiked_prev[i] = false;
-                        continue;
-                    }
-                    let noise = pop.lif.draw_noise(&mut noise_rng);
-                    let input = ext + self.x_exc[i] + self.x_inh[i] + self.x_plastic[i];
-                    let v = pop.lif.integrate(self.v[i], input, noise) + jump;
-                    if !v.is_finite() {
-                        return Err(voltage_not_finite(i, step, t_ms, trial.phase, v));
-                    }
-                    if v > pop.lif.threshold {
-                        self.v[i] = pop.lif.reset;
-                        self.refractory[i] = pop.lif.refractory_steps;
-                        self.spiked.push(i as u32);
-                        self.spiked_prev[i] = true;
-                        self.deliver(net, i, later);
-                    } else {
-                        self.v[i] = v;
-                        self.spiked_prev[i] = false;
-                    }
-                }
-            }
-
-            // 3. feed-forward
-            if let Some(ff) = net.feedforward.as_ref().filter(|ff| ff.is_on(step)) {
-                let m = (step - ff.start_step - 1) as usize;
-                let p = &ff.probability[c][m * ff.n_units..(m + 1) * ff.n_units];
-                let queue = &mut self.queue_plastic[later..later + n];
-                for (k, (&p_k, (s_k, prev_k))) in p
-                    .iter()
-                    .zip(self.s.iter_mut().zip(self.ff_spiked_prev.iter_mut()))
-                    .enumerate()
-                {
-                    let own = if *prev_k { 1.0 } else { 0.0 };
-                    *s_k = *s_k * decay_p + own / net.tau_plastic_ms;
-                    let fires = ff_rng.random::<f64>() < f64::from(p_k);
-                    *prev_k = fires;
-                    if fires {
-                        let (neurons, weights) = net.plastic.feedforward_targets(c, k);
-                        for (&i, &w) in neurons.iter().zip(weights) {
-                            queue[i as usize] += w;
-                        }
-                    }
-                }
-            }
-
-            // 4. observe
-            let view = StepView {
-                step,
-                t_ms,
-                spiked: &self.spiked,
-                v: &self.v,
-                input_exc: if fast { &self.x_exc } else { &self.input_exc },
-                input_inh: if fast { &self.x_inh } else { &self.input_inh },
-                input_plastic: &self.x_plastic,
-                input_ext: &self.input_ext,
-            };
-            for m in monitors.iter_mut() {
-                m.on_step(&view)?;
-            }
-
-            // 5. advance
-            self.clock += 1;
+                &self.input_exc
+            },
+            input_inh: if plan.fast {
+                &self.x_inh
+            } else {
+                &self.input_inh
+            },
+            input_plastic: &self.x_plastic,
+            input_ext: &self.input_ext,
+        };
+        for m in monitors.iter_mut() {
+            m.on_step(&view)?;
         }
         Ok(())
     }
@@ -550,6 +484,9 @@ impl Simulator {
                 queue[t as usize] += w;
             }
         });
+        for projection in &net.projections {
+            projection.deliver(i, queue);
+        }
         let (neurons, positions) = net.plastic.outgoing(i);
         let weights = net.plastic.weights();
         let queue = &mut self.queue_plastic[later..later + n];
@@ -557,157 +494,9 @@ impl Simulator {
             queue[post as usize] += weights[k as usize];
         }
     }
-
-    /// Traces and membranes of every neuron for the common case, population by population, in
-    /// simple loops the compiler vectorises; the same operations as the general loop, so the
-    /// results are identical.
-    fn integrate_fast(
-        &mut self,
-        net: &SpikingNetwork,
-        constants: TrialConstants<'_>,
-        now: usize,
-        cue: Option<&Vec<f64>>,
-        noise_rng: &mut rng::Rng,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.integrate_fast_avx2(net, constants, now, cue, noise_rng) };
-            return;
-        }
-        self.integrate_fast_generic(net, constants, now, cue, noise_rng);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn integrate_fast_avx2(
-        &mut self,
-        net: &SpikingNetwork,
-        constants: TrialConstants<'_>,
-        now: usize,
-        cue: Option<&Vec<f64>>,
-        noise_rng: &mut rng::Rng,
-    ) {
-        self.integrate_fast_generic(net, constants, now, cue, noise_rng);
-    }
-
-    #[inline(always)]
-    fn integrate_fast_generic(
-        &mut self,
-        net: &SpikingNetwork,
-        constants: TrialConstants<'_>,
-        now: usize,
-        cue: Option<&Vec<f64>>,
-        noise_rng: &mut rng::Rng,
-    ) {
-        let TrialConstants {
-            steps,
-            ranges,
-            decays,
-        } = constants;
-        let n = self.n;
-        let (te, ti, tp) = (net.tau_exc_ms, net.tau_inh_ms, net.tau_plastic_ms);
-        let [de, di, dp] = decays;
-        /// x ← x·d + F/τ, then F ← 0.
-        #[inline(always)]
-        fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
-            for (x, q) in x.iter_mut().zip(q.iter_mut()) {
-                *x = *x * d + *q / tau;
-                *q = 0.0;
-            }
-        }
-        trace(&mut self.x_exc, &mut self.queue_exc[now..now + n], de, te);
-        trace(&mut self.x_inh, &mut self.queue_inh[now..now + n], di, ti);
-        // Without plastic synapses nothing reaches the plastic queue and nothing reads the
-        // presynaptic traces `r`: both stay at the 0 they start every trial with.
-        if !net.plastic.is_empty() {
-            trace(
-                &mut self.x_plastic,
-                &mut self.queue_plastic[now..now + n],
-                dp,
-                tp,
-            );
-            for (r, &sp) in self.r.iter_mut().zip(&self.spiked_prev) {
-                let own = if sp { 1.0 } else { 0.0 };
-                *r = *r * dp + own / tp;
-            }
-        }
-        for (p, range) in ranges.iter().enumerate() {
-            let pop = &steps[p];
-            let (alpha, v_rest, bias) = (pop.lif.alpha, pop.lif.v_rest, pop.bias);
-            let ext = &mut self.input_ext[range.clone()];
-            match cue {
-                Some(c) => {
-                    for (e, c) in ext.iter_mut().zip(&c[range.clone()]) {
-                        *e = bias + c;
-                    }
-                }
-                None => ext.iter_mut().for_each(|e| *e = bias),
-            }
-            let v = &mut self.v[range.clone()];
-            let (xe, xi, xp) = (
-                &self.x_exc[range.clone()],
-                &self.x_inh[range.clone()],
-                &self.x_plastic[range.clone()],
-            );
-            if pop.lif.noise_per_step == 0.0 && pop.lif.refractory_steps == 0 {
-                for k in 0..v.len() {
-                    let input = ext[k] + xe[k] + xi[k] + xp[k];
-                    v[k] += alpha * (v_rest + input - v[k]);
-                }
-            } else {
-                // As the general loop: a refractory neuron is held at reset and draws no noise;
-                // the others draw theirs in neuron order.
-                let refractory = &mut self.refractory[range.clone()];
-                for k in 0..v.len() {
-                    if refractory[k] > 0 {
-                        refractory[k] -= 1;
-                        v[k] = pop.lif.reset;
-                        continue;
-                    }
-                    let noise = pop.lif.draw_noise(noise_rng);
-                    let input = ext[k] + xe[k] + xi[k] + xp[k];
-                    v[k] = pop.lif.integrate(v[k], input, noise);
-                }
-            }
-        }
-    }
-
-    /// One RLS update of every trained neuron (`rls-training.md` §3.7), in parallel. The error
-    /// uses the virtual plastic input `w·r + w_ff·s` with the current weights, plus the known
-    /// offset (static input `x_E + x_I` and bias), minus the target.
-    fn learn(
-        &mut self,
-        net: &mut SpikingNetwork,
-        condition: usize,
-        target: impl Fn(usize) -> f64 + Sync,
-    ) {
-        let r = &self.r;
-        let s = &self.s;
-        let x_exc = &self.x_exc;
-        let x_inh = &self.x_inh;
-        let population_of = &net.population_of;
-        let populations = &net.populations;
-        net.plastic.par_for_each_row_mut(|row_index, row, weights| {
-            LEARN_SCRATCH.with_borrow_mut(|(rho, gain)| {
-                let n_rec = row.inputs.len();
-                rho.clear();
-                rho.extend(row.inputs.iter().map(|&j| r[j as usize]));
-                rho.extend_from_slice(s);
-                gain.resize(rho.len(), 0.0);
-                let w_ff = &mut row.feedforward[condition];
-                let plastic = dot(weights, &rho[..n_rec]) + dot(w_ff, &rho[n_rec..]);
-                let i = row.neuron;
-                let offset = x_exc[i] + x_inh[i] + populations[population_of[i]].bias;
-                let error = plastic + offset - target(row_index);
-                row.rls.update_gain(rho, gain);
-                apply_gain(weights, &gain[..n_rec], error);
-                apply_gain(w_ff, &gain[n_rec..], error);
-            })
-        });
-        net.plastic.sync_feedforward(condition);
-    }
 }
+
+use rand::Rng as _;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,125 @@
+//! The components an experiment adds to its network, as validated descriptions: inputs beyond
+//! the populations' own (windowed currents, external Poisson layers) and plastic projections.
+//! [`super::build`] turns them into [`crate::input`] and [`crate::plasticity`] objects.
+
+use std::sync::Arc;
+
+use crate::input::{Input, PoissonLayer, Waveform, WindowedCurrent};
+use crate::network::{ProbabilityProjection, StaticSynapses};
+use crate::neuron_set::{Selection, SetContext};
+use crate::plasticity::{AdditiveStdp, PairRule};
+use crate::rng;
+
+/// An input of the experiment file's `[[inputs]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputSpec {
+    /// A current on a neuron set inside a window (see [`WindowedCurrent`]).
+    WindowedCurrent {
+        /// Name (streams and messages).
+        name: String,
+        /// The neurons and their gains.
+        neurons: Selection,
+        /// The window opens after this step.
+        start_step: u64,
+        /// The window's last step.
+        end_step: u64,
+        /// Time course.
+        waveform: Waveform,
+    },
+    /// An external layer of Poisson units (see [`PoissonLayer`]).
+    PoissonLayer {
+        /// Name (streams and messages).
+        name: String,
+        /// Number of units.
+        units: usize,
+        /// Rate of each unit (Hz).
+        rate_hz: f64,
+        /// Channel time constant (ms).
+        tau_ms: f64,
+        /// Per target population: weight and connection probability (`pre` is ignored).
+        projections: Vec<ProbabilityProjection>,
+    },
+}
+
+impl InputSpec {
+    /// The input object, resolved against the network (`n` neurons, population `ranges`).
+    pub fn build(
+        &self,
+        ctx: SetContext<'_>,
+        dt_ms: f64,
+        integration: crate::neuron::Integration,
+    ) -> Result<Arc<dyn Input>, String> {
+        let n = ctx.ranges.last().map_or(0, |r| r.end);
+        Ok(match self {
+            InputSpec::WindowedCurrent {
+                name,
+                neurons,
+                start_step,
+                end_step,
+                waveform,
+            } => {
+                let selected = neurons.resolve(ctx, &format!("inputs.{name}"))?;
+                Arc::new(WindowedCurrent {
+                    name: name.clone(),
+                    neurons: selected.neurons,
+                    gains: selected.gains,
+                    start_step: *start_step,
+                    end_step: *end_step,
+                    waveform: *waveform,
+                    dt_ms,
+                })
+            }
+            InputSpec::PoissonLayer {
+                name,
+                units,
+                rate_hz,
+                tau_ms,
+                projections,
+            } => {
+                let mut r = rng::stream(ctx.seed, &format!("input-synapses:{name}"));
+                let projections: Vec<_> = projections
+                    .iter()
+                    .map(|p| ProbabilityProjection {
+                        pre: 0,
+                        ..p.clone()
+                    })
+                    .collect();
+                let synapses =
+                    StaticSynapses::bernoulli(&[0..*units], ctx.ranges, &projections, &mut r);
+                let decay = integration.trace_decay(dt_ms, *tau_ms);
+                Arc::new(PoissonLayer::new(
+                    name, *rate_hz, *tau_ms, decay, synapses, n, dt_ms,
+                ))
+            }
+        })
+    }
+}
+
+/// A synapse rule of the experiment file's `[[plasticity]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleSpec {
+    /// Pair-based additive STDP with hard bounds.
+    AdditiveStdp(AdditiveStdp),
+}
+
+impl RuleSpec {
+    /// The rule object.
+    pub fn build(&self) -> Arc<dyn PairRule> {
+        match self {
+            RuleSpec::AdditiveStdp(r) => Arc::new(*r),
+        }
+    }
+}
+
+/// A projection made plastic under a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlasticitySpec {
+    /// Presynaptic population index.
+    pub pre: usize,
+    /// Postsynaptic population index.
+    pub post: usize,
+    /// The rule.
+    pub rule: RuleSpec,
+    /// Trace time constant τ_STDP (ms).
+    pub tau_ms: f64,
+}

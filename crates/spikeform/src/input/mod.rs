@@ -1,0 +1,144 @@
+//! Inputs from outside the network, as components: whatever adds current to neurons, or spikes
+//! to their excitatory channel, during a step.
+//!
+//! Each input is one file and one implementation of [`Input`]. The simulator calls every input
+//! of the network once per step, before the neurons integrate, in the order the network lists
+//! them (`simulate` step 2a), so that both integration paths see the same external input:
+//!
+//! ```text
+//! I_ext,i(n) = Σ_inputs current_i(n)            (bias, cue, OU current, windowed current, ...)
+//! F_E,i(n)  += Σ_inputs arrivals_i(n)            (Poisson drive: spikes into the E channel)
+//! ```
+//!
+//! An input's description is immutable and shared (test trials run in parallel on one
+//! network); what changes during a trial (an OU current, a filtered external channel) lives in
+//! a per-simulator state vector the input sizes and initialises itself. Every input draws from
+//! its own named random stream, a sub-stream per trial, so adding an input never changes the
+//! draws of another component.
+
+mod bias;
+mod cue;
+mod ou_current;
+mod poisson_drive;
+mod poisson_layer;
+mod windowed_current;
+
+pub use bias::Bias;
+pub use cue::CueInput;
+pub use ou_current::OuCurrentInput;
+pub use poisson_drive::PoissonDriveInput;
+pub use poisson_layer::PoissonLayer;
+pub use windowed_current::{Waveform, WindowedCurrent};
+
+use crate::rng::Rng;
+
+/// Where a step is: what an input needs to know to add its part.
+#[derive(Debug, Clone, Copy)]
+pub struct InputStep {
+    /// Step within the trial (1-based; `t = step · dt`).
+    pub step: u64,
+    /// Condition of the trial.
+    pub condition: usize,
+}
+
+/// What an input adds to during a step: one entry per neuron.
+#[derive(Debug)]
+pub struct Drive<'a> {
+    /// External current of this step (added to the membrane input).
+    pub current: &'a mut [f64],
+    /// Weighted spikes arriving in the excitatory channel this step (added before the channel's
+    /// trace update, so with voltage jumps they move `v` at once).
+    pub excitatory: &'a mut [f64],
+}
+
+/// Something that adds input to neurons during a step. See the module documentation.
+pub trait Input: Send + Sync + std::fmt::Debug {
+    /// Name of the input's random stream; unique among a network's inputs.
+    fn stream(&self) -> String;
+
+    /// Length of the per-simulator state (0 for stateless inputs).
+    fn state_len(&self) -> usize {
+        0
+    }
+
+    /// Sets the state at the start of a trial.
+    fn start_trial(&self, _state: &mut [f64]) {}
+
+    /// Whether this input adds the same current at every step of every trial and condition,
+    /// and nothing else (a bias): the simulator then adds it once per trial.
+    fn is_constant(&self) -> bool {
+        false
+    }
+
+    /// Adds this step's input to `drive`, advancing `state` and drawing from `rng`.
+    fn step(&self, at: InputStep, state: &mut [f64], rng: &mut Rng, drive: &mut Drive<'_>);
+}
+
+/// The inputs of a network and, per simulator, their states and random streams.
+#[derive(Debug, Default)]
+pub(crate) struct InputStates {
+    states: Vec<Vec<f64>>,
+    rngs: Vec<Rng>,
+    /// Sum of the constant inputs, per neuron.
+    constant: Vec<f64>,
+}
+
+impl InputStates {
+    /// Starts a trial: fresh states, the trial's random sub-streams, the constant part.
+    pub(crate) fn start_trial(
+        &mut self,
+        inputs: &[std::sync::Arc<dyn Input>],
+        n: usize,
+        seed: u64,
+        trial_index: u64,
+    ) {
+        self.states.resize_with(inputs.len(), Vec::new);
+        self.rngs.clear();
+        self.constant.clear();
+        self.constant.resize(n, 0.0);
+        let mut no_arrivals = Vec::new();
+        for (input, state) in inputs.iter().zip(&mut self.states) {
+            state.clear();
+            state.resize(input.state_len(), 0.0);
+            input.start_trial(state);
+            let mut rng = crate::rng::substream(seed, &input.stream(), trial_index);
+            if input.is_constant() {
+                let mut drive = Drive {
+                    current: &mut self.constant,
+                    excitatory: &mut no_arrivals,
+                };
+                input.step(
+                    InputStep {
+                        step: 0,
+                        condition: 0,
+                    },
+                    state,
+                    &mut rng,
+                    &mut drive,
+                );
+            }
+            self.rngs.push(rng);
+        }
+    }
+
+    /// This step's external current (into `current`, overwritten) and excitatory arrivals
+    /// (added to `excitatory`) from every input, in the network's order.
+    pub(crate) fn step(
+        &mut self,
+        inputs: &[std::sync::Arc<dyn Input>],
+        at: InputStep,
+        current: &mut [f64],
+        excitatory: &mut [f64],
+    ) {
+        current.copy_from_slice(&self.constant);
+        let mut drive = Drive {
+            current,
+            excitatory,
+        };
+        for ((input, state), rng) in inputs.iter().zip(&mut self.states).zip(&mut self.rngs) {
+            if !input.is_constant() {
+                input.step(at, state, rng, &mut drive);
+            }
+        }
+    }
+}

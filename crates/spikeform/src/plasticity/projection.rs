@@ -1,0 +1,253 @@
+//! A projection whose synapses change under a pair rule.
+
+use std::sync::Arc;
+
+use super::PairRule;
+use crate::network::StaticSynapses;
+
+/// The synapses of one projection (`pre` population → `post` population), weights stored per
+/// synapse in outgoing order, with an incoming index for postsynaptic updates, and the rule
+/// that changes them. Synapse `s` of presynaptic neuron `j` is `out_offsets[j − pre.start] ≤ s
+/// < out_offsets[j − pre.start + 1]`, onto `post_of[s]`; the synapses onto `i` are
+/// `in_synapse[in_offsets[i − post.start]..in_offsets[i − post.start + 1]]`.
+#[derive(Debug, Clone)]
+pub struct PlasticProjection {
+    /// Name, `PRE->POST` (for messages and recordings).
+    pub name: String,
+    /// Presynaptic neurons.
+    pub pre: std::ops::Range<usize>,
+    /// Postsynaptic neurons.
+    pub post: std::ops::Range<usize>,
+    /// Whether the presynaptic population is excitatory (its spikes go to the E channel).
+    pub excitatory: bool,
+    /// The rule.
+    pub rule: Arc<dyn PairRule>,
+    /// STDP trace time constant τ_STDP (ms).
+    pub tau_ms: f64,
+    out_offsets: Vec<usize>,
+    post_of: Vec<u32>,
+    in_offsets: Vec<usize>,
+    in_synapse: Vec<u32>,
+    pre_of: Vec<u32>,
+    weights: Vec<f64>,
+}
+
+impl PlasticProjection {
+    /// Takes the synapses of `static_synapses` from `pre` onto `post` out of it (they are
+    /// removed there) and makes them plastic under `rule`.
+    pub fn take_from(
+        static_synapses: &mut StaticSynapses,
+        name: &str,
+        (pre, post): (std::ops::Range<usize>, std::ops::Range<usize>),
+        excitatory: bool,
+        rule: Arc<dyn PairRule>,
+        tau_ms: f64,
+    ) -> Self {
+        let n = static_synapses.n_neurons();
+        let (mut offsets, mut targets, mut weights) = (vec![0], Vec::new(), Vec::new());
+        let (mut out_offsets, mut post_of, mut plastic_w) = (vec![0], Vec::new(), Vec::new());
+        for j in 0..n {
+            let (t, w) = static_synapses.outgoing(j);
+            for (&i, &w) in t.iter().zip(w) {
+                if pre.contains(&j) && post.contains(&(i as usize)) {
+                    post_of.push(i);
+                    plastic_w.push(w);
+                } else {
+                    targets.push(i);
+                    weights.push(w);
+                }
+            }
+            offsets.push(targets.len());
+            if pre.contains(&j) {
+                out_offsets.push(post_of.len());
+            }
+        }
+        *static_synapses = StaticSynapses::new(offsets, targets, weights);
+        let mut projection = Self {
+            name: name.into(),
+            pre,
+            post,
+            excitatory,
+            rule,
+            tau_ms,
+            out_offsets,
+            post_of,
+            in_offsets: Vec::new(),
+            in_synapse: Vec::new(),
+            pre_of: Vec::new(),
+            weights: plastic_w,
+        };
+        projection.index_incoming();
+        projection
+    }
+
+    /// Builds the incoming index (counting sort of the synapses by postsynaptic neuron).
+    fn index_incoming(&mut self) {
+        let mut counts = vec![0usize; self.post.len() + 1];
+        for &i in &self.post_of {
+            counts[i as usize - self.post.start + 1] += 1;
+        }
+        for k in 0..self.post.len() {
+            counts[k + 1] += counts[k];
+        }
+        self.in_offsets = counts.clone();
+        self.in_synapse = vec![0; self.post_of.len()];
+        self.pre_of = vec![0; self.post_of.len()];
+        for j in self.pre.clone() {
+            for s in self.synapses_of(j) {
+                let slot = &mut counts[self.post_of[s] as usize - self.post.start];
+                self.in_synapse[*slot] = s as u32;
+                self.pre_of[s] = j as u32;
+                *slot += 1;
+            }
+        }
+    }
+
+    /// Synapse indices of presynaptic neuron `j` (which must be in `pre`).
+    #[inline]
+    fn synapses_of(&self, j: usize) -> std::ops::Range<usize> {
+        let k = j - self.pre.start;
+        self.out_offsets[k]..self.out_offsets[k + 1]
+    }
+
+    /// Number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Current weights, in outgoing order.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// Mean weight.
+    pub fn mean_weight(&self) -> f64 {
+        self.weights.iter().sum::<f64>() / self.weights.len().max(1) as f64
+    }
+
+    /// Adds the weights of `j`'s synapses to `queue` (indexed by postsynaptic neuron), if `j`
+    /// is presynaptic here.
+    #[inline]
+    pub fn deliver(&self, j: usize, queue: &mut [f64]) {
+        if self.pre.contains(&j) {
+            let s = self.synapses_of(j);
+            for (&i, &w) in self.post_of[s.clone()].iter().zip(&self.weights[s]) {
+                queue[i as usize] += w;
+            }
+        }
+    }
+
+    /// Applies the rule for this step's spikes `spiked` with the traces `x` (one per neuron of
+    /// the network, before this step's spikes are added).
+    pub fn after_spikes(&mut self, spiked: &[u32], x: &[f64]) {
+        let (lo, hi) = self.rule.bounds();
+        for &j in spiked {
+            let j = j as usize;
+            if self.pre.contains(&j) {
+                for s in self.synapses_of(j) {
+                    let w = self.weights[s];
+                    let dw = self.rule.on_pre(w, x[self.post_of[s] as usize]);
+                    self.weights[s] = (w + dw).clamp(lo, hi);
+                }
+            }
+            if self.post.contains(&j) {
+                let k = j - self.post.start;
+                for &s in &self.in_synapse[self.in_offsets[k]..self.in_offsets[k + 1]] {
+                    let s = s as usize;
+                    let w = self.weights[s];
+                    let dw = self.rule.on_post(w, x[self.pre_of[s] as usize]);
+                    self.weights[s] = (w + dw).clamp(lo, hi);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plasticity::AdditiveStdp;
+
+    /// One pre spike at step 0 and one post spike `n` steps later on a single synapse: the
+    /// post spike potentiates by `A₊ x_pre = A₊ d^n` (the trace decays by `d` per step); the
+    /// reverse order depresses by `A₋ d^n`. Bounds clip.
+    #[test]
+    fn a_prescribed_pair_changes_the_weight_by_the_formula() {
+        let rule = AdditiveStdp {
+            a_plus: 0.01,
+            a_minus: 0.012,
+            w_min: 0.0,
+            w_max: 1.0,
+        };
+        let (dt, tau, n) = (0.1, 20.0, 100);
+        let d = 1.0 - dt / tau;
+        let pair = |first: u32, second: u32, w0: f64| {
+            // Neuron 0 → neuron 1, one synapse of weight w0.
+            let mut syn = StaticSynapses::new(vec![0, 1, 1], vec![1], vec![w0]);
+            let mut p = PlasticProjection::take_from(
+                &mut syn,
+                "E->E",
+                (0..2, 0..2),
+                true,
+                Arc::new(rule),
+                tau,
+            );
+            assert_eq!(syn.n_synapses(), 0, "the synapse moved to the projection");
+            let mut x = [0.0, 0.0];
+            for step in 0..=n {
+                let spiked: Vec<u32> = if step == 0 {
+                    vec![first]
+                } else if step == n {
+                    vec![second]
+                } else {
+                    vec![]
+                };
+                p.after_spikes(&spiked, &x);
+                for &k in &spiked {
+                    x[k as usize] += 1.0;
+                }
+                x.iter_mut().for_each(|v| *v *= d);
+            }
+            p.weights()[0]
+        };
+        let trace = d.powi(n as i32);
+        assert!((pair(0, 1, 0.5) - (0.5 + 0.01 * trace)).abs() < 1e-15);
+        assert!((pair(1, 0, 0.5) - (0.5 - 0.012 * trace)).abs() < 1e-15);
+        assert_eq!(pair(0, 1, 0.99999), 1.0, "clipped at J_max");
+        assert_eq!(pair(1, 0, 0.000_01), 0.0, "clipped at J_min");
+    }
+
+    /// The incoming index lists, for every postsynaptic neuron, exactly its synapses.
+    #[test]
+    fn incoming_index_matches_outgoing_synapses() {
+        let mut rng = crate::rng::stream(1, "t");
+        let ranges = vec![0..30, 30..40];
+        let proj = crate::network::ProbabilityProjection {
+            pre: 0,
+            post: 0,
+            weight: 0.3,
+            probability: 0.3,
+        };
+        let mut syn = StaticSynapses::bernoulli(&ranges, &ranges, &[proj], &mut rng);
+        let total = syn.n_synapses();
+        let rule = Arc::new(AdditiveStdp {
+            a_plus: 0.0,
+            a_minus: 0.0,
+            w_min: 0.0,
+            w_max: 1.0,
+        });
+        let p = PlasticProjection::take_from(&mut syn, "E->E", (0..30, 0..30), true, rule, 20.0);
+        assert_eq!(p.n_synapses(), total);
+        for i in 0..30 {
+            let mut incoming: Vec<usize> = p.in_synapse[p.in_offsets[i]..p.in_offsets[i + 1]]
+                .iter()
+                .map(|&s| s as usize)
+                .collect();
+            incoming.sort_unstable();
+            let expected: Vec<usize> = (0..p.n_synapses())
+                .filter(|&s| p.post_of[s] as usize == i)
+                .collect();
+            assert_eq!(incoming, expected);
+        }
+    }
+}
