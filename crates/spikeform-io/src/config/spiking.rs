@@ -156,6 +156,7 @@ pub(super) fn validate(
                 Sign::Inhibitory
             },
             neuron,
+            model: spikeform::neuron::NeuronModel::Lif,
             bias: finite(&key("bias"), p.bias)?,
             poisson,
             ou_current,
@@ -611,6 +612,8 @@ pub(super) fn validate(
             reset_queues: net.reset_spikes_between_trials,
             decay_on_arrival: false,
         },
+        inputs: Vec::new(),
+        plasticity: Vec::new(),
         cue,
         conditions,
         training,
