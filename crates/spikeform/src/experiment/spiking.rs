@@ -425,6 +425,35 @@ pub struct SpikingRunResult {
     pub population_of: Vec<usize>,
     /// Traces of the chosen neurons in the final phase's first trial.
     pub traces: Option<crate::monitor::TraceRecorder>,
+    /// Mean weight of each plastic projection (`[[plasticity]]`) before and after the run.
+    pub plastic_projections: Vec<ProjectionWeights>,
+}
+
+/// The mean weight of a plastic projection before and after a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionWeights {
+    /// `PRE->POST`.
+    pub name: String,
+    /// Number of synapses.
+    pub synapses: usize,
+    /// Mean weight as built.
+    pub mean_initial: f64,
+    /// Mean weight at the end of the run.
+    pub mean_final: f64,
+}
+
+/// The projections' mean weights, `initial` taken from the network as built.
+fn projection_weights(initial: &[f64], net: &SpikingNetwork) -> Vec<ProjectionWeights> {
+    net.projections
+        .iter()
+        .zip(initial)
+        .map(|(p, &mean_initial)| ProjectionWeights {
+            name: p.name.clone(),
+            synapses: p.n_synapses(),
+            mean_initial,
+            mean_final: p.mean_weight(),
+        })
+        .collect()
 }
 
 /// Runs a spiking experiment.
@@ -573,6 +602,7 @@ pub fn run_with_checkpoints(
 ) -> Result<SpikingRunResult, RunError> {
     let mut simulated_ms = 0.0;
     let mut net = build_network(exp);
+    let projection_means: Vec<f64> = net.projections.iter().map(|p| p.mean_weight()).collect();
     let mut sim = Simulator::new(&net);
     sim.reset_queues = exp.network.reset_queues;
     let n = net.n_neurons();
@@ -653,6 +683,7 @@ pub fn run_with_checkpoints(
             spikes,
             population_of: net.population_of.clone(),
             traces,
+            plastic_projections: projection_weights(&projection_means, &net),
         });
     };
 
@@ -1085,6 +1116,7 @@ pub fn run_with_checkpoints(
         spikes: Vec::new(),
         population_of: net.population_of.clone(),
         traces,
+        plastic_projections: projection_weights(&projection_means, &net),
     })
 }
 
