@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn gains_are_uniform_random_or_given_and_errors_name_the_problem() {
-        let ranges = [0..10];
+        let ranges = [0..6, 6..10];
         let c = ctx(&ranges, None);
         let sel = Selection {
             set: NeuronSet::All,

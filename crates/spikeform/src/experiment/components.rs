@@ -84,8 +84,12 @@ impl InputSpec {
                         ..p.clone()
                     })
                     .collect();
-                let synapses =
-                    StaticSynapses::bernoulli(&[0..*units], ctx.ranges, &projections, &mut r);
+                let synapses = StaticSynapses::bernoulli(
+                    std::slice::from_ref(&(0..*units)),
+                    ctx.ranges,
+                    &projections,
+                    &mut r,
+                );
                 let decay = integration.trace_decay(dt_ms, *tau_ms);
                 Arc::new(PoissonLayer::new(
                     name, *rate_hz, *tau_ms, decay, synapses, n, dt_ms,

@@ -109,7 +109,7 @@ mod tests {
         for _ in 0..200_000 {
             v = step.integrate(v, 0.0, 0.0);
         }
-        let residual = -72.0 - v + ((v + 55.0) as f64).exp();
+        let residual = -72.0 - v + (v + 55.0).exp();
         assert!(residual.abs() < 1e-9 && v > -72.0 && v < -71.99, "rest {v}");
         // Period from a fine integration of dV/dt = (E_L − V + e^{V − V_T})/τ + I (I = 2 mV/ms).
         let (i, mut v, mut t, dt) = (2.0, -75.0f64, 0.0, 1e-5);

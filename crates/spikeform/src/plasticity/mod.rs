@@ -1,5 +1,8 @@
-//! Spike-timing-dependent synapse rules on chosen projections.
+//! Synapse rules: what changes weights, called by the time loop at two fixed places of the
+//! step ([`SynapseRule`]): before integration (RLS, [`crate::train::Learning`]) and after the
+//! step's spikes (the spike-timing rules of plastic projections, [`PairRules`]).
 //!
+//! Spike-timing-dependent rules act on chosen projections.
 //! A projection declared plastic keeps its weights per synapse, with an outgoing index (for
 //! delivery, which reads the current weights) and an incoming index (for updates at
 //! postsynaptic spikes): [`PlasticProjection`]. Its rule is a pair rule in the form of Akil,
@@ -18,11 +21,44 @@
 //! that hold the network exclusively (training and untrained simulation), never in frozen test
 //! trials.
 
+mod pair_rules;
 mod projection;
 mod stdp;
 
+pub use pair_rules::PairRules;
 pub use projection::PlasticProjection;
 pub use stdp::AdditiveStdp;
+
+use crate::network::SpikingNetwork;
+
+/// What a synapse rule sees of the simulator's state at its hook.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleView<'a> {
+    /// Step within the trial (1-based).
+    pub step: u64,
+    /// Condition of the trial.
+    pub condition: usize,
+    /// Neurons that spiked in this step (empty before integration).
+    pub spiked: &'a [u32],
+    /// Every neuron's own filtered spike train `r` (the presynaptic traces RLS sees).
+    pub own_traces: &'a [f64],
+    /// The feed-forward units' traces `s`.
+    pub feedforward_traces: &'a [f64],
+    /// Excitatory static input `x_E`.
+    pub x_exc: &'a [f64],
+    /// Inhibitory static input `x_I`.
+    pub x_inh: &'a [f64],
+}
+
+/// Something that changes the network's weights during a trial that holds it exclusively. The
+/// loop calls every rule of the trial at two fixed places (`simulate` steps 1 and 5); both
+/// hooks do nothing by default.
+pub trait SynapseRule {
+    /// Step 1: before the neurons integrate, from the state at the end of the previous step.
+    fn before_integration(&mut self, _net: &mut SpikingNetwork, _view: &RuleView<'_>) {}
+    /// Step 5: after this step's spikes were delivered.
+    fn after_spikes(&mut self, _net: &mut SpikingNetwork, _view: &RuleView<'_>) {}
+}
 
 /// A pair rule: the weight change of one synapse at a presynaptic and at a postsynaptic spike.
 pub trait PairRule: Send + Sync + std::fmt::Debug {

@@ -210,7 +210,7 @@ mod tests {
             }
             p.weights()[0]
         };
-        let trace = d.powi(n as i32);
+        let trace = d.powi(n);
         assert!((pair(0, 1, 0.5) - (0.5 + 0.01 * trace)).abs() < 1e-15);
         assert!((pair(1, 0, 0.5) - (0.5 - 0.012 * trace)).abs() < 1e-15);
         assert_eq!(pair(0, 1, 0.99999), 1.0, "clipped at J_max");

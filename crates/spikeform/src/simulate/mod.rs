@@ -28,30 +28,19 @@
 //! a unit test compares them bit for bit.
 
 mod integrate;
-mod learn;
 mod membrane;
 mod threshold;
+
+pub use crate::train::Learning;
 
 use crate::error::RunError;
 use crate::input::{InputStates, InputStep};
 use crate::monitor::{Monitor, StepView};
 use crate::network::SpikingNetwork;
+use crate::plasticity::{PairRules, RuleView, SynapseRule};
 use crate::rng;
-use crate::train::LearningSchedule;
 
 use integrate::TrialPlan;
-
-/// Learning during a trial.
-#[derive(Debug, Clone, Copy)]
-pub struct Learning<'a> {
-    /// When updates happen.
-    pub schedule: LearningSchedule,
-    /// Targets of this trial's condition: `targets[row * n_updates + k]` is row `row`'s target
-    /// at its `k`-th update (0-based).
-    pub targets: &'a [f64],
-    /// Updates per trial.
-    pub n_updates: usize,
-}
 
 /// How a trial holds the network: exclusively when it learns, shared when it does not.
 enum Access<'a> {
@@ -119,8 +108,6 @@ pub struct Simulator {
     ff_spiked_prev: Vec<bool>,
     /// States and random streams of the network's inputs.
     inputs: InputStates,
-    /// STDP traces of each plastic projection, one per neuron.
-    rule_traces: Vec<Vec<f64>>,
     /// Absolute step counter across trials (indexes the delivery queues).
     clock: u64,
     // Per-step views for monitors.
@@ -153,7 +140,6 @@ impl Clone for Simulator {
             s: self.s.clone(),
             ff_spiked_prev: self.ff_spiked_prev.clone(),
             inputs: InputStates::default(),
-            rule_traces: self.rule_traces.clone(),
             clock: self.clock,
             input_exc: self.input_exc.clone(),
             input_inh: self.input_inh.clone(),
@@ -175,6 +161,31 @@ fn voltage_not_finite(neuron: usize, step: u64, time_ms: f64, phase: &str, value
         phase: phase.to_string(),
         value,
     }
+}
+
+/// The two places in a step where synapse rules act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hook {
+    /// Step 1, before integration.
+    Before,
+    /// Step 5, after the step's spikes.
+    After,
+}
+
+/// The synapse rules of a trial: RLS when it learns, the plastic projections' pair rules when
+/// the network has any; none in frozen trials.
+fn trial_rules<'a>(access: &Access<'_>, trial: &Trial<'a>) -> Vec<Box<dyn SynapseRule + 'a>> {
+    let mut rules: Vec<Box<dyn SynapseRule + 'a>> = Vec::new();
+    let Access::Learning(net) = access else {
+        return rules;
+    };
+    if let Some(learning) = trial.learning {
+        rules.push(Box::new(learning));
+    }
+    if !net.projections.is_empty() {
+        rules.push(Box::new(PairRules::new(net)));
+    }
+    rules
 }
 
 /// Where a step is, for the loops and their messages.
@@ -210,7 +221,6 @@ impl Simulator {
             s: vec![0.0; n_ff],
             ff_spiked_prev: vec![false; n_ff],
             inputs: InputStates::default(),
-            rule_traces: vec![vec![0.0; n]; net.projections.len()],
             clock: 0,
             input_exc: vec![0.0; n],
             input_inh: vec![0.0; n],
@@ -301,15 +311,26 @@ impl Simulator {
         self.start_trial(access.net(), &trial);
         let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
         let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
+        let mut rules = trial_rules(&access, &trial);
         let dt = access.net().dt_ms;
         for step in 1..=trial.steps {
             let at = self.step_at(&plan, step, dt, trial.phase);
-            self.learning_step(&mut access, &trial, step);
+            self.apply_rules(
+                &mut access,
+                &mut rules,
+                (step, trial.condition),
+                Hook::Before,
+            );
             let net = access.net();
             self.add_inputs(net, step, trial.condition, at.now);
             self.integrate(net, &plan, at, &mut noise_rng)?;
             self.feedforward(net, &plan, (step, trial.condition), at.later, &mut ff_rng);
-            self.apply_synapse_rules(&mut access);
+            self.apply_rules(
+                &mut access,
+                &mut rules,
+                (step, trial.condition),
+                Hook::After,
+            );
             self.observe(&plan, at, monitors)?;
             self.clock += 1;
         }
@@ -331,7 +352,7 @@ impl Simulator {
             &mut self.r,
             &mut self.s,
         ];
-        for x in traces.into_iter().chain(self.rule_traces.iter_mut()) {
+        for x in traces {
             x.iter_mut().for_each(|a| *a = 0.0);
         }
         self.refractory.iter_mut().for_each(|a| *a = 0);
@@ -362,14 +383,35 @@ impl Simulator {
         }
     }
 
-    /// Step 1: on a learning step of a learning trial, every trained neuron's RLS update.
-    fn learning_step(&mut self, access: &mut Access<'_>, trial: &Trial<'_>, step: u64) {
-        if let (Some(learning), Access::Learning(net)) = (trial.learning, access) {
-            if learning.schedule.is_learning_step(step) {
-                let k = learning.schedule.update_index(step) as usize - 1;
-                self.learn(net, trial.condition, |row| {
-                    learning.targets[row * learning.n_updates + k]
-                });
+    /// Steps 1 and 5: every synapse rule of the trial at the hook, seeing the traces and this
+    /// step's spikes (none yet before integration).
+    fn apply_rules(
+        &self,
+        access: &mut Access<'_>,
+        rules: &mut [Box<dyn SynapseRule + '_>],
+        (step, condition): (u64, usize),
+        hook: Hook,
+    ) {
+        let Access::Learning(net) = access else {
+            return;
+        };
+        let view = RuleView {
+            step,
+            condition,
+            spiked: if hook == Hook::Before {
+                &[]
+            } else {
+                &self.spiked
+            },
+            own_traces: &self.r,
+            feedforward_traces: &self.s,
+            x_exc: &self.x_exc,
+            x_inh: &self.x_inh,
+        };
+        for rule in rules.iter_mut() {
+            match hook {
+                Hook::Before => rule.before_integration(net, &view),
+                Hook::After => rule.after_spikes(net, &view),
             }
         }
     }
@@ -417,23 +459,6 @@ impl Simulator {
                     queue[i as usize] += w;
                 }
             }
-        }
-    }
-
-    /// Step 5: plastic projections change their weights for this step's spikes (trials that
-    /// hold the network exclusively only), then their traces take the spikes and decay.
-    fn apply_synapse_rules(&mut self, access: &mut Access<'_>) {
-        let Access::Learning(net) = access else {
-            return;
-        };
-        let (dt, integration) = (net.dt_ms, net.integration);
-        for (projection, x) in net.projections.iter_mut().zip(&mut self.rule_traces) {
-            projection.after_spikes(&self.spiked, x);
-            for &k in &self.spiked {
-                x[k as usize] += 1.0;
-            }
-            let d = integration.trace_decay(dt, projection.tau_ms);
-            x.iter_mut().for_each(|a| *a *= d);
         }
     }
 
