@@ -77,13 +77,7 @@ impl Simulator {
         if !plan.fast {
             return self.integrate_general(net, plan, at, noise_rng);
         }
-        self.update_traces(net, plan, at.now);
-        for (p, range) in plan.ranges.iter().enumerate() {
-            match plan.steps[p].model {
-                ModelStep::Lif(m) => self.membranes(range.clone(), m, noise_rng),
-                ModelStep::Eif(m) => self.membranes(range.clone(), m, noise_rng),
-            }
-        }
+        self.traces_and_membranes(net, plan, at.now, noise_rng);
         self.spiked_prev.iter_mut().for_each(|s| *s = false);
         for (p, range) in plan.ranges.iter().enumerate() {
             match plan.steps[p].model {
@@ -94,27 +88,58 @@ impl Simulator {
         Ok(())
     }
 
-    /// The E, I and plastic traces take this step's arrivals, `x ← x·d + F/τ`, and the own
-    /// traces `r` the previous step's spikes. Without plastic synapses nothing reaches the
-    /// plastic queue and nothing reads `r`: both stay at the 0 they start every trial with.
-    fn update_traces(&mut self, net: &SpikingNetwork, plan: &TrialPlan, now: usize) {
+    /// The vectorised traces and membranes of every population, compiled for AVX2 when the
+    /// CPU has it (the same operations either way, so the results are identical).
+    fn traces_and_membranes(
+        &mut self,
+        net: &SpikingNetwork,
+        plan: &TrialPlan,
+        now: usize,
+        noise_rng: &mut rng::Rng,
+    ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { self.update_traces_avx2(net, plan, now) };
+            unsafe { self.traces_and_membranes_avx2(net, plan, now, noise_rng) };
             return;
         }
-        self.update_traces_generic(net, plan, now);
+        self.traces_and_membranes_generic(net, plan, now, noise_rng);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn update_traces_avx2(&mut self, net: &SpikingNetwork, plan: &TrialPlan, now: usize) {
-        self.update_traces_generic(net, plan, now);
+    unsafe fn traces_and_membranes_avx2(
+        &mut self,
+        net: &SpikingNetwork,
+        plan: &TrialPlan,
+        now: usize,
+        noise_rng: &mut rng::Rng,
+    ) {
+        self.traces_and_membranes_generic(net, plan, now, noise_rng);
     }
 
     #[inline(always)]
-    fn update_traces_generic(&mut self, net: &SpikingNetwork, plan: &TrialPlan, now: usize) {
+    fn traces_and_membranes_generic(
+        &mut self,
+        net: &SpikingNetwork,
+        plan: &TrialPlan,
+        now: usize,
+        noise_rng: &mut rng::Rng,
+    ) {
+        self.update_traces(net, plan, now);
+        for (p, range) in plan.ranges.iter().enumerate() {
+            match plan.steps[p].model {
+                ModelStep::Lif(m) => self.membranes(range.clone(), m, noise_rng),
+                ModelStep::Eif(m) => self.membranes(range.clone(), m, noise_rng),
+            }
+        }
+    }
+
+    /// The E, I and plastic traces take this step's arrivals, `x ← x·d + F/τ`, and the own
+    /// traces `r` the previous step's spikes. Without plastic synapses nothing reaches the
+    /// plastic queue and nothing reads `r`: both stay at the 0 they start every trial with.
+    #[inline(always)]
+    fn update_traces(&mut self, net: &SpikingNetwork, plan: &TrialPlan, now: usize) {
         /// x ← x·d + F/τ, then F ← 0.
         #[inline(always)]
         fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
@@ -145,6 +170,7 @@ impl Simulator {
     /// Membranes of one population on the vectorised path. Without noise or refractory
     /// periods a plain loop; otherwise, as the general loop, a refractory neuron is held at
     /// reset and draws no noise, and the others draw theirs in neuron order.
+    #[inline(always)]
     fn membranes<M: Membrane>(
         &mut self,
         range: std::ops::Range<usize>,
