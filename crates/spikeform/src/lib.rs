@@ -27,6 +27,7 @@ pub mod simulate;
 pub mod stimulus;
 pub mod target;
 pub mod theory;
+pub mod time;
 pub mod train;
 
 pub use error::{Observer, RunError, Silent};

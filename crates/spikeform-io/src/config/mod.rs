@@ -6,11 +6,39 @@
 //!    experiment descriptions, which are correct by construction.
 //!
 //! Every error names the key path (`training.learn_every_ms`) or the file, and the rule broken.
+//!
+//! Where things are: [`raw`] (the structures), `de` (reading them with key paths),
+//! [`validate`] (keys every experiment has, shared rules, the [`validate::Experiment`]),
+//! `rate` and `spiking/` (one function per section: `network.rs`, `training.rs`,
+//! `target.rs`, and the cue, test and record in `spiking/mod.rs`).
+//!
+//! Adding a section or a choice:
+//! - A key with a fixed set of values: an enum in [`raw`] with
+//!   `#[serde(rename_all = "snake_case")]`; serde's message names the key and the values.
+//! - A polymorphic section, e.g. `[[inputs]]` tagged by `kind = "windowed_current"` or
+//!   `[[plasticity]]` tagged by `rule`: an enum in [`raw`] with `#[serde(tag = "kind")]` (or
+//!   `tag = "rule"`), `rename_all = "snake_case"` and an `expecting` text, one variant per
+//!   choice holding a [`raw::Section`] of its own `deny_unknown_fields` struct, and a
+//!   `Vec<...>` field on [`RawExperiment`] with `#[serde(default, skip_serializing_if =
+//!   "Vec::is_empty")]`, so that files without it normalise (and fingerprint their
+//!   checkpoints) as before; a tag default, if any, goes in `de::DEFAULT_TAGS`. Then one
+//!   validation function per variant, in its own file
+//!   under `spiking/`, called for each element from `spiking::validate` with the section's
+//!   `spiking::Context` (clock, populations, data directory) and its key path
+//!   (`inputs[2]`).
+//! - A new choice within an existing one (`network.populations[].model = "eif"`): a variant of
+//!   its enum, its own keys optional in the struct, and one function next to `lif` in
+//!   `spiking/network.rs` that requires and checks them.
 
+mod de;
 pub mod overrides;
+mod rate;
 pub mod raw;
 mod spiking;
 pub mod validate;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -110,7 +138,7 @@ pub fn load_str(
     for o in overrides {
         overrides::apply(&mut table, o)?;
     }
-    let raw = raw::parse(table, origin)?;
+    let raw = de::parse(table, origin)?;
     let experiment = validate::validate(&raw, base_dir)?;
     Ok(LoadedExperiment { raw, experiment })
 }

@@ -1,16 +1,18 @@
 //! The experiment file as serde structures: defaults filled in, unknown keys rejected.
 //!
 //! Units are part of key names (`dt_ms`, `tau_ms`, `rate_hz`). See the README's key reference.
-
-use std::path::Path;
+//!
+//! A key with a fixed set of values is an enum (`integration = "euler"`); a section whose other
+//! keys depend on a choice is an enum tagged by that key (`[network] kind = "spiking"`), each
+//! variant's table wrapped in a [`Section`] so that errors inside it keep their key path.
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigError;
+pub use super::de::Section;
 
 /// The whole experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawExperiment {
     /// File format version; must be 1.
     pub version: u32,
@@ -48,21 +50,26 @@ fn default_dt_ms() -> f64 {
 
 /// The network, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    expecting = "a table with `kind = \"rate\"` or `\"spiking\"`"
+)]
 pub enum RawNetwork {
     /// Rate units: `τ dr/dt = −r + φ(W r + I_ext)`.
-    Rate(RawRateNetwork),
+    Rate(Section<RawRateNetwork>),
     /// Leaky integrate-and-fire neurons in populations, with static and plastic synapses.
-    Spiking(RawSpikingNetwork),
+    Spiking(Section<RawSpikingNetwork>),
 }
 
 /// A spiking network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawSpikingNetwork {
-    /// `euler` (the reference's scheme) or `exponential` (exact for constant input).
-    #[serde(default = "default_integration")]
-    pub integration: String,
+    /// How the membrane equation advances one step.
+    #[serde(default)]
+    pub integration: RawIntegration,
     /// Excitatory static synaptic time constant (ms); 0 for instantaneous voltage jumps.
     pub tau_exc_ms: f64,
     /// Inhibitory static synaptic time constant (ms); 0 for voltage jumps.
@@ -87,8 +94,15 @@ pub struct RawSpikingNetwork {
     pub connectivity: RawConnectivity,
 }
 
-fn default_integration() -> String {
-    "euler".into()
+/// `network.integration`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawIntegration {
+    /// Forward Euler, the reference's scheme.
+    #[default]
+    Euler,
+    /// Exact for input constant over the step.
+    Exponential,
 }
 
 fn default_tau_plastic() -> f64 {
@@ -101,7 +115,7 @@ fn default_max_rate() -> f64 {
 
 /// One population of LIF neurons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawPopulation {
     /// Name, e.g. `E` or `I`.
     pub name: String,
@@ -109,9 +123,9 @@ pub struct RawPopulation {
     pub size: usize,
     /// Whether outgoing static synapses excite (true) or inhibit (false).
     pub excitatory: bool,
-    /// Neuron model; only `lif` for now.
-    #[serde(default = "default_model")]
-    pub model: String,
+    /// Neuron model.
+    #[serde(default)]
+    pub model: RawNeuronModel,
     /// Membrane time constant (ms).
     pub tau_membrane_ms: f64,
     /// Spike threshold.
@@ -159,42 +173,72 @@ pub struct RawPopulation {
     pub ou_current_mean: Option<f64>,
 }
 
-fn default_model() -> String {
-    "lif".into()
+/// `network.populations[].model`. A new model is a variant here (its own keys optional in
+/// [`RawPopulation`], required by its validation function).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawNeuronModel {
+    /// Leaky integrate-and-fire.
+    #[default]
+    Lif,
 }
 
-/// Static connectivity.
+/// Static connectivity, by rule (`none` when the section leaves `rule` out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawConnectivity {
-    /// `none`, `fixed_out_degree` or `fixed_in_degree`.
-    #[serde(default = "default_rule")]
-    pub rule: String,
-    /// Targets per neuron (fixed out-degree), drawn from all other neurons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_degree: Option<usize>,
+#[serde(
+    tag = "rule",
+    rename_all = "snake_case",
+    expecting = "a table with `rule = \"none\"`, `\"fixed_out_degree\"` or `\"fixed_in_degree\"`"
+)]
+pub enum RawConnectivity {
+    /// No static synapses (the projections are checked, not built).
+    None(Section<RawProjections>),
+    /// Each neuron sends `out_degree` synapses to targets drawn from all other neurons; the
+    /// weight depends on the pair of populations.
+    FixedOutDegree(Section<RawOutDegree>),
+    /// Each neuron of `post` receives `in_degree` synapses from `pre`, per projection.
+    FixedInDegree(Section<RawProjections>),
+}
+
+impl Default for RawConnectivity {
+    fn default() -> Self {
+        RawConnectivity::None(Section::default())
+    }
+}
+
+impl RawConnectivity {
+    /// The projections, whatever the rule.
+    pub fn projections(&self) -> &[RawProjection] {
+        match self {
+            RawConnectivity::None(c) | RawConnectivity::FixedInDegree(c) => &c.projections,
+            RawConnectivity::FixedOutDegree(c) => &c.projections,
+        }
+    }
+}
+
+/// The keys of `rule = "none"` and `rule = "fixed_in_degree"`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawProjections {
     /// Weights (and in-degrees) by population pair.
     #[serde(default)]
     pub projections: Vec<RawProjection>,
 }
 
-impl Default for RawConnectivity {
-    fn default() -> Self {
-        Self {
-            rule: default_rule(),
-            out_degree: None,
-            projections: Vec::new(),
-        }
-    }
-}
-
-fn default_rule() -> String {
-    "none".into()
+/// The keys of `rule = "fixed_out_degree"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawOutDegree {
+    /// Targets per neuron, drawn from all other neurons.
+    pub out_degree: usize,
+    /// Weights by population pair.
+    #[serde(default)]
+    pub projections: Vec<RawProjection>,
 }
 
 /// Synapses from population `pre` to population `post`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawProjection {
     /// Presynaptic population name.
     pub pre: String,
@@ -202,22 +246,23 @@ pub struct RawProjection {
     pub post: String,
     /// Weight of every synapse.
     pub weight: f64,
-    /// Inputs per `post` neuron from `pre` (fixed in-degree only).
+    /// Inputs per `post` neuron from `pre` (`rule = "fixed_in_degree"`; other rules ignore it,
+    /// so that a file can change its rule and keep its projections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_degree: Option<usize>,
 }
 
 /// A rate network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawRateNetwork {
     /// Number of units.
     pub units: usize,
     /// Rate time constant (ms).
     pub tau_ms: f64,
-    /// `relu`, `tanh` or `linear`.
-    #[serde(default = "default_activation")]
-    pub activation: String,
+    /// The activation φ.
+    #[serde(default)]
+    pub activation: RawActivation,
     /// `W_ij = weight_gain · N(0,1)/√(N p)`.
     #[serde(default = "one")]
     pub weight_gain: f64,
@@ -226,8 +271,17 @@ pub struct RawRateNetwork {
     pub connection_prob: f64,
 }
 
-fn default_activation() -> String {
-    "relu".into()
+/// `network.activation` of a rate network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawActivation {
+    /// `max(0, x)`.
+    #[default]
+    Relu,
+    /// `tanh(x)`.
+    Tanh,
+    /// `x`.
+    Linear,
 }
 
 fn one() -> f64 {
@@ -236,16 +290,15 @@ fn one() -> f64 {
 
 /// A stimulus window with a random amplitude per unit (drawn once per unit and condition).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawStimulus {
     /// Window start (ms).
     pub start_ms: f64,
     /// Window end (ms).
     pub end_ms: f64,
-    /// `uniform` (between `amplitude_min` and `amplitude_max`) or `normal` (mean 0,
-    /// SD `amplitude_std`).
-    #[serde(default = "default_distribution")]
-    pub distribution: String,
+    /// How the amplitude is drawn.
+    #[serde(default)]
+    pub distribution: RawDistribution,
     /// Lower end of a uniform amplitude.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amplitude_min: Option<f64>,
@@ -257,23 +310,35 @@ pub struct RawStimulus {
     pub amplitude_std: Option<f64>,
 }
 
-fn default_distribution() -> String {
-    "uniform".into()
+/// `stimulus.distribution`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawDistribution {
+    /// Between `amplitude_min` and `amplitude_max`.
+    #[default]
+    Uniform,
+    /// Mean 0, SD `amplitude_std`.
+    Normal,
 }
 
 /// What trained units reproduce.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    expecting = "a table with `kind = \"sine\"` or `\"recorded\"`"
+)]
 pub enum RawTarget {
     /// `A sin(2π(t/T + φ_i)) + offset`, φ_i ~ U(0, 1).
-    Sine(RawSineTarget),
+    Sine(Section<RawSineTarget>),
     /// Recorded firing rates, one .npy file (neurons × bins, Hz) per condition.
-    Recorded(RawRecordedTarget),
+    Recorded(Section<RawRecordedTarget>),
 }
 
 /// Recorded rates as targets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawRecordedTarget {
     /// One file per condition, relative to the directory spikeform runs in.
     pub files: Vec<String>,
@@ -282,16 +347,69 @@ pub struct RawRecordedTarget {
     /// Noise intensity σ of the inverse transfer function, or `"estimate"` to estimate it from
     /// the untrained network.
     #[serde(default = "default_sigma")]
-    pub sigma: toml::Value,
+    pub sigma: RawSigma,
 }
 
-fn default_sigma() -> toml::Value {
-    toml::Value::Float(0.309)
+fn default_sigma() -> RawSigma {
+    RawSigma::Given(0.309)
+}
+
+/// `target.sigma`: a number, or `"estimate"`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawSigma {
+    /// This σ.
+    Given(f64),
+    /// Estimated from the untrained network.
+    Estimate,
+}
+
+impl Serialize for RawSigma {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawSigma::Given(sigma) => s.serialize_f64(*sigma),
+            RawSigma::Estimate => s.serialize_str("estimate"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSigma {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SigmaVisitor)
+    }
+}
+
+struct SigmaVisitor;
+
+impl serde::de::Visitor<'_> for SigmaVisitor {
+    type Value = RawSigma;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a positive number or \"estimate\"")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawSigma, E> {
+        Ok(RawSigma::Given(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawSigma, E> {
+        Ok(RawSigma::Given(v as f64))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawSigma, E> {
+        Ok(RawSigma::Given(v as f64))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawSigma, E> {
+        match v {
+            "estimate" => Ok(RawSigma::Estimate),
+            _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+        }
+    }
 }
 
 /// Sine targets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawSineTarget {
     /// Amplitude A.
     pub amplitude: f64,
@@ -305,7 +423,7 @@ pub struct RawSineTarget {
 
 /// RLS training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawTraining {
     /// Training loops (each a fresh trial per condition).
     pub loops: usize,
@@ -322,10 +440,9 @@ pub struct RawTraining {
     /// Number of trained units; default all (rate networks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trained_units: Option<usize>,
-    /// Spiking: which neurons are trained: `all`, `random` (`trained_count` of
-    /// `trained_population`) or `match` (one per recorded neuron, matched by rate).
+    /// Spiking: which neurons are trained (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trained: Option<String>,
+    pub trained: Option<RawTrained>,
     /// Spiking: the population trained neurons come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trained_population: Option<String>,
@@ -338,9 +455,9 @@ pub struct RawTraining {
     /// Spiking: ridge on feed-forward weights.
     #[serde(default = "one")]
     pub penalty_ff: f64,
-    /// Spiking: plastic synapses: `all_to_all` or `sampled`.
+    /// Spiking: how plastic synapses are chosen (default all to all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plastic: Option<String>,
+    pub plastic: Option<RawPlastic>,
     /// Spiking, all_to_all: SD of the initial plastic weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plastic_std: Option<f64>,
@@ -386,16 +503,38 @@ pub struct RawTraining {
     pub checkpoint_every: usize,
 }
 
+/// `training.trained`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawTrained {
+    /// Every neuron.
+    All,
+    /// `trained_count` neurons of `trained_population`, drawn at random.
+    Random,
+    /// One neuron of `trained_population` per recorded neuron, matched by rate.
+    Match,
+}
+
+/// `training.plastic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPlastic {
+    /// From every trained neuron, initial weights N(0, `plastic_std`²).
+    AllToAll,
+    /// `plastic_exc_inputs` and `plastic_inh_inputs` partners per trained neuron.
+    Sampled,
+}
+
 /// Storage of the RLS inverse correlation matrices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawRls {
-    /// `dense` or `packed` (upper triangle, half the memory).
-    #[serde(default = "default_storage")]
-    pub storage: String,
-    /// `f64` or `f32`.
-    #[serde(default = "default_precision")]
-    pub precision: String,
+    /// Layout of each matrix.
+    #[serde(default)]
+    pub storage: RawStorage,
+    /// Floating-point precision of the matrices and their updates.
+    #[serde(default)]
+    pub precision: RawPrecision,
     /// Rank-1 downdates applied this many at a time (1 = the textbook update).
     #[serde(default = "default_block")]
     pub block: usize,
@@ -404,18 +543,33 @@ pub struct RawRls {
 impl Default for RawRls {
     fn default() -> Self {
         Self {
-            storage: default_storage(),
-            precision: default_precision(),
+            storage: RawStorage::default(),
+            precision: RawPrecision::default(),
             block: default_block(),
         }
     }
 }
 
-fn default_storage() -> String {
-    "dense".into()
+/// `training.rls.storage`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawStorage {
+    /// The full square.
+    #[default]
+    Dense,
+    /// The upper triangle, half the memory.
+    Packed,
 }
-fn default_precision() -> String {
-    "f64".into()
+
+/// `training.rls.precision`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPrecision {
+    /// 64-bit.
+    #[default]
+    F64,
+    /// 32-bit.
+    F32,
 }
 fn default_block() -> usize {
     1
@@ -439,7 +593,7 @@ fn default_eval_every() -> usize {
 
 /// Frozen test trials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawTest {
     /// Number of test trials (per condition).
     #[serde(default = "default_trials")]
@@ -487,7 +641,7 @@ fn default_trials() -> usize {
 
 /// What to record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 pub struct RawRecord {
     /// Interval between recorded trace samples (ms).
     #[serde(default = "default_record_every_ms")]
@@ -520,70 +674,4 @@ fn default_record_input_trials() -> usize {
 
 fn default_record_every_ms() -> f64 {
     1.0
-}
-
-/// Deserialises `value` as `T`, naming the key path (under `prefix`) of any error.
-fn deserialize_at<T: serde::de::DeserializeOwned>(
-    value: toml::Value,
-    prefix: &str,
-    origin: &Path,
-) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // toml appends "in `key`" lines; the path already says where.
-        let inner = inner.lines().next().unwrap_or("").trim().to_string();
-        let full = match (prefix.is_empty(), path == "." || path.is_empty()) {
-            (true, true) => String::new(),
-            (true, false) => path,
-            (false, true) => prefix.to_string(),
-            (false, false) => format!("{prefix}.{path}"),
-        };
-        ConfigError::Syntax {
-            path: origin.to_path_buf(),
-            message: if full.is_empty() {
-                inner
-            } else {
-                format!("{full}: {inner}")
-            },
-        }
-    })
-}
-
-/// Checks a `kind`-tagged section on its own first, so that errors inside it name the full
-/// key path (serde loses the path inside internally tagged enums).
-fn check_tagged_section<T: serde::de::DeserializeOwned>(
-    table: &toml::Table,
-    section: &str,
-    origin: &Path,
-) -> Result<(), ConfigError> {
-    if let Some(toml::Value::Table(t)) = table.get(section) {
-        let mut inner = t.clone();
-        if inner.remove("kind").is_some() {
-            deserialize_at::<T>(toml::Value::Table(inner), section, origin)?;
-        }
-    }
-    Ok(())
-}
-
-/// Deserialises the table, naming the key path of any error.
-pub fn parse(table: toml::Table, origin: &Path) -> Result<RawExperiment, ConfigError> {
-    let kind = |section: &str| -> Option<String> {
-        table
-            .get(section)?
-            .get("kind")?
-            .as_str()
-            .map(str::to_string)
-    };
-    match kind("network").as_deref() {
-        Some("rate") => check_tagged_section::<RawRateNetwork>(&table, "network", origin)?,
-        Some("spiking") => check_tagged_section::<RawSpikingNetwork>(&table, "network", origin)?,
-        _ => {}
-    }
-    match kind("target").as_deref() {
-        Some("sine") => check_tagged_section::<RawSineTarget>(&table, "target", origin)?,
-        Some("recorded") => check_tagged_section::<RawRecordedTarget>(&table, "target", origin)?,
-        _ => {}
-    }
-    deserialize_at(toml::Value::Table(table), "", origin)
 }

@@ -289,7 +289,7 @@ impl SpikingExperiment {
             psth_smooth_bins: 7,
             max_rate_hz: 500.0,
             record_neurons: Vec::new(),
-            record_every_steps: (1.0 / dt_ms).round().max(1.0) as u64,
+            record_every_steps: crate::time::at_least_one_step(1.0, dt_ms),
             record_input_trials: 0,
         }
     }
@@ -710,7 +710,7 @@ pub fn run_with_checkpoints(
     let mut settle_rec = activity_recorder(exp, &net);
     let mut sd = InputSdRecorder::new(
         n,
-        (10.0 / exp.dt_ms).round().max(1.0) as u64,
+        crate::time::at_least_one_step(10.0, exp.dt_ms),
         1000.0f64.min(exp.trial_steps as f64 * exp.dt_ms / 2.0),
     );
     trial(
@@ -1153,7 +1153,7 @@ fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
 fn rate_guard(exp: &SpikingExperiment, n: usize, phase: &str) -> RateGuard {
     RateGuard::new(
         exp.max_rate_hz,
-        (100.0 / exp.dt_ms).round().max(1.0) as u64,
+        crate::time::at_least_one_step(100.0, exp.dt_ms),
         exp.dt_ms,
         n,
         phase,
@@ -1163,9 +1163,9 @@ fn rate_guard(exp: &SpikingExperiment, n: usize, phase: &str) -> RateGuard {
 fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityRecorder {
     ActivityRecorder::new(
         &net.population_of,
-        (1.0 / exp.dt_ms).round().max(1.0) as u64,
+        crate::time::at_least_one_step(1.0, exp.dt_ms),
         exp.burn_in_ms,
-        (1.0 / exp.dt_ms).round().max(1.0) as u64,
+        crate::time::at_least_one_step(1.0, exp.dt_ms),
         exp.trial_steps,
     )
 }
@@ -1190,7 +1190,7 @@ fn box_recorder(
         update_times.to_vec(),
         exp.box_half_width_ms,
         n,
-        (1.0 / exp.dt_ms).round().max(1.0) as u64,
+        crate::time::at_least_one_step(1.0, exp.dt_ms),
         training.schedule.start_step as f64 * exp.dt_ms,
         training.schedule.end_step as f64 * exp.dt_ms,
     )
@@ -1300,7 +1300,7 @@ fn summarise_activity(
             }
         })
         .collect();
-    let bin_s = 1e-3 * (1.0 / exp.dt_ms).round().max(1.0) * exp.dt_ms;
+    let bin_s = 1e-3 * crate::time::at_least_one_step(1.0, exp.dt_ms) as f64 * exp.dt_ms;
     let population_rate_hz = recorders
         .first()
         .map(|r| {
