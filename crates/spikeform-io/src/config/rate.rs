@@ -17,6 +17,17 @@ pub(super) fn validate(
     net: &RawRateNetwork,
     clock: &Clock,
 ) -> Result<RateExperiment, ConfigError> {
+    for (section, empty) in [
+        ("inputs", raw.inputs.is_empty()),
+        ("plasticity", raw.plasticity.is_empty()),
+    ] {
+        if !empty {
+            return Err(ConfigError::invalid(
+                section,
+                "only spiking networks (network.kind = \"spiking\") take this section",
+            ));
+        }
+    }
     let record_every_steps = record(&raw.record, clock)?;
     let network = network(net)?;
     let stimulus = pulse(raw, clock)?;

@@ -42,6 +42,12 @@ pub struct RawExperiment {
     /// What to record.
     #[serde(default)]
     pub record: RawRecord,
+    /// Inputs beyond the populations' own, each tagged by `kind`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<RawInput>,
+    /// Plastic projections, each tagged by `rule`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plasticity: Vec<RawPlasticity>,
 }
 
 fn default_dt_ms() -> f64 {
@@ -84,6 +90,9 @@ pub struct RawSpikingNetwork {
     /// step's spikes into the next trial).
     #[serde(default)]
     pub reset_spikes_between_trials: bool,
+    /// Arriving E and I spikes decay over their arrival step (Akil et al.'s order of work).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decay_on_arrival: bool,
     /// Stop the run when the mean rate of all neurons exceeds this (Hz) over 100 ms.
     #[serde(default = "default_max_rate")]
     pub max_rate_hz: f64,
@@ -161,6 +170,15 @@ pub struct RawPopulation {
     /// Weight of each Poisson spike.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poisson_weight: Option<f64>,
+    /// EIF: soft threshold V_T of the exponential term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft_threshold: Option<f64>,
+    /// EIF: slope factor Δ_T.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope: Option<f64>,
+    /// EIF: membrane capacitance C (the input current is divided by it; 1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacitance: Option<f64>,
     /// Ornstein-Uhlenbeck current per neuron: its noise amplitude σ (per √ms); 0 or absent for
     /// none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +199,8 @@ pub enum RawNeuronModel {
     /// Leaky integrate-and-fire.
     #[default]
     Lif,
+    /// Exponential integrate-and-fire (`soft_threshold`, `slope`, `capacitance`).
+    Eif,
 }
 
 /// Static connectivity, by rule (`none` when the section leaves `rule` out).
@@ -188,7 +208,7 @@ pub enum RawNeuronModel {
 #[serde(
     tag = "rule",
     rename_all = "snake_case",
-    expecting = "a table with `rule = \"none\"`, `\"fixed_out_degree\"` or `\"fixed_in_degree\"`"
+    expecting = "a table with `rule = \"none\"`, `\"fixed_out_degree\"`, `\"fixed_in_degree\"` or `\"bernoulli\"`"
 )]
 pub enum RawConnectivity {
     /// No static synapses (the projections are checked, not built).
@@ -198,6 +218,8 @@ pub enum RawConnectivity {
     FixedOutDegree(Section<RawOutDegree>),
     /// Each neuron of `post` receives `in_degree` synapses from `pre`, per projection.
     FixedInDegree(Section<RawProjections>),
+    /// Each (pre, post) pair of a projection is connected with its `probability`.
+    Bernoulli(Section<RawProjections>),
 }
 
 impl Default for RawConnectivity {
@@ -210,7 +232,9 @@ impl RawConnectivity {
     /// The projections, whatever the rule.
     pub fn projections(&self) -> &[RawProjection] {
         match self {
-            RawConnectivity::None(c) | RawConnectivity::FixedInDegree(c) => &c.projections,
+            RawConnectivity::None(c)
+            | RawConnectivity::FixedInDegree(c)
+            | RawConnectivity::Bernoulli(c) => &c.projections,
             RawConnectivity::FixedOutDegree(c) => &c.projections,
         }
     }
@@ -250,6 +274,9 @@ pub struct RawProjection {
     /// so that a file can change its rule and keep its projections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_degree: Option<usize>,
+    /// Connection probability of each pair (`rule = "bernoulli"`; other rules ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
 }
 
 /// A rate network.
@@ -674,4 +701,204 @@ fn default_record_input_trials() -> usize {
 
 fn default_record_every_ms() -> f64 {
     1.0
+}
+
+/// One element of `[[inputs]]`, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    expecting = "a table with `kind = \"windowed_current\"` or `\"poisson_layer\"`"
+)]
+pub enum RawInput {
+    /// A current on a neuron set inside a time window.
+    WindowedCurrent(Section<RawWindowedCurrent>),
+    /// An external layer of Poisson units with random synapses onto the populations.
+    PoissonLayer(Section<RawPoissonLayer>),
+}
+
+/// `kind = "windowed_current"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawWindowedCurrent {
+    /// Name (random streams, messages).
+    pub name: String,
+    /// Which neurons.
+    pub neurons: RawNeuronSet,
+    /// Gain of each neuron: a number, a list (one per selected neuron) or `{ min, max }`.
+    #[serde(default = "unit_gain")]
+    pub gains: RawGains,
+    /// The window opens after this time (ms).
+    pub start_ms: f64,
+    /// The window's last time (ms).
+    pub end_ms: f64,
+    /// Time course.
+    pub waveform: RawWaveform,
+}
+
+fn unit_gain() -> RawGains {
+    RawGains::Uniform(1.0)
+}
+
+/// A neuron set: `"all"`, `"trained"`, `"untrained"`, `{ population = "E" }`,
+/// `{ population = "E", fraction = 0.5 }` or `{ indices = [0, 5] }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "\"all\", \"trained\", \"untrained\", or a table with `population` (and \
+                 optionally `fraction`) or `indices`"
+)]
+pub enum RawNeuronSet {
+    /// `"all"`, `"trained"` or `"untrained"`.
+    Named(RawNamedSet),
+    /// A population, a fraction of one, or indices.
+    Table(RawSetTable),
+}
+
+/// The sets named by a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawNamedSet {
+    /// Every neuron.
+    All,
+    /// The trained neurons.
+    Trained,
+    /// The neurons not trained.
+    Untrained,
+}
+
+/// The sets given as a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSetTable {
+    /// A population's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+    /// A random fraction of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    /// Explicit neuron indices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indices: Option<Vec<usize>>,
+}
+
+/// Gains: one for all, one per neuron, or uniform on `[min, max)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a number, a list of numbers, or a table `{ min, max }`"
+)]
+pub enum RawGains {
+    /// The same for every neuron.
+    Uniform(f64),
+    /// One per selected neuron.
+    Given(Vec<f64>),
+    /// Uniform on `[min, max)`.
+    Random {
+        /// Lower end.
+        min: f64,
+        /// Upper end.
+        max: f64,
+    },
+}
+
+/// A windowed current's time course, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    expecting = "a table with `kind = \"constant\"`, `\"ramp\"` or `\"sine\"`"
+)]
+pub enum RawWaveform {
+    /// `a(t) = amplitude`.
+    Constant {
+        /// Amplitude.
+        amplitude: f64,
+    },
+    /// From `from` to `to` over the window.
+    Ramp {
+        /// Value as the window opens.
+        from: f64,
+        /// Value at its end.
+        to: f64,
+    },
+    /// `mean + amplitude · sin(2π t/period + phase)`.
+    Sine {
+        /// Amplitude.
+        amplitude: f64,
+        /// Period (ms).
+        period_ms: f64,
+        /// Phase (radians).
+        #[serde(default)]
+        phase: f64,
+        /// Mean.
+        #[serde(default)]
+        mean: f64,
+    },
+}
+
+/// `kind = "poisson_layer"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawPoissonLayer {
+    /// Name (random streams, messages).
+    pub name: String,
+    /// Number of units.
+    pub units: usize,
+    /// Rate of each unit (Hz).
+    pub rate_hz: f64,
+    /// Time constant of its synaptic channel (ms).
+    pub tau_ms: f64,
+    /// Synapses onto the populations.
+    pub projections: Vec<RawLayerProjection>,
+}
+
+/// Synapses from a Poisson layer onto population `post`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawLayerProjection {
+    /// Postsynaptic population name.
+    pub post: String,
+    /// Weight of every synapse (≥ 0: the layer is excitatory).
+    pub weight: f64,
+    /// Connection probability of each (unit, neuron) pair.
+    pub probability: f64,
+}
+
+/// One element of `[[plasticity]]`, by rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "rule",
+    rename_all = "snake_case",
+    expecting = "a table with `rule = \"additive_stdp\"`"
+)]
+pub enum RawPlasticity {
+    /// Pair-based additive STDP with hard bounds.
+    AdditiveStdp(Section<RawAdditiveStdp>),
+}
+
+/// `rule = "additive_stdp"` on the synapses from `pre` to `post`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawAdditiveStdp {
+    /// Presynaptic population name.
+    pub pre: String,
+    /// Postsynaptic population name.
+    pub post: String,
+    /// Potentiation amplitude A₊ (≥ 0).
+    pub a_plus: f64,
+    /// Depression amplitude A₋ (≥ 0).
+    pub a_minus: f64,
+    /// Lower bound.
+    pub w_min: f64,
+    /// Upper bound.
+    pub w_max: f64,
+    /// Trace time constant τ_STDP (ms).
+    #[serde(default = "default_tau_stdp")]
+    pub tau_ms: f64,
+}
+
+fn default_tau_stdp() -> f64 {
+    20.0
 }

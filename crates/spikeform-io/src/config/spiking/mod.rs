@@ -2,6 +2,7 @@
 //! connectivity), the cue (`[stimulus]`), [`training`] with its [`target`], `[test]` and
 //! `[record]`. The sections after `[network]` share a [`Context`].
 
+mod components;
 mod network;
 mod target;
 mod training;
@@ -51,6 +52,8 @@ pub(super) fn validate(
         Some(TargetSpec::Recorded { conditions, .. }) => conditions.len(),
         _ => 1,
     };
+    let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
+    let plasticity = components::plasticity(&raw.plasticity, &network)?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, clock)?;
     Ok(SpikingExperiment {
@@ -60,8 +63,8 @@ pub(super) fn validate(
         trial_steps: clock.trial_steps,
         network,
         cue,
-        inputs: Vec::new(),
-        plasticity: Vec::new(),
+        inputs,
+        plasticity,
         conditions,
         training,
         test_trials: test.trials,

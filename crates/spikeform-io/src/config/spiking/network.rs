@@ -2,8 +2,10 @@
 //! static connectivity.
 
 use spikeform::experiment::spiking::{Connectivity, NetworkSpec};
-use spikeform::network::{OuCurrent, PoissonDrive, Population, Projection, Sign};
-use spikeform::neuron::{Integration, LifParams};
+use spikeform::network::{
+    OuCurrent, PoissonDrive, Population, ProbabilityProjection, Projection, Sign,
+};
+use spikeform::neuron::{EifParams, Integration, LifParams, NeuronModel};
 
 use super::population_index;
 use crate::config::raw::{
@@ -35,7 +37,7 @@ pub(super) fn network(net: &RawSpikingNetwork, clock: &Clock) -> Result<NetworkS
         tau_plastic_ms,
         delay_steps,
         reset_queues: net.reset_spikes_between_trials,
-        decay_on_arrival: false,
+        decay_on_arrival: net.decay_on_arrival,
     })
 }
 
@@ -73,8 +75,13 @@ fn population(
             format!("population {:?} must have at least 1 neuron, got 0", p.name),
         ));
     }
-    let neuron = match p.model {
-        RawNeuronModel::Lif => lif(p, key, clock)?,
+    let neuron = lif(p, key, clock)?;
+    if p.model == RawNeuronModel::Lif {
+        no_eif_keys(p, key)?;
+    }
+    let model = match p.model {
+        RawNeuronModel::Lif => NeuronModel::Lif,
+        RawNeuronModel::Eif => NeuronModel::Eif(eif(p, &neuron, key)?),
     };
     Ok(Population {
         name: p.name.clone(),
@@ -85,7 +92,7 @@ fn population(
             Sign::Inhibitory
         },
         neuron,
-        model: spikeform::neuron::NeuronModel::Lif,
+        model,
         bias: finite(&key("bias"), p.bias)?,
         poisson: poisson_drive(p, key)?,
         ou_current: ou_current(p, key)?,
@@ -128,6 +135,53 @@ fn lif(
         clock.steps(&key("refractory_ms"), neuron.refractory_ms)?;
     }
     Ok(neuron)
+}
+
+/// EIF parameters: `soft_threshold` (V_T) and `slope` (Δ_T > 0) required, `capacitance` (> 0)
+/// 1 when absent; V_T below the spike threshold; no refractory period needed.
+fn eif(
+    p: &RawPopulation,
+    lif: &LifParams,
+    key: &dyn Fn(&str) -> String,
+) -> Result<EifParams, ConfigError> {
+    let required = |name: &str, value: Option<f64>| {
+        value.ok_or_else(|| ConfigError::invalid(key(name), "is required with model = \"eif\""))
+    };
+    let soft_threshold = finite(
+        &key("soft_threshold"),
+        required("soft_threshold", p.soft_threshold)?,
+    )?;
+    if soft_threshold >= lif.threshold {
+        return Err(ConfigError::invalid(
+            key("soft_threshold"),
+            format!(
+                "must be below the spike threshold ({}), got {soft_threshold}",
+                lif.threshold
+            ),
+        ));
+    }
+    Ok(EifParams {
+        soft_threshold,
+        slope: positive(&key("slope"), required("slope", p.slope)?)?,
+        capacitance: positive(&key("capacitance"), p.capacitance.unwrap_or(1.0))?,
+    })
+}
+
+/// LIF populations take no EIF keys.
+fn no_eif_keys(p: &RawPopulation, key: &dyn Fn(&str) -> String) -> Result<(), ConfigError> {
+    for (name, value) in [
+        ("soft_threshold", p.soft_threshold),
+        ("slope", p.slope),
+        ("capacitance", p.capacitance),
+    ] {
+        if value.is_some() {
+            return Err(ConfigError::invalid(
+                key(name),
+                "is an EIF key: set model = \"eif\"",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `poisson_inputs`, `poisson_rate_hz` and `poisson_weight`: all three or none.
@@ -198,6 +252,7 @@ fn connectivity(
         RawConnectivity::FixedInDegree(c) => {
             fixed_in_degree(&c.projections, projections, populations)
         }
+        RawConnectivity::Bernoulli(c) => bernoulli(&c.projections, projections),
     }
 }
 
@@ -282,4 +337,39 @@ fn fixed_in_degree(
         }
     }
     Ok(Connectivity::FixedInDegree { projections })
+}
+
+/// `rule = "bernoulli"`: every projection gives a probability in [0, 1].
+fn bernoulli(
+    raw: &[RawProjection],
+    projections: Vec<Projection>,
+) -> Result<Connectivity, ConfigError> {
+    let mut checked = Vec::with_capacity(projections.len());
+    for (k, (pr, p)) in raw.iter().zip(projections).enumerate() {
+        let key = format!("network.connectivity.projections[{k}].probability");
+        let probability = pr
+            .probability
+            .ok_or_else(|| ConfigError::invalid(&key, "is required with rule = \"bernoulli\""))?;
+        checked.push(ProbabilityProjection {
+            pre: p.pre,
+            post: p.post,
+            weight: p.weight,
+            probability: probability_in_unit_interval(&key, probability)?,
+        });
+    }
+    Ok(Connectivity::Bernoulli {
+        projections: checked,
+    })
+}
+
+/// A probability: finite and in [0, 1].
+pub(super) fn probability_in_unit_interval(key: &str, p: f64) -> Result<f64, ConfigError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(ConfigError::invalid(
+            key,
+            format!("must be a probability in [0, 1], got {p}"),
+        ))
+    }
 }

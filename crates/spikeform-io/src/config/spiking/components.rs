@@ -1,0 +1,320 @@
+//! `[[inputs]]` and `[[plasticity]]`: one function per kind, each element checked under its
+//! key path (`inputs[2].end_ms`).
+
+use spikeform::experiment::components::{InputSpec, PlasticitySpec, RuleSpec};
+use spikeform::experiment::spiking::{Connectivity, NetworkSpec};
+use spikeform::input::Waveform;
+use spikeform::network::{ProbabilityProjection, Sign};
+use spikeform::neuron_set::{Gains, NeuronSet, Selection, SetContext};
+use spikeform::plasticity::AdditiveStdp;
+
+use super::network::probability_in_unit_interval;
+use super::{population_index, Context};
+use crate::config::raw::{
+    RawAdditiveStdp, RawGains, RawInput, RawNamedSet, RawNeuronSet, RawPlasticity, RawPoissonLayer,
+    RawWaveform, RawWindowedCurrent,
+};
+use crate::config::validate::{finite, non_negative, positive};
+use crate::config::ConfigError;
+
+/// Every `[[inputs]]` element; names unique.
+pub(super) fn inputs(
+    raw: &[RawInput],
+    ctx: &Context<'_>,
+    seed: u64,
+) -> Result<Vec<InputSpec>, ConfigError> {
+    let mut checked: Vec<InputSpec> = Vec::with_capacity(raw.len());
+    let mut names: Vec<&str> = Vec::new();
+    for (k, input) in raw.iter().enumerate() {
+        let key = |f: &str| format!("inputs[{k}].{f}");
+        let name = match input {
+            RawInput::WindowedCurrent(w) => &w.name,
+            RawInput::PoissonLayer(l) => &l.name,
+        };
+        if names.contains(&name.as_str()) {
+            return Err(ConfigError::invalid(
+                key("name"),
+                format!("input name {name:?} is used twice"),
+            ));
+        }
+        names.push(name);
+        checked.push(match input {
+            RawInput::WindowedCurrent(w) => windowed_current(w, &key, ctx, seed)?,
+            RawInput::PoissonLayer(l) => poisson_layer(l, &key, ctx)?,
+        });
+    }
+    Ok(checked)
+}
+
+/// A windowed current: a window inside the trial, of positive length; a neuron set that
+/// selects at least one neuron; gains that fit it.
+fn windowed_current(
+    w: &RawWindowedCurrent,
+    key: &dyn Fn(&str) -> String,
+    ctx: &Context<'_>,
+    seed: u64,
+) -> Result<InputSpec, ConfigError> {
+    let clock = ctx.clock;
+    clock.within_trial(&key("start_ms"), w.start_ms)?;
+    clock.within_trial(&key("end_ms"), w.end_ms)?;
+    if w.end_ms <= w.start_ms {
+        return Err(ConfigError::invalid(
+            key("end_ms"),
+            format!(
+                "must be later than start_ms ({}), got {}",
+                w.start_ms, w.end_ms
+            ),
+        ));
+    }
+    let selection = Selection {
+        set: neuron_set(&w.neurons, &key("neurons"), ctx)?,
+        gains: gains(&w.gains, &key("gains"))?,
+    };
+    let ranges = spikeform::network::population_ranges(ctx.populations);
+    let set_context = SetContext {
+        ranges: &ranges,
+        trained: None,
+        seed,
+    };
+    selection
+        .resolve(set_context, &format!("inputs.{}", w.name))
+        .map_err(|e| ConfigError::invalid(key("neurons"), e))?;
+    Ok(InputSpec::WindowedCurrent {
+        name: w.name.clone(),
+        neurons: selection,
+        start_step: clock.steps(&key("start_ms"), w.start_ms)?,
+        end_step: clock.steps(&key("end_ms"), w.end_ms)?,
+        waveform: waveform(&w.waveform, &key("waveform"))?,
+    })
+}
+
+/// A neuron set as the file spells it.
+fn neuron_set(raw: &RawNeuronSet, key: &str, ctx: &Context<'_>) -> Result<NeuronSet, ConfigError> {
+    let set =
+        match raw {
+            RawNeuronSet::Named(RawNamedSet::All) => NeuronSet::All,
+            RawNeuronSet::Named(_) => return Err(ConfigError::invalid(
+                key,
+                "the trained neurons are chosen after the network is built, so an input cannot \
+                 select them (or the untrained ones) yet; select a population, a fraction of \
+                 one, or indices",
+            )),
+            RawNeuronSet::Table(t) => {
+                match (&t.population, t.fraction, &t.indices) {
+                    (Some(name), None, None) => NeuronSet::Population(population_index(
+                        &format!("{key}.population"),
+                        name,
+                        ctx.populations,
+                    )?),
+                    (Some(name), Some(fraction), None) => {
+                        let fkey = format!("{key}.fraction");
+                        if !(fraction > 0.0 && fraction <= 1.0) {
+                            return Err(ConfigError::invalid(
+                                fkey,
+                                format!("must be in (0, 1], got {fraction}"),
+                            ));
+                        }
+                        NeuronSet::Fraction {
+                            population: population_index(
+                                &format!("{key}.population"),
+                                name,
+                                ctx.populations,
+                            )?,
+                            fraction,
+                        }
+                    }
+                    (None, None, Some(indices)) => NeuronSet::Indices(indices.clone()),
+                    _ => return Err(ConfigError::invalid(
+                        key,
+                        "give `population` (with an optional `fraction`) or `indices`, not both",
+                    )),
+                }
+            }
+        };
+    Ok(set)
+}
+
+/// Gains: finite numbers; `min ≤ max`.
+fn gains(raw: &RawGains, key: &str) -> Result<Gains, ConfigError> {
+    Ok(match raw {
+        RawGains::Uniform(g) => Gains::Uniform(finite(key, *g)?),
+        RawGains::Given(g) => {
+            for (k, &x) in g.iter().enumerate() {
+                finite(&format!("{key}[{k}]"), x)?;
+            }
+            Gains::Given(g.clone())
+        }
+        RawGains::Random { min, max } => {
+            let (min, max) = (
+                finite(&format!("{key}.min"), *min)?,
+                finite(&format!("{key}.max"), *max)?,
+            );
+            if max < min {
+                return Err(ConfigError::invalid(
+                    format!("{key}.max"),
+                    format!("must be >= min ({min}), got {max}"),
+                ));
+            }
+            Gains::Random { min, max }
+        }
+    })
+}
+
+/// A waveform: finite values, a positive period.
+fn waveform(raw: &RawWaveform, key: &str) -> Result<Waveform, ConfigError> {
+    let k = |f: &str| format!("{key}.{f}");
+    Ok(match *raw {
+        RawWaveform::Constant { amplitude } => Waveform::Constant {
+            amplitude: finite(&k("amplitude"), amplitude)?,
+        },
+        RawWaveform::Ramp { from, to } => Waveform::Ramp {
+            from: finite(&k("from"), from)?,
+            to: finite(&k("to"), to)?,
+        },
+        RawWaveform::Sine {
+            amplitude,
+            period_ms,
+            phase,
+            mean,
+        } => Waveform::Sine {
+            amplitude: finite(&k("amplitude"), amplitude)?,
+            period_ms: positive(&k("period_ms"), period_ms)?,
+            phase: finite(&k("phase"), phase)?,
+            mean: finite(&k("mean"), mean)?,
+        },
+    })
+}
+
+/// A Poisson layer: at least one unit, a rate ≥ 0, τ > 0, excitatory weights onto known
+/// populations with probabilities in [0, 1].
+fn poisson_layer(
+    l: &RawPoissonLayer,
+    key: &dyn Fn(&str) -> String,
+    ctx: &Context<'_>,
+) -> Result<InputSpec, ConfigError> {
+    if l.units == 0 {
+        return Err(ConfigError::invalid(
+            key("units"),
+            "must be at least 1, got 0",
+        ));
+    }
+    let mut projections = Vec::with_capacity(l.projections.len());
+    for (k, p) in l.projections.iter().enumerate() {
+        let pkey = |f: &str| key(&format!("projections[{k}].{f}"));
+        projections.push(ProbabilityProjection {
+            pre: 0,
+            post: population_index(&pkey("post"), &p.post, ctx.populations)?,
+            weight: non_negative(&pkey("weight"), p.weight)?,
+            probability: probability_in_unit_interval(&pkey("probability"), p.probability)?,
+        });
+    }
+    Ok(InputSpec::PoissonLayer {
+        name: l.name.clone(),
+        units: l.units,
+        rate_hz: non_negative(&key("rate_hz"), l.rate_hz)?,
+        tau_ms: positive(&key("tau_ms"), l.tau_ms)?,
+        projections,
+    })
+}
+
+/// Every `[[plasticity]]` element: each on an existing projection, at most one rule each.
+pub(super) fn plasticity(
+    raw: &[RawPlasticity],
+    network: &NetworkSpec,
+) -> Result<Vec<PlasticitySpec>, ConfigError> {
+    let mut checked: Vec<PlasticitySpec> = Vec::with_capacity(raw.len());
+    for (k, rule) in raw.iter().enumerate() {
+        let key = |f: &str| format!("plasticity[{k}].{f}");
+        let spec = match rule {
+            RawPlasticity::AdditiveStdp(r) => additive_stdp(r, &key, network)?,
+        };
+        if checked
+            .iter()
+            .any(|c| (c.pre, c.post) == (spec.pre, spec.post))
+        {
+            return Err(ConfigError::invalid(
+                key("post"),
+                "this projection already has a rule (one rule per projection)",
+            ));
+        }
+        checked.push(spec);
+    }
+    Ok(checked)
+}
+
+/// Additive STDP: amplitudes ≥ 0, `w_min ≤ w_max` with the sign of the presynaptic population
+/// (Dale's law), τ > 0, on a projection the connectivity builds.
+fn additive_stdp(
+    r: &RawAdditiveStdp,
+    key: &dyn Fn(&str) -> String,
+    network: &NetworkSpec,
+) -> Result<PlasticitySpec, ConfigError> {
+    let pops = &network.populations;
+    let pre = population_index(&key("pre"), &r.pre, pops)?;
+    let post = population_index(&key("post"), &r.post, pops)?;
+    if !has_projection(&network.connectivity, pre, post) {
+        return Err(ConfigError::invalid(
+            key("post"),
+            format!(
+                "there is no projection from {:?} to {:?} in network.connectivity to make plastic",
+                r.pre, r.post
+            ),
+        ));
+    }
+    let (w_min, w_max) = (
+        finite(&key("w_min"), r.w_min)?,
+        finite(&key("w_max"), r.w_max)?,
+    );
+    if w_max < w_min {
+        return Err(ConfigError::invalid(
+            key("w_max"),
+            format!("must be >= w_min ({w_min}), got {w_max}"),
+        ));
+    }
+    match pops[pre].sign {
+        Sign::Excitatory if w_min < 0.0 => {
+            return Err(ConfigError::invalid(
+                key("w_min"),
+                format!(
+                    "weights from the excitatory {:?} must stay >= 0 (Dale's law), got {w_min}",
+                    r.pre
+                ),
+            ))
+        }
+        Sign::Inhibitory if w_max > 0.0 => {
+            return Err(ConfigError::invalid(
+                key("w_max"),
+                format!(
+                    "weights from the inhibitory {:?} must stay <= 0 (Dale's law), got {w_max}",
+                    r.pre
+                ),
+            ))
+        }
+        _ => {}
+    }
+    Ok(PlasticitySpec {
+        pre,
+        post,
+        rule: RuleSpec::AdditiveStdp(AdditiveStdp {
+            a_plus: non_negative(&key("a_plus"), r.a_plus)?,
+            a_minus: non_negative(&key("a_minus"), r.a_minus)?,
+            w_min,
+            w_max,
+        }),
+        tau_ms: positive(&key("tau_ms"), r.tau_ms)?,
+    })
+}
+
+/// Whether the connectivity builds synapses from population `pre` to `post`.
+fn has_projection(connectivity: &Connectivity, pre: usize, post: usize) -> bool {
+    match connectivity {
+        Connectivity::None => false,
+        Connectivity::FixedOutDegree { weight, .. } => weight[pre][post] != 0.0,
+        Connectivity::FixedInDegree { projections } => projections
+            .iter()
+            .any(|p| (p.pre, p.post) == (pre, post) && p.in_degree > 0 && p.weight != 0.0),
+        Connectivity::Bernoulli { projections } => projections
+            .iter()
+            .any(|p| (p.pre, p.post) == (pre, post) && p.probability > 0.0),
+    }
+}
