@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
-use spikeform::experiment::spiking::{self, CheckpointSink, TrainingState};
+use spikeform::experiment::spiking::{self, CheckpointSink, TrainedNetwork, TrainingState};
 use spikeform::RunError;
-use spikeform_io::checkpoint::{self, CHECKPOINT};
+use spikeform_io::checkpoint::{self, LoadTrainedError, CHECKPOINT};
 use spikeform_io::config::{self, Experiment, LoadedExperiment};
 use spikeform_io::rundir::{RunDir, RunDirError, SUMMARY};
 use spikeform_io::{artifacts, summary};
@@ -105,6 +105,9 @@ pub fn run(
                 ));
             }
             let state = checkpoint::load(from, fingerprint).map_err(Failure::input)?;
+            if state.settled.is_none() {
+                note_settling_again(from);
+            }
             let target = out.unwrap_or(from);
             if target.join(SUMMARY).exists() {
                 return Err(Failure::input(format!(
@@ -118,10 +121,36 @@ pub fn run(
             )
         }
     };
-    execute(&loaded, &dir, state.as_ref(), fingerprint, quiet)
+    let procedure = Procedure::Run {
+        resume: state.as_ref(),
+    };
+    execute(
+        &loaded,
+        &dir,
+        procedure,
+        fingerprint,
+        &mut Progress::new(quiet),
+    )
 }
 
-/// `spikeform test RUN_DIR`: the trained network of RUN_DIR, tested again without training.
+/// An old checkpoint: the network settles and matches again to load.
+fn note_settling_again(run_dir: &Path) {
+    eprintln!(
+        "note: {} predates saved settle results; the network settles again to load",
+        run_dir.join(CHECKPOINT).display()
+    );
+}
+
+/// What a run directory is filled by.
+enum Procedure<'a> {
+    /// A run from the start, or from a checkpoint's state.
+    Run { resume: Option<&'a TrainingState> },
+    /// A test of a trained network.
+    Test(Box<TrainedNetwork>),
+}
+
+/// `spikeform test RUN_DIR`: the trained network of RUN_DIR, loaded from its checkpoint
+/// without settling or training again, tested again.
 pub fn test(
     run_dir: &Path,
     out: Option<&Path>,
@@ -129,62 +158,59 @@ pub fn test(
     threads: Option<usize>,
     quiet: bool,
 ) -> Result<PathBuf, Failure> {
-    let file = run_dir.join("experiment.toml");
-    if !file.exists() {
-        return Err(Failure::input(format!(
-            "{}: not a run directory (no experiment.toml)",
-            run_dir.display()
-        )));
-    }
-    let original = load(&file, &[])?;
-    let fingerprint = checkpoint::fingerprint(&original.normalized_toml());
-    let state = checkpoint::load(run_dir, fingerprint).map_err(Failure::input)?;
-    // Train for exactly the loops already done: training is skipped, testing runs.
-    let mut overrides = vec![format!("training.loops={}", state.loops_done.max(1))];
-    overrides.extend(set.iter().cloned());
-    let loaded = load(&file, &overrides)?;
-    if checkpoint::fingerprint(&loaded.normalized_toml()) != fingerprint {
-        return Err(Failure::input(
-            "--set: only test.* and record.* keys may change when testing a trained network",
-        ));
-    }
     set_threads(threads)?;
+    let cwd = std::env::current_dir().map_err(Failure::run)?;
+    let mut progress = Progress::new(quiet);
+    let loaded = spikeform_io::load_trained(run_dir, set, &cwd, &mut progress);
+    progress.finish();
+    let loaded = loaded.map_err(|e| match e {
+        LoadTrainedError::Input(e) => Failure::input(e),
+        LoadTrainedError::Run(e) => run_failure(e),
+    })?;
+    if loaded.settled_again {
+        note_settling_again(run_dir);
+    }
     let out = match out {
         Some(o) => o.to_path_buf(),
-        None => {
-            let mut k = 1;
-            loop {
-                let name = if k == 1 {
-                    "retest".to_string()
-                } else {
-                    format!("retest.{k}")
-                };
-                let candidate = run_dir.join(name);
-                if !candidate.join(SUMMARY).exists() {
-                    break candidate;
-                }
-                k += 1;
-            }
-        }
+        None => free_retest_dir(run_dir),
     };
-    let dir = RunDir::create(Some(&out), loaded.experiment.name()).map_err(dir_failure)?;
-    execute(&loaded, &dir, Some(&state), fingerprint, quiet)
+    let dir =
+        RunDir::create(Some(&out), loaded.experiment.experiment.name()).map_err(dir_failure)?;
+    let fingerprint = checkpoint::fingerprint(&loaded.experiment.normalized_toml());
+    let procedure = Procedure::Test(Box::new(loaded.network));
+    execute(
+        &loaded.experiment,
+        &dir,
+        procedure,
+        fingerprint,
+        &mut progress,
+    )
+}
+
+/// RUN_DIR/retest, or RUN_DIR/retest.2, ... : the first that holds no finished run.
+fn free_retest_dir(run_dir: &Path) -> PathBuf {
+    (1..)
+        .map(|k| match k {
+            1 => run_dir.join("retest"),
+            _ => run_dir.join(format!("retest.{k}")),
+        })
+        .find(|candidate| !candidate.join(SUMMARY).exists())
+        .expect("some retest directory is free")
 }
 
 fn execute(
     loaded: &LoadedExperiment,
     dir: &RunDir,
-    resume: Option<&TrainingState>,
+    procedure: Procedure<'_>,
     fingerprint: u64,
-    quiet: bool,
+    progress: &mut Progress,
 ) -> Result<PathBuf, Failure> {
     let started = Instant::now();
     dir.write("experiment.toml", loaded.normalized_toml().as_bytes())
         .map_err(dir_failure)?;
-    let mut progress = Progress::new(quiet);
     let (summary, files) = match &loaded.experiment {
         Experiment::Rate(exp) => {
-            let result = spikeform::experiment::rate::run(exp, &mut progress);
+            let result = spikeform::experiment::rate::run(exp, progress);
             progress.finish();
             let result = result.map_err(Failure::run)?;
             let files = artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
@@ -205,7 +231,16 @@ fn execute(
                 fingerprint,
                 error: None,
             };
-            let result = spiking::run_with_checkpoints(exp, &mut progress, &mut sink, resume);
+            let (result, resumed_after) = match procedure {
+                Procedure::Run { resume } => (
+                    spiking::run_with_checkpoints(exp, progress, &mut sink, resume),
+                    resume.map(|s| s.loops_done),
+                ),
+                Procedure::Test(trained) => {
+                    let loops = trained.history.loops_done();
+                    (spiking::test_trained(exp, *trained, progress), Some(loops))
+                }
+            };
             progress.finish();
             let result = result.map_err(run_failure)?;
             let mut files = artifacts::write_spiking(dir, exp, &result).map_err(dir_failure)?;
@@ -214,8 +249,8 @@ fn execute(
             }
             let theory = crate::theory::for_experiment(exp, &result);
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
-            if let Some(state) = resume {
-                s["training"]["resumed_after_loop"] = json!(state.loops_done);
+            if let Some(loops) = resumed_after {
+                s["training"]["resumed_after_loop"] = json!(loops);
             }
             if let Some(e) = &sink.error {
                 s["training"]["checkpoint_error"] = json!(e);

@@ -141,6 +141,47 @@ fn resumed_run_ends_with_the_same_weights_and_test_reproduces() {
     .unwrap();
     assert_eq!(full["test"]["r_mean"], retest["test"]["r_mean"]);
     assert_eq!(full["test"]["rate_r_mean"], retest["test"]["rate_r_mean"]);
+    // Every test number, and the settle activity the checkpoint brought back.
+    assert_eq!(full["test"], retest["test"]);
+    assert_eq!(full["initial"], retest["initial"]);
+    assert_eq!(full["training"]["sigma"], retest["training"]["sigma"]);
+    // Only test.* and record.* may change in a test.
+    assert_fails(
+        &[
+            "test",
+            dir.join("full").to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "seed=8",
+        ],
+        2,
+        &["--set", "only test.* and record.*"],
+    );
+    // A checkpoint written before the settle results were saved still loads: the network
+    // settles and matches again, says so, and tests the same.
+    let old = dir.join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::copy(
+        dir.join("full/experiment.toml"),
+        old.join("experiment.toml"),
+    )
+    .unwrap();
+    let mut w = spikeform_io::npy::NpzWriter::new();
+    for (name, a) in read_npz(dir.join("full/checkpoint.npz")).unwrap() {
+        let settled = ["targets", "recorded_of_row", "sigma"].contains(&name.as_str())
+            || name.starts_with("initial_");
+        if !settled {
+            w.add_f64(&name, &a.shape, &a.data);
+        }
+    }
+    w.write_to(old.join("checkpoint.npz")).unwrap();
+    let o = spikeform(&["test", old.to_str().unwrap(), "--quiet", "--no-report"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("predates saved settle results"));
+    let old_retest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(old.join("retest/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(full["test"], old_retest["test"]);
     // The penalty μ on summed weights keeps each neuron's E and I row sums near their start
     // (reference, 200 loops: 11.88 vs 11.93 and -6.44 vs -6.46) while individual weights move;
     // without it the sums drift.

@@ -8,15 +8,24 @@
 //! with its CRC checked, so a corrupt or truncated checkpoint is detected, not loaded. The
 //! archive is read one member at a time, P in its saved precision, so that loading a large
 //! checkpoint holds about the state itself and one member, not the whole file.
+//!
+//! Besides the training state proper, a checkpoint keeps what the settle trial and matching
+//! decided (targets, recorded neuron of each row, σ, the settle trial's activity), so that
+//! [`load_trained`] rebuilds a trained network from a run directory without settling again.
+//! Checkpoints written before these members existed still load; their networks settle again.
 
 use std::path::Path;
 
-use spikeform::experiment::spiking::TrainingState;
+use spikeform::analysis::InputMeans;
+use spikeform::experiment::spiking::{
+    Activity, GroupActivity, Settled, TrainedNetwork, TrainingState,
+};
 use spikeform::simulate::SimulatorState;
 use spikeform::train::StoredP;
+use spikeform::{Observer, RunError};
 
-use crate::config::ConfigError;
-use crate::npy::{NpyError, NpyValues, NpzFile, NpzFileWriter};
+use crate::config::{self, ConfigError, Experiment, LoadedExperiment};
+use crate::npy::{NpyArray, NpyError, NpyValues, NpzFile, NpzFileWriter};
 
 /// The file name of a checkpoint inside a run directory.
 pub const CHECKPOINT: &str = "checkpoint.npz";
@@ -106,7 +115,75 @@ fn save_chunked(
         &[sim.ff_spiked_prev.len()],
         &sim.ff_spiked_prev,
     ))?;
+    if let Some(settled) = &state.settled {
+        e(save_settled(&mut w, settled))?;
+    }
     w.finish().map_err(|e| e.to_string())
+}
+
+/// Values per population in `initial_population_stats`: rate (Hz), CV of ISIs, Fano factor, and
+/// the excitatory, inhibitory, external and net mean inputs.
+const STATS: usize = 7;
+
+/// The members of [`Settled`]: `targets` (conditions × rows·updates), `recorded_of_row`, `sigma`
+/// (one value, or none), and the settle trial's activity as `initial_population_stats`
+/// (populations × 7), `initial_neuron_rate_hz` (neurons), `initial_population_rate_hz`
+/// (populations × 1-ms bins) and `initial_input_timecourse` (populations × 4 × samples).
+fn save_settled(w: &mut NpzFileWriter, settled: &Settled) -> Result<(), NpyError> {
+    let per_condition = settled.targets.first().map_or(0, Vec::len);
+    let targets: Vec<f64> = settled.targets.iter().flatten().copied().collect();
+    w.add_f64("targets", &[settled.targets.len(), per_condition], &targets)?;
+    let rows: Vec<i64> = settled.recorded_of_row.iter().map(|&a| a as i64).collect();
+    w.add_i64("recorded_of_row", &[rows.len()], &rows)?;
+    let sigma: Vec<f64> = settled.sigma.into_iter().collect();
+    w.add_f64("sigma", &[sigma.len()], &sigma)?;
+    let a = &settled.initial;
+    let stats: Vec<f64> = a
+        .populations
+        .iter()
+        .flat_map(|g| {
+            let m = &g.mean_input;
+            [
+                g.rate_hz,
+                g.cv_isi,
+                g.fano,
+                m.excitatory,
+                m.inhibitory,
+                m.external,
+                m.net,
+            ]
+        })
+        .collect();
+    w.add_f64(
+        "initial_population_stats",
+        &[a.populations.len(), STATS],
+        &stats,
+    )?;
+    w.add_f64(
+        "initial_neuron_rate_hz",
+        &[a.neuron_rates_hz.len()],
+        &a.neuron_rates_hz,
+    )?;
+    let bins = a.population_rate_hz.first().map_or(0, Vec::len);
+    let rates: Vec<f64> = a.population_rate_hz.iter().flatten().copied().collect();
+    w.add_f64(
+        "initial_population_rate_hz",
+        &[a.population_rate_hz.len(), bins],
+        &rates,
+    )?;
+    let samples = a.input_timecourse.first().map_or(0, |p| p[0].len());
+    let course: Vec<f64> = a
+        .input_timecourse
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
+    w.add_f64(
+        "initial_input_timecourse",
+        &[a.input_timecourse.len(), 4, samples],
+        &course,
+    )
 }
 
 /// Reads the checkpoint in run directory `dir`, refusing one of another experiment.
@@ -191,7 +268,90 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
             spiked_prev: take(&mut npz, "spiked_prev")?,
             ff_spiked_prev: take(&mut npz, "ff_spiked_prev")?,
         },
+        settled: match npz.contains("targets") {
+            true => Some(load_settled(&mut npz).map_err(data)?),
+            false => None,
+        },
     })
+}
+
+/// The members written by `save_settled`. Population names are not stored: the groups of
+/// `initial` come back unnamed, and the network they are restored into names them.
+fn load_settled(npz: &mut NpzFile) -> Result<Settled, String> {
+    let mut take = |name: &str, dims: usize| -> Result<NpyArray, String> {
+        if !npz.contains(name) {
+            return Err(format!("the checkpoint lacks `{name}`: it is incomplete"));
+        }
+        let a = npz
+            .read(name)
+            .map_err(|e| format!("unreadable checkpoint: {e}"))?;
+        match a.shape.len() == dims {
+            true => Ok(a),
+            false => Err(format!(
+                "`{name}` has {} dimensions, not {dims}",
+                a.shape.len()
+            )),
+        }
+    };
+    let targets = rows(take("targets", 2)?);
+    let recorded_of_row = take("recorded_of_row", 1)?
+        .data
+        .iter()
+        .map(|&a| a as usize)
+        .collect();
+    let sigma = take("sigma", 1)?.data.first().copied();
+    let stats = take("initial_population_stats", 2)?;
+    if stats.shape[1] != STATS {
+        return Err(format!(
+            "`initial_population_stats` has {} columns, not {STATS}",
+            stats.shape[1]
+        ));
+    }
+    let neuron_rates_hz = take("initial_neuron_rate_hz", 1)?.data;
+    let population_rate_hz = rows(take("initial_population_rate_hz", 2)?);
+    let course = take("initial_input_timecourse", 3)?;
+    let input_timecourse = rows(NpyArray {
+        shape: vec![course.shape[0] * 4, course.shape[2]],
+        data: course.data,
+    })
+    .chunks(4)
+    .map(|p| [p[0].clone(), p[1].clone(), p[2].clone(), p[3].clone()])
+    .collect();
+    Ok(Settled {
+        targets,
+        recorded_of_row,
+        sigma,
+        initial: Activity {
+            populations: stats.data.chunks(STATS).map(group).collect(),
+            neuron_rates_hz,
+            population_rate_hz,
+            input_timecourse,
+        },
+    })
+}
+
+/// The rows of a 2-d array.
+fn rows(a: NpyArray) -> Vec<Vec<f64>> {
+    match a.shape[1] {
+        0 => vec![Vec::new(); a.shape[0]],
+        m => a.data.chunks(m).map(<[f64]>::to_vec).collect(),
+    }
+}
+
+/// One population's statistics (unnamed), from its row of `initial_population_stats`.
+fn group(s: &[f64]) -> GroupActivity {
+    GroupActivity {
+        name: String::new(),
+        rate_hz: s[0],
+        cv_isi: s[1],
+        fano: s[2],
+        mean_input: InputMeans {
+            excitatory: s[3],
+            inhibitory: s[4],
+            external: s[5],
+            net: s[6],
+        },
+    }
 }
 
 /// Appends a chunk of P to `p`, which will hold `total` values: the chunk itself where it is
@@ -220,6 +380,80 @@ fn append_p(p: &mut StoredP, values: NpyValues, total: usize) {
             *p = StoredP::F64(wide);
         }
     }
+}
+
+/// Why a trained network could not be loaded from a run directory.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadTrainedError {
+    /// The run directory, its experiment file, an override or its checkpoint is bad input.
+    #[error(transparent)]
+    Input(#[from] ConfigError),
+    /// The checkpoint does not fit the experiment (an [`RunError::Invalid`]), or the settle
+    /// trial that an old checkpoint needs stopped.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// A trained network loaded from a run directory.
+#[derive(Debug)]
+pub struct LoadedTrained {
+    /// The run's experiment with the overrides applied, `training.loops` set to the loops the
+    /// checkpoint completed.
+    pub experiment: LoadedExperiment,
+    /// The network as training left it.
+    pub network: TrainedNetwork,
+    /// The checkpoint predates the saved settle results, so the network settled and matched
+    /// again to load.
+    pub settled_again: bool,
+}
+
+/// The trained network of run directory `run_dir`, from its `experiment.toml` and
+/// `checkpoint.npz`, without a settle trial (unless the checkpoint is older than the saved
+/// settle results; `observer` then sees a `"settle"` phase).
+///
+/// `overrides` may change `test.*` and `record.*` keys only, what a new test may differ in;
+/// relative data paths resolve against `base_dir`.
+pub fn load_trained(
+    run_dir: &Path,
+    overrides: &[String],
+    base_dir: &Path,
+    observer: &mut dyn Observer,
+) -> Result<LoadedTrained, LoadTrainedError> {
+    let file = run_dir.join("experiment.toml");
+    if !file.exists() {
+        return Err(ConfigError::Data {
+            path: run_dir.to_path_buf(),
+            problem: "not a run directory (no experiment.toml)".into(),
+        }
+        .into());
+    }
+    let original = config::load(&file, &[], base_dir)?;
+    let expected = fingerprint(&original.normalized_toml());
+    let state = load(run_dir, expected)?;
+    // The loops already done: a test reports the training curve of the checkpoint.
+    let mut all = vec![format!("training.loops={}", state.loops_done.max(1))];
+    all.extend(overrides.iter().cloned());
+    let loaded = config::load(&file, &all, base_dir)?;
+    if fingerprint(&loaded.normalized_toml()) != expected {
+        return Err(ConfigError::invalid(
+            "--set",
+            "only test.* and record.* keys may change when testing a trained network",
+        )
+        .into());
+    }
+    let Experiment::Spiking(exp) = &loaded.experiment else {
+        return Err(ConfigError::Data {
+            path: file,
+            problem: "a rate network keeps no trained state to load".into(),
+        }
+        .into());
+    };
+    let network = TrainedNetwork::from_state(exp, &state, observer)?;
+    Ok(LoadedTrained {
+        experiment: loaded,
+        network,
+        settled_again: state.settled.is_none(),
+    })
 }
 
 #[cfg(test)]
@@ -264,6 +498,87 @@ mod tests {
                 spiked_prev: vec![1.0, 0.0, 1.0],
                 ff_spiked_prev: vec![0.0, 1.0],
             },
+            settled: None,
+        }
+    }
+
+    /// Settle results of two populations (groups unnamed, as a checkpoint gives them back).
+    fn settled(sigma: Option<f64>, recorded_of_row: Vec<usize>) -> Settled {
+        let group = |k: f64| GroupActivity {
+            name: String::new(),
+            rate_hz: 5.0 + k,
+            cv_isi: f64::NAN,
+            fano: 1.0 / 3.0 + k,
+            mean_input: InputMeans {
+                excitatory: 2.5 + k,
+                inhibitory: -1.75 - k,
+                external: 1e-300,
+                net: -0.0,
+            },
+        };
+        let series = |k: f64| (0..5).map(|t| k + t as f64 / 7.0).collect::<Vec<_>>();
+        Settled {
+            targets: vec![vec![0.5, -1.0 / 3.0, 2.0, 4.0], vec![1e-9, 0.0, -7.5, 3.25]],
+            recorded_of_row,
+            sigma,
+            initial: Activity {
+                populations: vec![group(0.0), group(1.0)],
+                neuron_rates_hz: vec![0.0, 12.5, f64::INFINITY],
+                population_rate_hz: vec![series(0.0), series(1.0)],
+                input_timecourse: vec![
+                    [series(0.1), series(0.2), series(0.3), series(0.4)],
+                    [series(1.1), series(1.2), series(1.3), series(1.4)],
+                ],
+            },
+        }
+    }
+
+    #[test]
+    fn settle_results_round_trip_exactly_and_old_checkpoints_have_none() {
+        let dir = TempDir::new("settled");
+        let path = dir.path(CHECKPOINT);
+        for (sigma, rows) in [(Some(0.309), vec![2, 0]), (None, vec![])] {
+            let mut s = state(StoredP::F64(p64()));
+            s.settled = Some(settled(sigma, rows));
+            save(&path, &s, FP).unwrap();
+            let back = load(dir.dir(), FP).unwrap();
+            assert!(same(&s, &back), "{s:?}\n{back:?}");
+        }
+        // A checkpoint without the settle members loads, with nothing settled.
+        save(&path, &state(StoredP::F64(p64())), FP).unwrap();
+        assert_eq!(load(dir.dir(), FP).unwrap().settled, None);
+        // One settle member without the others is an incomplete checkpoint.
+        let mut w = crate::npy::NpzWriter::new();
+        let s = state(StoredP::F64(vec![]));
+        for (name, v) in [
+            ("fingerprint", split(FP)),
+            ("loops_done", vec![3]),
+            ("trial_index", split(s.trial_index)),
+            ("clock", split(s.simulator.clock)),
+            ("trained", vec![0, 2, 5]),
+            ("p_chunks", vec![0]),
+        ] {
+            w.add_i64(name, &[v.len()], &v);
+        }
+        for (name, v) in [
+            ("weights", &s.weights),
+            ("feedforward", &s.feedforward),
+            ("r_per_loop", &s.r_per_loop),
+            ("loop_seconds", &s.loop_seconds),
+            ("queues", &s.simulator.queues),
+            ("spiked_prev", &s.simulator.spiked_prev),
+            ("ff_spiked_prev", &s.simulator.ff_spiked_prev),
+        ] {
+            w.add_f64(name, &[v.len()], v);
+        }
+        w.add_f64("targets", &[1, 2], &[0.5, 1.5]);
+        w.write_to(&path).unwrap();
+        match load(dir.dir(), FP) {
+            Err(ConfigError::Data { problem, .. }) => assert_eq!(
+                problem,
+                "the checkpoint lacks `recorded_of_row`: it is incomplete"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -5,24 +5,25 @@
 //! Part 3 (balanced E–I network trained on recorded rates) and untrained simulations (the
 //! balanced network, Brunel's model A).
 
-use std::time::Instant;
-
-use crate::analysis::{self, mean_ignoring_nan, pearson, InputBalance};
+use crate::analysis;
 use crate::error::{Observer, RunError};
-use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor, RateGuard, TraceRecorder};
 use crate::network::plastic::PenaltyWeights;
-use crate::network::{Population, Projection, SpikingNetwork};
+use crate::network::{Population, Projection};
 use crate::neuron::Integration;
-use crate::rng;
-use crate::simulate::{Learning, Simulator, Trial};
+use crate::simulate::Trial;
 use crate::stimulus::{Amplitude, OuRates};
-use crate::theory::LifTransfer;
 use crate::train::{LearningSchedule, StoredP};
-use rayon::prelude::*;
 
 pub use super::build::build_network;
-use super::build::build_plastic;
-use super::matching::greedy_rate_match;
+use super::phases::analyse::{analyse, Analysis};
+use super::phases::restore::restore;
+use super::phases::settle::settle;
+use super::phases::targets::targets;
+use super::phases::test::test;
+use super::phases::train::train;
+use super::phases::untrained::simulate_untrained;
+use super::session::Session;
+pub use super::trained::{History, Settled, Setup, TrainedNetwork};
 
 /// Static connectivity rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -442,15 +443,14 @@ pub struct ProjectionWeights {
     pub mean_final: f64,
 }
 
-/// The projections' mean weights, `initial` taken from the network as built.
-fn projection_weights(initial: &[f64], net: &SpikingNetwork) -> Vec<ProjectionWeights> {
+/// The plastic projections' mean weights, as built and now.
+fn projection_weights(net: &crate::network::SpikingNetwork) -> Vec<ProjectionWeights> {
     net.projections
         .iter()
-        .zip(initial)
-        .map(|(p, &mean_initial)| ProjectionWeights {
+        .map(|p| ProjectionWeights {
             name: p.name.clone(),
             synapses: p.n_synapses(),
-            mean_initial,
+            mean_initial: p.initial_mean,
             mean_final: p.mean_weight(),
         })
         .collect()
@@ -488,6 +488,9 @@ pub struct TrainingState {
     pub loop_seconds: Vec<f64>,
     /// Simulator state between trials.
     pub simulator: crate::simulate::SimulatorState,
+    /// What settling and matching decided (`None` in checkpoints written before it was saved:
+    /// restoring such a state settles and matches again).
+    pub settled: Option<Settled>,
 }
 
 /// Where training states go at checkpoints.
@@ -508,880 +511,131 @@ pub struct NoCheckpoints;
 
 impl CheckpointSink for NoCheckpoints {}
 
-fn training_state(
-    net: &mut SpikingNetwork,
-    sim: &Simulator,
-    loops_done: usize,
-    trial_index: u64,
-    r_per_loop: &[Option<f64>],
-    loop_seconds: &[f64],
-) -> TrainingState {
-    let weights = net.plastic.weights().to_vec();
-    let rows = &mut net.plastic.rows;
-    TrainingState {
-        loops_done,
-        trial_index,
-        trained: rows.iter().map(|r| r.neuron).collect(),
-        weights,
-        feedforward: (0..rows.first().map_or(0, |r| r.feedforward.len()))
-            .flat_map(|c| {
-                rows.iter()
-                    .flat_map(move |r| r.feedforward[c].iter().copied())
-            })
-            .collect(),
-        p: {
-            let mut p = rows
-                .first()
-                .map_or(StoredP::F64(Vec::new()), |r| r.rls.empty_stored());
-            for row in rows.iter_mut() {
-                row.rls.append_stored(&mut p);
-            }
-            p
-        },
-        r_per_loop: r_per_loop.iter().map(|r| r.unwrap_or(f64::NAN)).collect(),
-        loop_seconds: loop_seconds.to_vec(),
-        simulator: sim.state(),
-    }
-}
-
-fn restore(
-    net: &mut SpikingNetwork,
-    sim: &mut Simulator,
-    state: &TrainingState,
-) -> Result<(), RunError> {
-    let n_rec = net.plastic.weights().len();
-    let rows = &mut net.plastic.rows;
-    let bad = |what: &str| {
-        RunError::Invalid(format!(
-            "the checkpoint does not match the experiment: {what}"
-        ))
-    };
-    if state.trained != rows.iter().map(|r| r.neuron).collect::<Vec<_>>() {
-        return Err(bad("different trained neurons"));
-    }
-    let n_ff: usize = rows
-        .iter()
-        .map(|r| r.feedforward.iter().map(Vec::len).sum::<usize>())
-        .sum();
-    let n_p: usize = rows.iter().map(|r| r.rls.stored_len()).sum();
-    if state.weights.len() != n_rec || state.feedforward.len() != n_ff || state.p.len() != n_p {
-        return Err(bad(&format!(
-            "it holds {} recurrent, {} feed-forward and {} RLS values where this network has {n_rec}, {n_ff} and {n_p}",
-            state.weights.len(),
-            state.feedforward.len(),
-            state.p.len()
-        )));
-    }
-    let mut p = 0;
-    for row in rows.iter_mut() {
-        let m = row.rls.stored_len();
-        row.rls.set_stored(&state.p, p..p + m);
-        p += m;
-    }
-    let mut f = 0;
-    let conditions = rows.first().map_or(0, |r| r.feedforward.len());
-    for c in 0..conditions {
-        for row in rows.iter_mut() {
-            let k = row.feedforward[c].len();
-            row.feedforward[c].copy_from_slice(&state.feedforward[f..f + k]);
-            f += k;
-        }
-    }
-    net.plastic.weights_mut().copy_from_slice(&state.weights);
-    net.plastic.sync_all_feedforward();
-    sim.restore(&state.simulator).map_err(|e| bad(&e))
-}
-
 /// Runs a spiking experiment, saving training states to `checkpoints` and continuing from
-/// `resume` when given (a state saved by an earlier run of the same experiment).
+/// `resume` when given (a state saved by an earlier run of the same experiment):
+/// settle → targets → train → test → analyse, or only a simulation when nothing is trained.
 pub fn run_with_checkpoints(
     exp: &SpikingExperiment,
     observer: &mut dyn Observer,
     checkpoints: &mut dyn CheckpointSink,
     resume: Option<&TrainingState>,
 ) -> Result<SpikingRunResult, RunError> {
-    let mut simulated_ms = 0.0;
-    let mut net = build_network(exp);
-    let projection_means: Vec<f64> = net.projections.iter().map(|p| p.mean_weight()).collect();
-    let mut sim = Simulator::new(&net);
-    sim.reset_queues = exp.network.reset_queues;
-    let n = net.n_neurons();
-    let trial_index = std::cell::Cell::new(0u64);
-    // Wall time inside trials (simulation and learning), excluding construction and analysis.
-    let trial_seconds = std::cell::Cell::new(0.0f64);
-    let trial = |sim: &mut Simulator,
-                 net: &mut SpikingNetwork,
-                 condition: usize,
-                 learning: Option<Learning<'_>>,
-                 phase: &str,
-                 monitors: &mut [&mut dyn Monitor]|
-     -> Result<(), RunError> {
-        trial_index.set(trial_index.get() + 1);
-        let mut guard = rate_guard(exp, n, phase);
-        let mut all: Vec<&mut dyn Monitor> = monitors
-            .iter_mut()
-            .map(|m| &mut **m as &mut dyn Monitor)
-            .collect();
-        all.push(&mut guard);
-        let spec = Trial {
-            steps: exp.trial_steps,
-            condition,
-            learning,
-            seed: exp.seed,
-            index: trial_index.get(),
-            phase,
-        };
-        let t0 = Instant::now();
-        let outcome = sim.run_trial(net, spec, &mut all);
-        trial_seconds.set(trial_seconds.get() + t0.elapsed().as_secs_f64());
-        outcome
-    };
-
+    let mut session = Session::new(exp, observer, checkpoints);
     let Some(training) = &exp.training else {
-        // Untrained: simulate test_trials trials of the first condition.
-        observer.phase_started("simulate", exp.test_trials);
-        let mut recorders = Vec::new();
-        let mut traces = None;
-        for k in 0..exp.test_trials {
-            let mut rec = activity_recorder(exp, &net);
-            let mut tr = trace_recorder(exp, k == 0);
-            trial(
-                &mut sim,
-                &mut net,
-                0,
-                None,
-                &format!("simulation trial {}", k + 1),
-                &mut [&mut rec, &mut tr],
-            )?;
-            if k == 0 {
-                traces = Some(tr);
-            }
-            simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-            recorders.push(rec);
-            observer.item_done(k + 1, "");
-        }
-        let activity = summarise_activity(exp, &net, &recorders);
-        let spikes = recorders.swap_remove(0).spikes;
-        return Ok(SpikingRunResult {
-            population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
-            trained: Vec::new(),
-            recorded_of_row: Vec::new(),
-            sigma: None,
-            initial: None,
-            r_per_loop: Vec::new(),
-            loop_seconds: Vec::new(),
-            simulated_ms_per_wall_second: simulated_ms / trial_seconds.get(),
-            test: None,
-            activity,
-            targets: Vec::new(),
-            n_updates: 0,
-            row_sums_initial: Vec::new(),
-            row_sums_final: Vec::new(),
-            plastic_weights_initial: Vec::new(),
-            plastic_weights_final: Vec::new(),
-            pca: None,
-            spikes,
-            population_of: net.population_of.clone(),
-            traces,
-            plastic_projections: projection_weights(&projection_means, &net),
-        });
+        let simulated = simulate_untrained(&mut session)?;
+        return Ok(untrained_result(&session, simulated));
     };
-
-    // Trained neurons whose choice does not depend on the settle run get their plastic synapses
-    // before it, so that the settle run sees the network that will be trained (Part 2).
-    let mut trained = match &training.trained {
-        TrainedSelection::All => (0..n).collect(),
-        TrainedSelection::Random { population, count } => {
-            let range = net.ranges()[*population].clone();
-            let mut r = rng::stream(exp.seed, "trained-neurons");
-            rng::choose_subset(range.len(), *count, &mut r)
-                .into_iter()
-                .map(|i| i + range.start)
-                .collect()
+    let (setup, mut history) = match resume {
+        Some(state) => restore(&mut session, training, state)?,
+        None => {
+            let (trained, settle_run) = settle(&mut session, training)?;
+            let setup = targets(&mut session, training, trained, settle_run)?;
+            (setup, History::default())
         }
-        TrainedSelection::MatchRecorded { .. } => Vec::new(),
     };
-    if !trained.is_empty() {
-        net.plastic = build_plastic(exp, training, &net, &trained);
-    }
+    train(&mut session, training, &setup, &mut history)?;
+    test_and_analyse(session, training, setup, history)
+}
 
-    // Settle: one untrained trial, for rates (matching), mean inputs (sine offsets) and σ.
-    observer.phase_started("settle", 1);
-    let mut settle_rec = activity_recorder(exp, &net);
-    let mut sd = InputSdRecorder::new(
-        n,
-        crate::time::at_least_one_step(10.0, exp.dt_ms),
-        1000.0f64.min(exp.trial_steps as f64 * exp.dt_ms / 2.0),
+/// Tests a trained network (loaded with [`TrainedNetwork::from_state`], or as training left it)
+/// with `exp.test_trials` frozen trials per condition, and analyses them, as the end of a run
+/// would. The network is consumed; clone it to test it again.
+pub fn test_trained(
+    exp: &SpikingExperiment,
+    trained: TrainedNetwork,
+    observer: &mut dyn Observer,
+) -> Result<SpikingRunResult, RunError> {
+    let training = exp.training.as_ref().ok_or_else(|| {
+        RunError::Invalid(format!(
+            "{}: an untrained experiment has nothing to test",
+            exp.name
+        ))
+    })?;
+    let mut sink = NoCheckpoints;
+    let session = Session::with_network(
+        exp,
+        trained.network,
+        trained.simulator,
+        trained.trial_index,
+        observer,
+        &mut sink,
     );
-    trial(
-        &mut sim,
-        &mut net,
-        0,
-        None,
-        "settle",
-        &mut [&mut settle_rec, &mut sd],
-    )?;
-    simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-    observer.item_done(1, "");
-    let initial = summarise_activity(exp, &net, std::slice::from_ref(&settle_rec));
-    let settle_rates =
-        analysis::firing_rates_hz(&settle_rec.spikes, 0.0, exp.trial_steps as f64 * exp.dt_ms);
+    test_and_analyse(session, training, trained.setup, trained.history)
+}
 
-    // Targets.
-    let schedule = training.schedule;
-    let n_updates = schedule.updates_per_trial() as usize;
-    let update_times: Vec<f64> = (1..=exp.trial_steps)
-        .filter(|&s| schedule.is_learning_step(s))
-        .map(|s| s as f64 * exp.dt_ms)
-        .collect();
-    let mut recorded_of_row = Vec::new();
-    let mut sigma_used = None;
-    let targets: Vec<Vec<f64>> = match &training.target {
-        TargetSpec::Sine {
-            amplitude,
-            period_ms,
-            offset,
-        } => {
-            let mut r = rng::stream(exp.seed, "target");
-            let balance = settle_rec.input_balance();
-            let rows = trained.len();
-            let phases: Vec<f64> = (0..rows)
-                .map(|_| rand::Rng::random::<f64>(&mut r))
-                .collect();
-            (0..exp.conditions)
-                .map(|_| {
-                    let mut t = vec![0.0; rows * n_updates];
-                    for (row, &i) in trained.iter().enumerate() {
-                        let c = offset.unwrap_or(balance.net[i]);
-                        for (k, &tm) in update_times.iter().enumerate() {
-                            t[row * n_updates + k] = amplitude
-                                * (2.0 * std::f64::consts::PI * (tm / period_ms + phases[row]))
-                                    .sin()
-                                + c;
-                        }
-                    }
-                    t
-                })
-                .collect()
-        }
-        TargetSpec::Recorded { conditions, sigma } => {
-            let TrainedSelection::MatchRecorded { population } = training.trained else {
-                return Err(RunError::Invalid(
-                    "recorded targets need training.trained = \"match\"".into(),
-                ));
-            };
-            let range = net.ranges()[population].clone();
-            let n_rec = conditions[0].n_neurons;
-            let n_bins = conditions[0].n_bins;
-            if let PlasticSpec::Sampled { n_exc, .. } = training.plastic {
-                if n_exc > 0 && n_exc >= n_rec {
-                    return Err(RunError::Invalid(format!(
-                        "training.plastic_exc_inputs ({n_exc}) must be smaller than the number \
-                         of recorded neurons ({n_rec}), whose matches are the excitatory pool"
-                    )));
-                }
-            }
-            let recorded_mean: Vec<f64> = (0..n_rec)
-                .map(|a| {
-                    conditions
-                        .iter()
-                        .map(|c| {
-                            c.rates_hz[a * n_bins..(a + 1) * n_bins].iter().sum::<f64>()
-                                / n_bins as f64
-                        })
-                        .sum::<f64>()
-                        / conditions.len() as f64
-                })
-                .collect();
-            let (order, matched) = greedy_rate_match(&recorded_mean, &settle_rates[range.clone()]);
-            trained = matched.iter().map(|&m| m + range.start).collect();
-            recorded_of_row = order;
-            net.plastic = build_plastic(exp, training, &net, &trained);
-            let s = match sigma {
-                Sigma::Given(s) => *s,
-                Sigma::Estimate => sd.sigma(&range, exp.network.tau_exc_ms),
-            };
-            sigma_used = Some(s);
-            let lif = &net.populations[population].neuron;
-            let transfer = LifTransfer {
-                tau_ms: lif.tau_membrane_ms,
-                threshold: lif.threshold,
-                reset: lif.reset,
-                refractory_ms: lif.refractory_ms,
-            };
-            let mut out = Vec::new();
-            for c in conditions {
-                let mut t = vec![0.0; trained.len() * n_updates];
-                for (row, &a) in recorded_of_row.iter().enumerate() {
-                    for k in 0..n_updates.min(n_bins) {
-                        let rate = c.rates_hz[a * n_bins + k];
-                        t[row * n_updates + k] =
-                            transfer.input_for_recorded_rate(rate, s).map_err(|e| {
-                                RunError::Invalid(format!(
-                                    "target of recorded neuron {a}, bin {k}: {e}"
-                                ))
-                            })?;
-                    }
-                }
-                out.push(t);
-            }
-            out
-        }
-    };
-    let row_sums_initial = net.plastic.row_sums();
-    let plastic_weights_initial = net.plastic.weights().to_vec();
+fn test_and_analyse(
+    mut session: Session<'_>,
+    training: &SpikingTraining,
+    setup: Setup,
+    history: History,
+) -> Result<SpikingRunResult, RunError> {
+    let trials = test(&mut session, training)?;
+    let analysis = analyse(session.exp, &session.net, training, &setup, trials);
+    Ok(trained_result(&session, training, setup, history, analysis))
+}
 
-    // Train.
-    let mut r_per_loop = Vec::with_capacity(training.loops);
-    let mut loop_seconds = Vec::with_capacity(training.loops);
-    let mut first_loop = 0;
-    if let Some(state) = resume {
-        restore(&mut net, &mut sim, state)?;
-        trial_index.set(state.trial_index);
-        first_loop = state.loops_done.min(training.loops);
-        r_per_loop = state
-            .r_per_loop
-            .iter()
-            .map(|r| r.is_finite().then_some(*r))
-            .collect();
-        loop_seconds = state.loop_seconds.clone();
-        r_per_loop.truncate(first_loop);
-        loop_seconds.truncate(first_loop);
-    }
-    observer.phase_started("training", training.loops);
-    for l in first_loop..training.loops {
-        if observer.should_stop() {
-            return Err(RunError::Interrupted {
-                phase: format!("training loop {}", l + 1),
-            });
-        }
-        let t0 = Instant::now();
-        for (c, targets_c) in targets.iter().enumerate() {
-            let learning = Learning {
-                schedule,
-                targets: targets_c,
-                n_updates,
-            };
-            trial(
-                &mut sim,
-                &mut net,
-                c,
-                Some(learning),
-                &format!("training loop {}", l + 1),
-                &mut [],
-            )?;
-            simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-        }
-        let mut r_loop = None;
-        if training.eval_every > 0 && (l + 1) % training.eval_every == 0 {
-            let mut boxes = box_recorder(exp, training, n, &update_times);
-            trial(
-                &mut sim,
-                &mut net,
-                0,
-                None,
-                &format!("evaluation after loop {}", l + 1),
-                &mut [&mut boxes],
-            )?;
-            simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-            r_loop = Some(score(
-                &boxes.boxes.finish(),
-                n,
-                &trained,
-                &targets[0],
-                n_updates,
-            ));
-        }
-        // Apply deferred RLS downdates at every loop end, so that a run resumed from a
-        // checkpoint computes exactly what an uninterrupted run computes.
-        net.plastic.rows.par_iter_mut().for_each(|r| r.rls.flush());
-        loop_seconds.push(t0.elapsed().as_secs_f64());
-        r_per_loop.push(r_loop);
-        let every = checkpoints.every();
-        if l + 1 == training.loops || (every > 0 && (l + 1) % every == 0) {
-            let state = training_state(
-                &mut net,
-                &sim,
-                l + 1,
-                trial_index.get(),
-                &r_per_loop,
-                &loop_seconds,
-            );
-            checkpoints.save(&state).map_err(|e| {
-                RunError::Invalid(format!(
-                    "cannot save the checkpoint after loop {}: {e}",
-                    l + 1
-                ))
-            })?;
-        }
-        let msg = r_loop.map(|r| format!("r = {r:.4}")).unwrap_or_default();
-        observer.item_done(l + 1, &msg);
-    }
-
-    // Test.
-    observer.phase_started("test", exp.conditions * exp.test_trials);
-    // Every test trial starts from the simulator's state at the end of training, so the trials
-    // are independent: they run in parallel, and their results do not depend on the number of
-    // threads. Trial k of condition c keeps the index (hence the random streams) that it would
-    // have in a sequential run.
-    let snapshot = sim.clone();
-    let first_index = trial_index.get();
-    let jobs: Vec<(usize, usize)> = (0..exp.conditions)
-        .flat_map(|c| (0..exp.test_trials).map(move |k| (c, k)))
-        .collect();
-    let mut recorders = Vec::new();
-    let mut traces = None;
-    let mut box_trials: Vec<Vec<Vec<f64>>> = vec![Vec::new(); exp.conditions];
-    let mut spikes_by_condition: Vec<Vec<Vec<Vec<f64>>>> = vec![Vec::new(); exp.conditions];
-    let mut done = 0;
-    for batch in jobs.chunks(rayon::current_num_threads().max(1)) {
-        if observer.should_stop() {
-            return Err(RunError::Interrupted {
-                phase: "test".into(),
-            });
-        }
-        let t0 = Instant::now();
-        let outcomes: Vec<_> = batch
-            .par_iter()
-            .map(|&(c, k)| {
-                let mut sim = snapshot.clone();
-                let mut rec = activity_recorder(exp, &net);
-                let mut boxes = box_recorder(exp, training, n, &update_times);
-                let mut tr = trace_recorder(exp, c == 0 && k == 0);
-                let phase = format!("test trial {} of condition {}", k + 1, c + 1);
-                let mut guard = rate_guard(exp, n, &phase);
-                let index = first_index + (c * exp.test_trials + k + 1) as u64;
-                let spec = exp.frozen_trial(c, index, &phase);
-                sim.run_frozen_trial(&net, spec, &mut [&mut rec, &mut boxes, &mut tr, &mut guard])
-                    .map(|()| (c, k, rec, boxes, tr))
-            })
-            .collect();
-        trial_seconds.set(trial_seconds.get() + t0.elapsed().as_secs_f64());
-        for outcome in outcomes {
-            let (c, k, rec, boxes, tr) = outcome?;
-            if c == 0 && k == 0 {
-                traces = Some(tr);
-            }
-            simulated_ms += exp.trial_steps as f64 * exp.dt_ms;
-            box_trials[c].push(boxes.boxes.finish());
-            spikes_by_condition[c].push(rec.spikes.clone());
-            recorders.push(rec);
-            done += 1;
-            observer.item_done(done, "");
-        }
-    }
-    trial_index.set(first_index + jobs.len() as u64);
-    let activity = summarise_activity(exp, &net, &recorders);
-    let box_centres_ms = update_times.clone();
-    let n_bins = update_times.len();
-    let r_mean_by_condition: Vec<f64> = (0..exp.conditions)
-        .map(|c| score(&box_trials[c][0], n, &trained, &targets[c], n_updates))
-        .collect();
-    let box_input_mean: Vec<Vec<f64>> = box_trials
-        .iter()
-        .map(|trials| {
-            let mut m = vec![0.0; n_bins * n];
-            for t in trials {
-                for (a, b) in m.iter_mut().zip(t) {
-                    *a += b / trials.len() as f64;
-                }
-            }
-            m
-        })
-        .collect();
-    let r_trial_avg_by_condition: Vec<f64> = (0..exp.conditions)
-        .map(|c| score(&box_input_mean[c], n, &trained, &targets[c], n_updates))
-        .collect();
-    // PSTHs of trained neurons in the target bins, smoothed like the recorded data.
-    let bin_ms = schedule.every_steps as f64 * exp.dt_ms;
-    let t_first = schedule.start_step as f64 * exp.dt_ms;
-    let mut psth = Vec::new();
-    let mut rate_r_by_condition = Vec::new();
-    let mut recorded_rate_hz = Vec::new();
-    for c in 0..exp.conditions {
-        let trials = &spikes_by_condition[c];
-        let rows = trained.len();
-        let mut p = vec![0.0; n_bins * rows];
-        for (row, &i) in trained.iter().enumerate() {
-            let raw = analysis::psth_hz(trials, i, t_first, bin_ms, n_bins);
-            let smooth = boxcar(&raw, exp.psth_smooth_bins);
-            for b in 0..n_bins {
-                p[b * rows + row] = smooth[b];
-            }
-        }
-        if let TargetSpec::Recorded { conditions, .. } = &training.target {
-            let rec = &conditions[c];
-            let per_row: Vec<f64> = (0..rows)
-                .map(|row| {
-                    let a = recorded_of_row[row];
-                    let model: Vec<f64> = (0..n_bins).map(|b| p[b * rows + row]).collect();
-                    pearson(
-                        &model,
-                        &rec.rates_hz[a * rec.n_bins..a * rec.n_bins + n_bins.min(rec.n_bins)],
-                    )
-                })
-                .collect();
-            rate_r_by_condition.push(mean_ignoring_nan(&per_row).mean);
-            let mut rr = vec![0.0; n_bins * rows];
-            for (row, &a) in recorded_of_row.iter().enumerate() {
-                for b in 0..n_bins.min(rec.n_bins) {
-                    rr[b * rows + row] = rec.rates_hz[a * rec.n_bins + b];
-                }
-            }
-            recorded_rate_hz.push(rr);
-        }
-        psth.push(p);
-    }
-    // Group rates.
-    let trained_pop = net.population_of[trained[0]];
-    let is_trained = {
-        let mut v = vec![false; n];
-        for &i in &trained {
-            v[i] = true;
-        }
-        v
-    };
-    let ranges = net.ranges();
-    let rates = &activity.neuron_rates_hz;
-    let mean_of = |idx: &[usize]| {
-        if idx.is_empty() {
-            f64::NAN
-        } else {
-            idx.iter().map(|&i| rates[i]).sum::<f64>() / idx.len() as f64
-        }
-    };
-    let trained_name = net.populations[trained_pop].name.to_lowercase();
-    let untrained_same: Vec<usize> = ranges[trained_pop]
-        .clone()
-        .filter(|&i| !is_trained[i])
-        .collect();
-    let mut group_rates_hz = vec![
-        (format!("trained_{trained_name}"), mean_of(&trained)),
-        (
-            format!("untrained_{trained_name}"),
-            mean_of(&untrained_same),
-        ),
-    ];
-    for (p, r) in ranges.iter().enumerate() {
-        if p != trained_pop {
-            let idx: Vec<usize> = r.clone().collect();
-            group_rates_hz.push((net.populations[p].name.to_lowercase(), mean_of(&idx)));
-        }
-    }
-    // PCA of the trial-averaged input of the first condition.
-    let pca = pca_comparison(
-        &box_input_mean,
-        n_bins,
-        n,
-        &trained,
-        &untrained_same,
-        &ranges,
-        trained_pop,
-    );
-
-    Ok(SpikingRunResult {
+/// The result of a trained run.
+fn trained_result(
+    session: &Session<'_>,
+    training: &SpikingTraining,
+    setup: Setup,
+    history: History,
+    analysis: Analysis,
+) -> SpikingRunResult {
+    let net = &session.net;
+    let settled = setup.settled;
+    SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
+        trained: setup.trained,
+        recorded_of_row: settled.recorded_of_row,
+        sigma: settled.sigma,
+        initial: Some(settled.initial),
+        r_per_loop: history.r_per_loop,
+        loop_seconds: history.loop_seconds,
+        simulated_ms_per_wall_second: session.timing.ms_per_wall_second(),
+        test: Some(analysis.test),
+        activity: analysis.activity,
+        targets: settled.targets,
+        n_updates: training.schedule.updates_per_trial() as usize,
+        row_sums_initial: setup.row_sums_initial,
         row_sums_final: net.plastic.row_sums(),
+        plastic_weights_initial: setup.plastic_weights_initial,
         plastic_weights_final: net.plastic.weights().to_vec(),
-        trained,
-        recorded_of_row,
-        sigma: sigma_used,
-        initial: Some(initial),
-        r_per_loop,
-        loop_seconds,
-        simulated_ms_per_wall_second: simulated_ms / trial_seconds.get(),
-        test: Some(TestResult {
-            r_mean: r_mean_by_condition[0],
-            r_mean_by_condition,
-            r_trial_avg_by_condition,
-            rate_r_by_condition,
-            recorded_rate_hz,
-            group_rates_hz,
-            box_input_mean,
-            box_input_trials: box_trials,
-            box_centres_ms,
-            psth_hz: psth,
-            spikes: spikes_by_condition
-                .into_iter()
-                .map(|mut t| t.swap_remove(0))
-                .collect(),
-            activity: activity.clone(),
-        }),
-        activity,
-        targets,
-        n_updates,
-        row_sums_initial,
-        plastic_weights_initial,
-        pca,
+        pca: analysis.pca,
         spikes: Vec::new(),
         population_of: net.population_of.clone(),
-        traces,
-        plastic_projections: projection_weights(&projection_means, &net),
-    })
-}
-
-/// Mean over rows of Pearson(target row, box input of the row's neuron).
-fn score(boxes: &[f64], n: usize, trained: &[usize], targets: &[f64], n_updates: usize) -> f64 {
-    let n_bins = boxes.len() / n;
-    let per_row: Vec<f64> = trained
-        .iter()
-        .enumerate()
-        .map(|(row, &i)| {
-            let model: Vec<f64> = (0..n_bins).map(|b| boxes[b * n + i]).collect();
-            pearson(
-                &model,
-                &targets[row * n_updates..row * n_updates + n_bins.min(n_updates)],
-            )
-        })
-        .collect();
-    mean_ignoring_nan(&per_row).mean
-}
-
-/// Centred moving average of ±`half` bins, truncated at the edges.
-fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let lo = i.saturating_sub(half);
-            let hi = (i + half).min(x.len() - 1);
-            x[lo..=hi].iter().sum::<f64>() / (hi + 1 - lo) as f64
-        })
-        .collect()
-}
-
-/// The guard every trial runs with: stop when the mean rate over 100 ms exceeds
-/// `exp.max_rate_hz`.
-fn rate_guard(exp: &SpikingExperiment, n: usize, phase: &str) -> RateGuard {
-    RateGuard::new(
-        exp.max_rate_hz,
-        crate::time::at_least_one_step(100.0, exp.dt_ms),
-        exp.dt_ms,
-        n,
-        phase,
-    )
-}
-
-fn activity_recorder(exp: &SpikingExperiment, net: &SpikingNetwork) -> ActivityRecorder {
-    ActivityRecorder::new(
-        &net.population_of,
-        crate::time::at_least_one_step(1.0, exp.dt_ms),
-        exp.burn_in_ms,
-        crate::time::at_least_one_step(1.0, exp.dt_ms),
-        exp.trial_steps,
-    )
-}
-
-/// Records the chosen neurons' traces in the final phase's first trial only.
-fn trace_recorder(exp: &SpikingExperiment, first_trial: bool) -> TraceRecorder {
-    let neurons = if first_trial {
-        exp.record_neurons.clone()
-    } else {
-        Vec::new()
-    };
-    TraceRecorder::new(neurons, exp.record_every_steps)
-}
-
-fn box_recorder(
-    exp: &SpikingExperiment,
-    training: &SpikingTraining,
-    n: usize,
-    update_times: &[f64],
-) -> BoxInputRecorder {
-    BoxInputRecorder::new(
-        update_times.to_vec(),
-        exp.box_half_width_ms,
-        n,
-        crate::time::at_least_one_step(1.0, exp.dt_ms),
-        training.schedule.start_step as f64 * exp.dt_ms,
-        training.schedule.end_step as f64 * exp.dt_ms,
-    )
-}
-
-/// Per-neuron running mean and variance of the static input `x_E + x_I` after `from_ms`.
-struct InputSdRecorder {
-    sum: Vec<f64>,
-    sum_sq: Vec<f64>,
-    samples: usize,
-    every: u64,
-    from_ms: f64,
-}
-
-impl InputSdRecorder {
-    fn new(n: usize, every: u64, from_ms: f64) -> Self {
-        Self {
-            sum: vec![0.0; n],
-            sum_sq: vec![0.0; n],
-            samples: 0,
-            every,
-            from_ms,
-        }
-    }
-
-    /// σ = mean over `neurons` of SD_t(x_E + x_I), divided by √(1.3 τ_E) (the reference's
-    /// recipe; the factor 1.3 "was calibrated manually").
-    fn sigma(&self, neurons: &std::ops::Range<usize>, tau_exc_ms: f64) -> f64 {
-        let k = self.samples as f64;
-        let sd: f64 = neurons
-            .clone()
-            .map(|i| {
-                let m = self.sum[i] / k;
-                (self.sum_sq[i] / k - m * m).max(0.0).sqrt()
-            })
-            .sum::<f64>()
-            / neurons.len() as f64;
-        sd / (1.3 * tau_exc_ms).sqrt()
+        traces: analysis.traces,
+        plastic_projections: projection_weights(net),
     }
 }
 
-impl Monitor for InputSdRecorder {
-    fn on_step(&mut self, view: &crate::monitor::StepView<'_>) -> crate::monitor::Control {
-        if view.step.is_multiple_of(self.every) && view.t_ms > self.from_ms {
-            self.samples += 1;
-            for i in 0..self.sum.len() {
-                let x = view.input_exc[i] + view.input_inh[i];
-                self.sum[i] += x;
-                self.sum_sq[i] += x * x;
-            }
-        }
-        Ok(())
+/// The result of an untrained simulation.
+fn untrained_result(
+    session: &Session<'_>,
+    simulated: super::phases::untrained::Simulated,
+) -> SpikingRunResult {
+    let net = &session.net;
+    SpikingRunResult {
+        population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
+        trained: Vec::new(),
+        recorded_of_row: Vec::new(),
+        sigma: None,
+        initial: None,
+        r_per_loop: Vec::new(),
+        loop_seconds: Vec::new(),
+        simulated_ms_per_wall_second: session.timing.ms_per_wall_second(),
+        test: None,
+        activity: simulated.activity,
+        targets: Vec::new(),
+        n_updates: 0,
+        row_sums_initial: Vec::new(),
+        row_sums_final: Vec::new(),
+        plastic_weights_initial: Vec::new(),
+        plastic_weights_final: Vec::new(),
+        pca: None,
+        spikes: simulated.spikes,
+        population_of: net.population_of.clone(),
+        traces: simulated.traces,
+        plastic_projections: projection_weights(net),
     }
-}
-
-/// Statistics per population over the given trials.
-fn summarise_activity(
-    exp: &SpikingExperiment,
-    net: &SpikingNetwork,
-    recorders: &[ActivityRecorder],
-) -> Activity {
-    let n = net.n_neurons();
-    let t0 = exp.burn_in_ms;
-    let t1 = exp.trial_steps as f64 * exp.dt_ms + 1e-9;
-    let mut neuron_rates_hz = vec![0.0; n];
-    for rec in recorders {
-        for (acc, r) in
-            neuron_rates_hz
-                .iter_mut()
-                .zip(analysis::firing_rates_hz(&rec.spikes, t0, t1))
-        {
-            *acc += r / recorders.len() as f64;
-        }
-    }
-    let balances: Vec<InputBalance> = recorders.iter().map(|r| r.input_balance()).collect();
-    let populations = net
-        .ranges()
-        .iter()
-        .zip(&net.populations)
-        .map(|(range, pop)| {
-            let idx: Vec<usize> = range.clone().collect();
-            let rate_hz =
-                idx.iter().map(|&i| neuron_rates_hz[i]).sum::<f64>() / idx.len().max(1) as f64;
-            let cvs: Vec<f64> = recorders
-                .iter()
-                .map(|r| analysis::cv_isi(&r.spikes, &idx, t0, t1, 3).mean)
-                .collect();
-            let fanos: Vec<f64> = recorders
-                .iter()
-                .map(|r| analysis::fano_factor(&r.spikes, &idx, t0, t1, exp.fano_window_ms))
-                .collect();
-            let means: Vec<analysis::InputMeans> =
-                balances.iter().map(|b| b.population_mean(&idx)).collect();
-            let k = means.len() as f64;
-            let mean_input = analysis::InputMeans {
-                excitatory: means.iter().map(|m| m.excitatory).sum::<f64>() / k,
-                inhibitory: means.iter().map(|m| m.inhibitory).sum::<f64>() / k,
-                external: means.iter().map(|m| m.external).sum::<f64>() / k,
-                net: means.iter().map(|m| m.net).sum::<f64>() / k,
-            };
-            GroupActivity {
-                name: pop.name.clone(),
-                rate_hz,
-                cv_isi: mean_ignoring_nan(&cvs).mean,
-                fano: mean_ignoring_nan(&fanos).mean,
-                mean_input,
-            }
-        })
-        .collect();
-    let bin_s = 1e-3 * crate::time::at_least_one_step(1.0, exp.dt_ms) as f64 * exp.dt_ms;
-    let population_rate_hz = recorders
-        .first()
-        .map(|r| {
-            r.population_counts
-                .iter()
-                .zip(&net.populations)
-                .map(|(c, p)| {
-                    c.iter()
-                        .map(|&k| f64::from(k) / p.size as f64 / bin_s)
-                        .collect()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let input_timecourse = recorders
-        .first()
-        .map(|r| r.input_timecourse.clone())
-        .unwrap_or_default();
-    Activity {
-        populations,
-        neuron_rates_hz,
-        population_rate_hz,
-        input_timecourse,
-    }
-}
-
-fn pca_comparison(
-    box_input_mean: &[Vec<f64>],
-    n_bins: usize,
-    n: usize,
-    trained: &[usize],
-    untrained_same: &[usize],
-    ranges: &[std::ops::Range<usize>],
-    trained_pop: usize,
-) -> Option<PcaComparison> {
-    let others: Vec<usize> = ranges
-        .iter()
-        .enumerate()
-        .filter(|(p, _)| *p != trained_pop)
-        .flat_map(|(_, r)| r.clone())
-        .collect();
-    let k = 5.min(n_bins);
-    if trained.len() < k || untrained_same.len() < k || others.len() < k || k < 2 {
-        return None;
-    }
-    let x = &box_input_mean[0];
-    debug_assert_eq!(x.len(), n_bins * n);
-    let a = analysis::pca_time_courses(x, n_bins, trained, k);
-    let b = analysis::pca_time_courses(x, n_bins, untrained_same, k);
-    let c = analysis::pca_time_courses(x, n_bins, &others, k);
-    let sel = |idx: &[usize]| -> Vec<f64> {
-        if box_input_mean.len() < 2 {
-            return Vec::new();
-        }
-        let ga = analysis::gather_columns(&box_input_mean[0], n_bins, n, idx);
-        let gb = analysis::gather_columns(&box_input_mean[1], n_bins, n, idx);
-        analysis::selectivity(&ga, &gb, n_bins, idx.len())
-    };
-    Some(PcaComparison {
-        trained_e_vs_untrained_i: analysis::compare_components(&a, &c, 2),
-        trained_e_vs_untrained_e: analysis::compare_components(&a, &b, 2),
-        explained_variance_ratio: vec![
-            ("trained".into(), a.explained_variance_ratio.clone()),
-            (
-                "untrained_same_population".into(),
-                b.explained_variance_ratio.clone(),
-            ),
-            (
-                "other_populations".into(),
-                c.explained_variance_ratio.clone(),
-            ),
-        ],
-        loadings: vec![
-            ("trained".into(), a.loadings[..2].to_vec()),
-            ("untrained_same_population".into(), b.loadings[..2].to_vec()),
-            ("other_populations".into(), c.loadings[..2].to_vec()),
-        ],
-        selectivity: vec![
-            ("trained".into(), sel(trained)),
-            ("untrained_same_population".into(), sel(untrained_same)),
-            ("other_populations".into(), sel(&others)),
-        ],
-    })
 }

@@ -24,6 +24,8 @@ pub struct PlasticProjection {
     pub rule: Arc<dyn PairRule>,
     /// STDP trace time constant τ_STDP (ms).
     pub tau_ms: f64,
+    /// Mean weight as built, before any change.
+    pub initial_mean: f64,
     out_offsets: Vec<usize>,
     post_of: Vec<u32>,
     in_offsets: Vec<usize>,
@@ -70,6 +72,7 @@ impl PlasticProjection {
             excitatory,
             rule,
             tau_ms,
+            initial_mean: 0.0,
             out_offsets,
             post_of,
             in_offsets: Vec::new(),
@@ -78,6 +81,7 @@ impl PlasticProjection {
             weights: plastic_w,
         };
         projection.index_incoming();
+        projection.initial_mean = projection.mean_weight();
         projection
     }
 

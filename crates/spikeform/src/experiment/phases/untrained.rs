@@ -1,0 +1,53 @@
+//! An untrained network: `test_trials` trials of every condition, one after the other, each
+//! starting where the previous one left the spikes in transit.
+
+use crate::error::RunError;
+use crate::monitor::{ActivityRecorder, TraceRecorder};
+
+use super::super::activity::summarise_activity;
+use super::super::recorders::{activity_recorder, trace_recorder};
+use super::super::session::Session;
+use super::super::spiking::Activity;
+
+/// What an untrained simulation gives.
+pub(crate) struct Simulated {
+    /// Activity over every trial of every condition.
+    pub activity: Activity,
+    /// Spikes of the first trial of condition 0.
+    pub spikes: Vec<Vec<f64>>,
+    /// Traces of that trial.
+    pub traces: Option<TraceRecorder>,
+}
+
+/// Simulates every condition, `test_trials` trials each, condition after condition.
+pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated, RunError> {
+    let exp = session.exp;
+    session
+        .observer
+        .phase_started("simulate", exp.conditions * exp.test_trials);
+    let mut recorders: Vec<ActivityRecorder> = Vec::new();
+    let mut traces = None;
+    for c in 0..exp.conditions {
+        for k in 0..exp.test_trials {
+            let first = c == 0 && k == 0;
+            let mut rec = activity_recorder(exp, &session.net);
+            let mut tr = trace_recorder(exp, first);
+            let phase = match exp.conditions {
+                1 => format!("simulation trial {}", k + 1),
+                _ => format!("simulation trial {} of condition {}", k + 1, c + 1),
+            };
+            session.run_trial(c, None, &phase, &mut [&mut rec, &mut tr])?;
+            if first {
+                traces = Some(tr);
+            }
+            recorders.push(rec);
+            session.observer.item_done(recorders.len(), "");
+        }
+    }
+    let activity = summarise_activity(exp, &session.net, &recorders);
+    Ok(Simulated {
+        activity,
+        spikes: recorders.swap_remove(0).spikes,
+        traces,
+    })
+}
