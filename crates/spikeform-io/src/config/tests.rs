@@ -40,7 +40,7 @@ fn a_bad_enumerated_value_names_the_key_and_the_allowed_values() {
         (SPIKING, "kind = \"spiking\"", "kind = \"lif\"", "network.kind", &["`rate`", "`spiking`"]),
         (SPIKING, "integration = \"euler\"", "integration = \"rk4\"", "network.integration", &["`euler`", "`exponential`"]),
         (RATE, "activation = \"relu\"", "activation = \"sigmoid\"", "network.activation", &["`relu`", "`tanh`", "`linear`"]),
-        (SPIKING, "excitatory = true", "excitatory = true\nmodel = \"eif\"", "network.populations[0].model", &["`lif`"]),
+        (SPIKING, "excitatory = true", "excitatory = true\nmodel = \"qif\"", "network.populations[0].model", &["`lif`", "`eif`"]),
         (SPIKING, "rule = \"fixed_out_degree\"", "rule = \"random\"", "network.connectivity.rule", &["`none`", "`fixed_out_degree`", "`fixed_in_degree`"]),
         (SPIKING, "distribution = \"uniform\"", "distribution = \"gaussian\"", "stimulus.distribution", &["`uniform`", "`normal`"]),
         (SPIKING, "kind = \"sine\"", "kind = \"cosine\"", "target.kind", &["`sine`", "`recorded`"]),
