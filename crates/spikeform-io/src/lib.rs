@@ -1,5 +1,6 @@
 //! Experiment files, run directories and array artifacts for spikeform.
 //!
+//! - [`atomic`] writes every file atomically and durably (temporary file, fsync, rename);
 //! - [`artifacts`] writes the arrays of a run as NumPy files;
 //! - [`checkpoint`] saves and loads training states;
 //! - [`config`] reads TOML experiment files, parsed then validated;
@@ -9,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod artifacts;
+pub mod atomic;
 pub mod checkpoint;
 pub mod config;
 pub mod npy;
