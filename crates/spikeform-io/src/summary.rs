@@ -4,14 +4,10 @@
 use serde_json::{json, Value};
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 
-/// Mean of the finite values (NaN when there are none).
-pub fn finite_mean(values: &[f64]) -> f64 {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if finite.is_empty() {
-        f64::NAN
-    } else {
-        finite.iter().sum::<f64>() / finite.len() as f64
-    }
+/// Mean of the non-NaN values, NaN when there are none
+/// ([`spikeform::analysis::mean_ignoring_nan`]).
+fn mean_skipping_nan(values: &[f64]) -> f64 {
+    spikeform::analysis::mean_ignoring_nan(values).mean
 }
 
 /// JSON number, or `null` for NaN and infinities (JSON has no NaN).
@@ -43,14 +39,14 @@ pub fn rate(exp: &RateExperiment, res: &RateRunResult, total_seconds: f64) -> Va
         },
         "test": {
             "trials": exp.test_trials,
-            "r_mean": num(finite_mean(&res.test_r)),
+            "r_mean": num(mean_skipping_nan(&res.test_r)),
             "r_per_trial": nums(&res.test_r),
-            "r_reference_window": num(finite_mean(&res.test_r_reference_window)),
+            "r_reference_window": num(mean_skipping_nan(&res.test_r_reference_window)),
             "nan_dropped": res.test_nan_dropped,
         },
         "timing": {
             "total_seconds": num(total_seconds),
-            "mean_loop_seconds": num(finite_mean(&res.loop_seconds)),
+            "mean_loop_seconds": num(mean_skipping_nan(&res.loop_seconds)),
         },
     })
 }
@@ -141,9 +137,9 @@ pub fn spiking(
             "trials": exp.test_trials,
             "r_mean": num(test.r_mean),
             "r_mean_by_condition": nums(&test.r_mean_by_condition),
-            "r_trial_avg": num(finite_mean(&test.r_trial_avg_by_condition)),
+            "r_trial_avg": num(mean_skipping_nan(&test.r_trial_avg_by_condition)),
             "r_trial_avg_by_condition": nums(&test.r_trial_avg_by_condition),
-            "rate_r_mean": num(finite_mean(&test.rate_r_by_condition)),
+            "rate_r_mean": num(mean_skipping_nan(&test.rate_r_by_condition)),
             "rate_r_by_condition": nums(&test.rate_r_by_condition),
             "rate_hz": Value::Object(rate),
         });
@@ -154,7 +150,7 @@ pub fn spiking(
                 "explained_variance_ratio": p.explained_variance_ratio.iter().map(|(g, v)| (g.clone(), nums(v))).collect::<serde_json::Map<_, _>>(),
             });
         }
-        s["timing"]["mean_loop_seconds"] = num(finite_mean(&res.loop_seconds));
+        s["timing"]["mean_loop_seconds"] = num(mean_skipping_nan(&res.loop_seconds));
     } else {
         s["test"] = json!({"trials": exp.test_trials});
     }

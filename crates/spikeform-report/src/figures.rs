@@ -48,19 +48,10 @@ pub(crate) fn spread(n: usize, k: usize) -> Vec<usize> {
     }
 }
 
-/// Mean and standard deviation of finite values.
+/// Mean and sample standard deviation of the non-NaN values
+/// ([`spikeform::analysis::mean_sd_ignoring_nan`]).
 fn mean_sd(v: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
+    spikeform::analysis::mean_sd_ignoring_nan(&v.into_iter().collect::<Vec<_>>())
 }
 
 /// The value below which a fraction `q` of the finite values lie.

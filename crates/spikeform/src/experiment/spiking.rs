@@ -957,7 +957,8 @@ pub fn run_with_checkpoints(
         let mut p = vec![0.0; n_bins * rows];
         for (row, &i) in trained.iter().enumerate() {
             let raw = analysis::psth_hz(trials, i, t_first, bin_ms, n_bins);
-            let smooth = boxcar(&raw, exp.psth_smooth_bins);
+            let smooth =
+                analysis::moving_average(&raw, exp.psth_smooth_bins, analysis::WindowSum::Direct);
             for b in 0..n_bins {
                 p[b * rows + row] = smooth[b];
             }
@@ -1087,17 +1088,6 @@ fn score(boxes: &[f64], n: usize, trained: &[usize], targets: &[f64], n_updates:
         })
         .collect();
     mean_ignoring_nan(&per_row).mean
-}
-
-/// Centred moving average of ±`half` bins, truncated at the edges.
-fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let lo = i.saturating_sub(half);
-            let hi = (i + half).min(x.len() - 1);
-            x[lo..=hi].iter().sum::<f64>() / (hi + 1 - lo) as f64
-        })
-        .collect()
 }
 
 /// The guard every trial runs with: stop when the mean rate over 100 ms exceeds
