@@ -5,6 +5,7 @@
 //! - [`checkpoint`] saves and loads training states;
 //! - [`config`] reads TOML experiment files, parsed then validated;
 //! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
+//! - [`outputs`] declares every array a run writes (name, dtype, shape, units, meaning);
 //! - [`rundir`] manages the run directory and its atomic writes;
 //! - [`summary`] builds `summary.json`.
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod config;
 pub mod npy;
+pub mod outputs;
 pub mod rundir;
 pub mod summary;
 #[cfg(test)]
