@@ -84,9 +84,11 @@ impl RunDir {
         crate::atomic::write_atomic(&path, bytes).map_err(|source| RunDirError::Io { path, source })
     }
 
-    /// Writes `value` as pretty JSON to `name` atomically.
-    pub fn write_json(&self, name: &str, value: &serde_json::Value) -> Result<(), RunDirError> {
-        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    /// Writes `value` as pretty JSON to `name` atomically. It goes through a
+    /// `serde_json::Value`, so object keys are sorted at every level.
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<(), RunDirError> {
+        let value = serde_json::to_value(value).expect("run files serialise to JSON");
+        let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
         text.push('\n');
         self.write(name, text.as_bytes())
     }

@@ -71,9 +71,9 @@ fn outputs_md_tables_are_the_declared_arrays() {
     // lists a member of these files in the `| `name` | dtype |` form.
     for line in doc.lines().filter(|l| l.starts_with("| `")) {
         let name = line[3..].split('`').next().unwrap();
-        let in_block = FILES.iter().any(|f| {
-            block(&doc, f.file).is_some_and(|r| doc[r].lines().any(|l| l == line))
-        });
+        let in_block = FILES
+            .iter()
+            .any(|f| block(&doc, f.file).is_some_and(|r| doc[r].lines().any(|l| l == line)));
         let declared = FILES.iter().any(|f| f.array(name).is_some());
         assert!(
             in_block || !declared || !(line.contains("| f8 |") || line.contains("| i8 |")),
