@@ -4,8 +4,8 @@
 //!
 //! ```text
 //! cargo build --release -p spikeform-io --example npz_memory
-//! command time -v target/release/examples/npz_memory write /tmp/big.npz 1.0
-//! command time -v target/release/examples/npz_memory read /tmp/big.npz
+//! command time -v target/release/examples/npz_memory write big.npz 1.0
+//! command time -v target/release/examples/npz_memory read big.npz
 //! ```
 //!
 //! `write PATH GB` streams a member `p` of GB·10⁹ bytes of f32 values (`<f4`) to PATH with
