@@ -9,6 +9,7 @@ use spikeform::RunError;
 use spikeform_io::checkpoint::{self, LoadTrainedError, CHECKPOINT};
 use spikeform_io::config::{self, Experiment, LoadedExperiment};
 use spikeform_io::rundir::{RunDir, RunDirError, SUMMARY};
+use spikeform_io::summary::Summary;
 use spikeform_io::{artifacts, summary};
 
 use crate::progress::Progress;
@@ -249,11 +250,11 @@ fn execute(
             }
             let theory = crate::theory::for_experiment(exp, &result);
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
-            if let Some(loops) = resumed_after {
-                s["training"]["resumed_after_loop"] = json!(loops);
-            }
-            if let Some(e) = &sink.error {
-                s["training"]["checkpoint_error"] = json!(e);
+            if let Summary::Spiking(spiking) = &mut s {
+                if let Some(t) = &mut spiking.training {
+                    t.resumed_after_loop = resumed_after;
+                    t.checkpoint_error = sink.error.clone();
+                }
             }
             (s, files)
         }
@@ -271,26 +272,7 @@ fn execute(
     dir.write_json("manifest.json", &manifest)
         .map_err(dir_failure)?;
     dir.write_json(SUMMARY, &summary).map_err(dir_failure)?;
-    println!("{}", one_line(&summary));
+    println!("{}", summary.one_line());
     println!("results in {}", dir.path().display());
     Ok(dir.path().to_path_buf())
-}
-
-/// A one-line digest of the summary for the terminal.
-fn one_line(summary: &serde_json::Value) -> String {
-    let mut parts = vec![summary["experiment"].as_str().unwrap_or("?").to_string()];
-    if let Some(r) = summary["test"]["r_mean"].as_f64() {
-        parts.push(format!("test r_mean = {r:.4}"));
-    }
-    if let Some(r) = summary["activity"]["rate_hz"].as_object() {
-        let rates: Vec<String> = r
-            .iter()
-            .map(|(k, v)| format!("{k} {:.2} Hz", v.as_f64().unwrap_or(f64::NAN)))
-            .collect();
-        parts.push(rates.join(", "));
-    }
-    if let Some(t) = summary["timing"]["total_seconds"].as_f64() {
-        parts.push(format!("{t:.1} s"));
-    }
-    parts.join(", ")
 }

@@ -1,21 +1,17 @@
 //! The `theory` block of summary.json: mean-field predictions next to the simulated rates.
 
-use serde_json::{json, Value};
 use spikeform::experiment::predictions::predictions;
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
-use spikeform_io::summary::num;
+use spikeform_io::summary::{BrunelSummary, TheorySummary};
 
 /// Predictions for `exp`, with the simulated rates' relative deviation from Brunel's rate.
-pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> Value {
+pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> TheorySummary {
     let p = predictions(exp);
-    let mut out = json!({});
+    let mut out = TheorySummary::default();
     if let Some(rates) = &p.balanced_rates_hz {
-        let m: serde_json::Map<String, Value> = rates
-            .iter()
-            .map(|(n, r)| (n.to_lowercase(), num(*r)))
-            .collect();
-        out["balanced_limit_rate_hz"] = Value::Object(m);
-        out["silenced"] = json!(p.silenced);
+        out.balanced_limit_rate_hz =
+            Some(rates.iter().map(|(n, r)| (n.to_lowercase(), *r)).collect());
+        out.silenced = Some(p.silenced.clone());
     }
     if let Some(b) = p.brunel {
         let sim: Vec<f64> = res.activity.populations.iter().map(|g| g.rate_hz).collect();
@@ -30,13 +26,13 @@ pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> Value 
                 .iter()
                 .map(|p| p.size as f64)
                 .sum::<f64>();
-        out["brunel"] = json!({
-            "rate_hz": num(b.rate_hz),
-            "mu_mv": num(b.mu_mv),
-            "sigma_mv": num(b.sigma_mv),
-            "balanced_limit_rate_hz": p.brunel_limit_hz.map(num),
-            "simulated_rate_hz": num(mean_sim),
-            "relative_error": num(mean_sim / b.rate_hz - 1.0),
+        out.brunel = Some(BrunelSummary {
+            rate_hz: b.rate_hz,
+            mu_mv: b.mu_mv,
+            sigma_mv: b.sigma_mv,
+            balanced_limit_rate_hz: p.brunel_limit_hz,
+            simulated_rate_hz: mean_sim,
+            relative_error: mean_sim / b.rate_hz - 1.0,
         });
     }
     out

@@ -23,6 +23,7 @@ mod common;
 
 use common::*;
 use serde_json::{Map, Value};
+use spikeform_io::summary::Summary;
 use std::path::PathBuf;
 
 /// Whether a summary key is a wall-clock measurement (the `timing` section, `loop_seconds`, and
@@ -103,6 +104,10 @@ fn differences(expected: &Map<String, Value>, actual: &Map<String, Value>) -> Ve
 fn check(case: &str, file: &str, sets: &[&str]) {
     let dir = scratch(&format!("example_numbers_{case}"));
     let summary = run_summary(file, &dir, sets);
+    // The typed summary reads the file back whole: no key is dropped or altered.
+    let typed: Summary = serde_json::from_value(summary.clone())
+        .unwrap_or_else(|e| panic!("{file}: summary.json does not read as a Summary: {e}"));
+    assert_eq!(typed.to_value(), summary, "{file}: typed round trip");
     let mut actual = Map::new();
     flatten(&summary, "", &mut actual);
 

@@ -1,9 +1,11 @@
-//! Array artifacts of a run, written as NumPy files. Names, shapes and units are listed in
-//! docs/outputs.md.
+//! Array artifacts of a run, written as NumPy files. Every member is declared in
+//! [`crate::outputs`] (name, dtype, shape, units, meaning) and added through its declaration;
+//! docs/outputs.md is generated from those declarations.
 
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 
 use crate::npy::NpzWriter;
+use crate::outputs::{spikes, test, test_traces, traces};
 use crate::rundir::{RunDir, RunDirError};
 
 /// Writes the training curve (`training_curve.csv`) and the test traces (`test_traces.npz`) of a
@@ -28,35 +30,36 @@ pub fn write_rate(
     let n_time = res.time_ms.len();
     let m = res.trained.len();
     let mut npz = NpzWriter::new();
-    npz.add_f64("time_ms", &[n_time], &res.time_ms);
-    npz.add_i64(
-        "trained_units",
-        &[m],
-        &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-    );
-    npz.add_f64(
-        "trained_quantity",
+    test_traces::TIME_MS.add(&mut npz, &[n_time], &res.time_ms);
+    test_traces::TRAINED_UNITS.add(&mut npz, &[m], &indices(&res.trained));
+    test_traces::TRAINED_QUANTITY.add(
+        &mut npz,
         &[exp.test_trials, n_time, m],
         &res.test_trained_quantity,
     );
-    npz.add_f64("target", &[n_time, m], &res.target);
-    npz.add_f64(
-        "rates",
+    test_traces::TARGET.add(&mut npz, &[n_time, m], &res.target);
+    test_traces::RATES.add(
+        &mut npz,
         &[exp.test_trials, n_time, exp.n_units],
         &res.test_rates,
     );
-    npz.add_f64("weights", &[exp.n_units, exp.n_units], &res.weights);
-    dir.write("test_traces.npz", &npz.finish())?;
+    test_traces::WEIGHTS.add(&mut npz, &[exp.n_units, exp.n_units], &res.weights);
+    dir.write(test_traces::FILE.file, &npz.finish())?;
     Ok(vec![
         "experiment.toml".into(),
         "training_curve.csv".into(),
-        "test_traces.npz".into(),
+        test_traces::FILE.file.into(),
         "manifest.json".into(),
         "summary.json".into(),
     ])
 }
 
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
+
+/// Indices as int64 values (the dtype of index members).
+fn indices(v: &[usize]) -> Vec<i64> {
+    v.iter().map(|&i| i as i64).collect()
+}
 
 /// Spike times as two aligned arrays: neuron index and time (ms).
 fn spike_arrays(spikes: &[Vec<f64>]) -> (Vec<i64>, Vec<f64>) {
@@ -85,20 +88,19 @@ pub fn write_spiking(
         None => &res.spikes,
     };
     let (neuron, time) = spike_arrays(first);
-    npz.add_i64("neuron", &[neuron.len()], &neuron);
-    npz.add_f64("time_ms", &[time.len()], &time);
+    spikes::NEURON.add(&mut npz, &[neuron.len()], &neuron);
+    spikes::TIME_MS.add(&mut npz, &[time.len()], &time);
     let pop_rate = &res.activity.population_rate_hz;
     if let Some(first) = pop_rate.first() {
         let flat: Vec<f64> = pop_rate.iter().flatten().copied().collect();
-        npz.add_f64("population_rate_hz", &[pop_rate.len(), first.len()], &flat);
+        spikes::POPULATION_RATE_HZ.add(&mut npz, &[pop_rate.len(), first.len()], &flat);
     }
     let n = res.activity.neuron_rates_hz.len();
-    npz.add_f64("neuron_rate_hz", &[n], &res.activity.neuron_rates_hz);
+    spikes::NEURON_RATE_HZ.add(&mut npz, &[n], &res.activity.neuron_rates_hz);
     if let Some(initial) = &res.initial {
-        npz.add_f64("initial_neuron_rate_hz", &[n], &initial.neuron_rates_hz);
+        spikes::INITIAL_NEURON_RATE_HZ.add(&mut npz, &[n], &initial.neuron_rates_hz);
     }
-    let population_of: Vec<i64> = res.population_of.iter().map(|&p| p as i64).collect();
-    npz.add_i64("population_of", &[n], &population_of);
+    spikes::POPULATION_OF.add(&mut npz, &[n], &indices(&res.population_of));
     let tc = &res.activity.input_timecourse;
     if let Some(first) = tc.first() {
         let samples = first[0].len();
@@ -106,24 +108,17 @@ pub fn write_spiking(
             .iter()
             .flat_map(|p| p.iter().flatten().copied())
             .collect();
-        npz.add_f64("input_timecourse", &[tc.len(), 4, samples], &flat);
+        spikes::INPUT_TIMECOURSE.add(&mut npz, &[tc.len(), 4, samples], &flat);
     }
-    dir.write("spikes.npz", &npz.finish())?;
-    files.push("spikes.npz".into());
+    dir.write(spikes::FILE.file, &npz.finish())?;
+    files.push(spikes::FILE.file.into());
     if let Some(tr) = res.traces.as_ref().filter(|t| !t.neurons.is_empty()) {
         let k = tr.neurons.len();
         let samples = tr.time_ms.len();
         let mut npz = NpzWriter::new();
-        npz.add_f64("time_ms", &[samples], &tr.time_ms);
-        npz.add_i64(
-            "neurons",
-            &[k],
-            &tr.neurons.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-        );
-        for (q, name) in spikeform::monitor::TraceRecorder::QUANTITIES
-            .iter()
-            .enumerate()
-        {
+        traces::TIME_MS.add(&mut npz, &[samples], &tr.time_ms);
+        traces::NEURONS.add(&mut npz, &[k], &indices(&tr.neurons));
+        for (q, spec) in traces::QUANTITIES.iter().enumerate() {
             let data: Vec<f64> = (0..samples)
                 .flat_map(|s| {
                     tr.values[(s * 5 + q) * k..(s * 5 + q + 1) * k]
@@ -131,12 +126,12 @@ pub fn write_spiking(
                         .copied()
                 })
                 .collect();
-            npz.add_f64(name, &[samples, k], &data);
+            spec.add(&mut npz, &[samples, k], &data);
         }
-        dir.write("traces.npz", &npz.finish())?;
-        files.push("traces.npz".into());
+        dir.write(traces::FILE.file, &npz.finish())?;
+        files.push(traces::FILE.file.into());
     }
-    if let (Some(_), Some(test)) = (&exp.training, &res.test) {
+    if let (Some(_), Some(t)) = (&exp.training, &res.test) {
         let mut csv = String::from("loop,r,seconds\n");
         for (l, (r, s)) in res.r_per_loop.iter().zip(&res.loop_seconds).enumerate() {
             let r = r.map_or(String::new(), |r| r.to_string());
@@ -146,59 +141,44 @@ pub fn write_spiking(
         files.push("training_curve.csv".into());
         let n = res.activity.neuron_rates_hz.len();
         let rows = res.trained.len();
-        let bins = test.box_centres_ms.len();
-        let conditions = test.box_input_mean.len();
+        let bins = t.box_centres_ms.len();
+        let conditions = t.box_input_mean.len();
         let mut npz = NpzWriter::new();
-        npz.add_f64("bin_centre_ms", &[bins], &test.box_centres_ms);
-        npz.add_i64(
-            "trained_neurons",
-            &[rows],
-            &res.trained.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-        );
+        test::BIN_CENTRE_MS.add(&mut npz, &[bins], &t.box_centres_ms);
+        test::TRAINED_NEURONS.add(&mut npz, &[rows], &indices(&res.trained));
         if !res.recorded_of_row.is_empty() {
-            npz.add_i64(
-                "recorded_neuron_of_row",
-                &[rows],
-                &res.recorded_of_row
-                    .iter()
-                    .map(|&i| i as i64)
-                    .collect::<Vec<_>>(),
-            );
+            test::RECORDED_NEURON_OF_ROW.add(&mut npz, &[rows], &indices(&res.recorded_of_row));
         }
         let flat = |v: &[Vec<f64>]| -> Vec<f64> { v.iter().flatten().copied().collect() };
-        npz.add_f64(
-            "input_mean",
-            &[conditions, bins, n],
-            &flat(&test.box_input_mean),
-        );
+        test::INPUT_MEAN.add(&mut npz, &[conditions, bins, n], &flat(&t.box_input_mean));
         // The first record.input_trials trials of each condition (all of them enter
         // input_mean and the scores).
         let kept = exp.record_input_trials.min(exp.test_trials);
-        let all: Vec<f64> = test
+        let all: Vec<f64> = t
             .box_input_trials
             .iter()
             .flat_map(|trials| trials.iter().take(kept))
             .flatten()
             .copied()
             .collect();
-        npz.add_f64("input_trials", &[conditions, kept, bins, n], &all);
+        test::INPUT_TRIALS.add(&mut npz, &[conditions, kept, bins, n], &all);
         // Targets: condition × update × row (time-major like the other arrays).
         let k = res.n_updates;
         let mut targets = Vec::with_capacity(conditions * k * rows);
-        for t in &res.targets {
+        for target in &res.targets {
             for u in 0..k {
                 for r in 0..rows {
-                    targets.push(t[r * k + u]);
+                    targets.push(target[r * k + u]);
                 }
             }
         }
-        npz.add_f64("target", &[res.targets.len(), k, rows], &targets);
-        npz.add_f64("psth_hz", &[conditions, bins, rows], &flat(&test.psth_hz));
-        if !test.recorded_rate_hz.is_empty() {
-            npz.add_f64(
-                "recorded_rate_hz",
+        test::TARGET.add(&mut npz, &[res.targets.len(), k, rows], &targets);
+        test::PSTH_HZ.add(&mut npz, &[conditions, bins, rows], &flat(&t.psth_hz));
+        if !t.recorded_rate_hz.is_empty() {
+            test::RECORDED_RATE_HZ.add(
+                &mut npz,
                 &[conditions, bins, rows],
-                &flat(&test.recorded_rate_hz),
+                &flat(&t.recorded_rate_hz),
             );
         }
         if let Some(p) = &res.pca {
@@ -207,41 +187,29 @@ pub fn write_spiking(
                 .iter()
                 .flat_map(|(_, l)| l.iter().flatten().copied())
                 .collect();
-            npz.add_f64("pca_loadings", &[p.loadings.len(), 2, bins], &loadings);
+            test::PCA_LOADINGS.add(&mut npz, &[p.loadings.len(), 2, bins], &loadings);
             let evr: Vec<f64> = p
                 .explained_variance_ratio
                 .iter()
                 .flat_map(|(_, v)| v.iter().take(5).copied())
                 .collect();
-            npz.add_f64(
-                "pca_explained_variance_ratio",
+            test::PCA_EXPLAINED_VARIANCE_RATIO.add(
+                &mut npz,
                 &[
                     p.explained_variance_ratio.len(),
                     evr.len() / p.explained_variance_ratio.len().max(1),
                 ],
                 &evr,
             );
-            for ((_, sel), name) in p.selectivity.iter().zip([
-                "selectivity_trained",
-                "selectivity_untrained",
-                "selectivity_other",
-            ]) {
-                npz.add_f64(name, &[sel.len()], sel);
+            for ((_, sel), spec) in p.selectivity.iter().zip(&test::SELECTIVITY) {
+                spec.add(&mut npz, &[sel.len()], sel);
             }
         }
         let w = res.plastic_weights_initial.len() / rows.max(1);
-        npz.add_f64(
-            "plastic_weights_initial",
-            &[rows, w],
-            &res.plastic_weights_initial,
-        );
-        npz.add_f64(
-            "plastic_weights_final",
-            &[rows, w],
-            &res.plastic_weights_final,
-        );
-        dir.write("test.npz", &npz.finish())?;
-        files.push("test.npz".into());
+        test::PLASTIC_WEIGHTS_INITIAL.add(&mut npz, &[rows, w], &res.plastic_weights_initial);
+        test::PLASTIC_WEIGHTS_FINAL.add(&mut npz, &[rows, w], &res.plastic_weights_final);
+        dir.write(test::FILE.file, &npz.finish())?;
+        files.push(test::FILE.file.into());
     }
     files.push("manifest.json".into());
     files.push("summary.json".into());

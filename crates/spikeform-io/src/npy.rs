@@ -43,15 +43,16 @@
 //!
 //! # Atomic writes
 //!
-//! Every file is written to `PATH.tmp` in the same directory, flushed and synced, then renamed
-//! to `PATH`, so a partial file never appears under the final name. The temporary file is
-//! removed if writing fails or an [`NpzFileWriter`] is dropped before
-//! [`NpzFileWriter::finish`].
+//! Every file is written through [`crate::atomic`]: to `PATH.tmp` in the same directory, synced,
+//! renamed to `PATH`, and the directory synced, so a partial file never appears under the final
+//! name. The temporary file is removed if writing fails or an [`NpzFileWriter`] is dropped
+//! before [`NpzFileWriter::finish`].
 
+use crate::atomic::{self, AtomicFile};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// A problem with a NumPy file: the file (for archive members `ARCHIVE[MEMBER]`) and the rule
@@ -1058,7 +1059,7 @@ impl NpzFileWriter {
     /// Starts an archive that will be `path` once finished.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, NpyError> {
         let path = path.as_ref();
-        let file = AtomicFile::create(path)?;
+        let file = AtomicFile::create(path).map_err(|e| write_error(path, e))?;
         Ok(NpzFileWriter {
             zip: ZipBuilder::new(file, path.to_path_buf()),
         })
@@ -1094,93 +1095,26 @@ impl NpzFileWriter {
         self.add(name, shape, data)
     }
 
-    /// Writes the central directory, syncs the file and renames it to its final name.
+    /// Writes the central directory and commits the file ([`AtomicFile::commit`]: sync, rename,
+    /// sync the directory).
     pub fn finish(self) -> Result<(), NpyError> {
         let label = self.zip.label.clone();
         let file = self.zip.finish()?;
-        file.commit()
-            .map_err(|e| NpyError::new(&label, format!("write failed: {e}")))
+        file.commit().map_err(|e| write_error(&label, e))
     }
 }
 
-/// A file written under `NAME.tmp` and renamed to `NAME` on commit; removed if dropped
-/// uncommitted.
-#[derive(Debug)]
-struct AtomicFile {
-    file: Option<BufWriter<File>>,
-    tmp: PathBuf,
-    dest: PathBuf,
-}
-
-fn tmp_path(dest: &Path) -> Result<PathBuf, NpyError> {
-    let name = dest
-        .file_name()
-        .ok_or_else(|| NpyError::new(dest, "the path does not name a file"))?;
-    let mut tmp = name.to_os_string();
-    tmp.push(".tmp");
-    Ok(dest.with_file_name(tmp))
-}
-
-impl AtomicFile {
-    fn create(dest: &Path) -> Result<Self, NpyError> {
-        let tmp = tmp_path(dest)?;
-        let file = File::create(&tmp)
-            .map_err(|e| NpyError::new(dest, format!("cannot create {}: {e}", tmp.display())))?;
-        Ok(AtomicFile {
-            file: Some(BufWriter::with_capacity(1 << 16, file)),
-            tmp,
-            dest: dest.to_path_buf(),
-        })
-    }
-
-    fn inner(&mut self) -> io::Result<&mut BufWriter<File>> {
-        self.file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("file already committed"))
-    }
-
-    fn commit(mut self) -> io::Result<()> {
-        let writer = self.file.take().expect("not yet committed");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.dest)
-    }
-}
-
-impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner()?.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner()?.flush()
-    }
-}
-
-impl Seek for AtomicFile {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.inner()?.seek(pos)
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
-            drop(f);
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// Writes a file atomically: `fill` writes into `PATH.tmp`, which is then synced and renamed.
+/// Writes a file atomically through [`crate::atomic`]; errors name `path`.
 fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut AtomicFile) -> io::Result<()>,
 ) -> Result<(), NpyError> {
-    let mut file = AtomicFile::create(path)?;
-    fill(&mut file)
-        .and_then(|_| file.commit())
-        .map_err(|e| NpyError::new(path, format!("write failed: {e}")))
+    atomic::write_with(path, fill).map_err(|e| write_error(path, e))
+}
+
+/// A failed write of `path` as an [`NpyError`].
+fn write_error(path: &Path, e: io::Error) -> NpyError {
+    NpyError::new(path, format!("write failed: {e}"))
 }
 
 /// Reads an `.npz` archive: every member, keyed by its name without `.npy`. The whole file is

@@ -1,10 +1,9 @@
 //! The run directory: where a run writes its results.
 //!
-//! Files are written atomically (to a temporary name, then renamed), and `summary.json` is written
+//! Files are written atomically ([`crate::atomic`]: a synced temporary file renamed), and `summary.json` is written
 //! last, so a directory with a `summary.json` holds a finished run and an interrupted run never
 //! looks complete.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Problems with the run directory.
@@ -81,30 +80,16 @@ impl RunDir {
 
     /// Writes `bytes` to `name` atomically.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), RunDirError> {
-        write_atomic(&self.file(name), bytes)
+        let path = self.file(name);
+        crate::atomic::write_atomic(&path, bytes).map_err(|source| RunDirError::Io { path, source })
     }
 
-    /// Writes `value` as pretty JSON to `name` atomically.
-    pub fn write_json(&self, name: &str, value: &serde_json::Value) -> Result<(), RunDirError> {
-        let mut text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    /// Writes `value` as pretty JSON to `name` atomically. It goes through a
+    /// `serde_json::Value`, so object keys are sorted at every level.
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<(), RunDirError> {
+        let value = serde_json::to_value(value).expect("run files serialise to JSON");
+        let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
         text.push('\n');
         self.write(name, text.as_bytes())
     }
-}
-
-/// Writes `bytes` to `path.tmp`, flushes it, then renames it to `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
-    let io = |source| RunDirError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
 }

@@ -3,6 +3,8 @@
 //! raster, an older run directory lacks some arrays); arrays that exist but disagree in shape
 //! are errors.
 
+use spikeform_io::outputs::{spikes as spikes_npz, test as test_npz, test_traces};
+
 use crate::plot::{decimate, histogram, range_of, Figure, Item, Panel, Swatch};
 use crate::run::{jnum, jnums, tget, tnum, Archive, Arr, Kind, Run};
 use crate::ReportError;
@@ -48,19 +50,10 @@ pub(crate) fn spread(n: usize, k: usize) -> Vec<usize> {
     }
 }
 
-/// Mean and standard deviation of finite values.
+/// Mean and sample standard deviation of the non-NaN values
+/// ([`spikeform::analysis::mean_sd_ignoring_nan`]).
 fn mean_sd(v: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
+    spikeform::analysis::mean_sd_ignoring_nan(&v.into_iter().collect::<Vec<_>>())
 }
 
 /// The value below which a fraction `q` of the finite values lie.
@@ -74,12 +67,7 @@ fn quantile(v: &[f64], q: f64) -> f64 {
 }
 
 /// Integer indices stored as floats, each in `0..bound`.
-fn indices(
-    arch: &Archive,
-    name: &str,
-    a: &Arr<'_>,
-    bound: usize,
-) -> Result<Vec<usize>, ReportError> {
+fn indices(arch: &Archive, a: &Arr<'_>, bound: usize) -> Result<Vec<usize>, ReportError> {
     a.data
         .iter()
         .map(|&v| {
@@ -87,7 +75,8 @@ fn indices(
                 Ok(v as usize)
             } else {
                 Err(arch.bad(format!(
-                    "member '{name}' holds {v}, not an index below {bound}"
+                    "member '{}' holds {v}, not an index below {bound}",
+                    a.name
                 )))
             }
         })
@@ -122,15 +111,15 @@ impl<'a> Spiking<'a> {
             population_of[p.start..p.start + p.size].fill(k);
         }
         if let Some(s) = &run.spikes {
-            if let Some(a) = s.get("population_of", 1)? {
-                s.check_dim("population_of", &a, 0, n, "one entry per neuron")?;
-                population_of = indices(s, "population_of", &a, run.populations.len())?;
+            if let Some(a) = s.get(&spikes_npz::POPULATION_OF)? {
+                s.check_dim(&a, 0, n, "one entry per neuron")?;
+                population_of = indices(s, &a, run.populations.len())?;
             }
         }
         let mut trained = Vec::new();
         if let Some(t) = &run.test {
-            if let Some(a) = t.get("trained_neurons", 1)? {
-                trained = indices(t, "trained_neurons", &a, n)?;
+            if let Some(a) = t.get(&test_npz::TRAINED_NEURONS)? {
+                trained = indices(t, &a, n)?;
             }
         }
         let trained_pop = trained.first().map(|&i| population_of[i]);
@@ -316,8 +305,8 @@ fn test_axes<'t>(
     title: &'static str,
 ) -> Result<Result<(Arr<'t>, Arr<'t>), Built>, ReportError> {
     let (Some(bins), Some(rows)) = (
-        test.get("bin_centre_ms", 1)?,
-        test.get("trained_neurons", 1)?,
+        test.get(&test_npz::BIN_CENTRE_MS)?,
+        test.get(&test_npz::TRAINED_NEURONS)?,
     ) else {
         return Ok(Err(skip(
             id,
@@ -338,16 +327,19 @@ fn target_vs_input(s: &Spiking<'_>) -> Built {
         Ok(v) => v,
         Err(b) => return b,
     };
-    let (Some(mean), Some(target)) = (test.get("input_mean", 3)?, test.get("target", 3)?) else {
+    let (Some(mean), Some(target)) = (
+        test.get(&test_npz::INPUT_MEAN)?,
+        test.get(&test_npz::TARGET)?,
+    ) else {
         return skip(ID, TITLE, "test.npz lacks input_mean or target");
     };
     let nb = bins.dim(0);
     let nr = rows.dim(0);
-    test.check_dim("input_mean", &mean, 1, nb, "one per bin_centre_ms")?;
-    test.check_dim("input_mean", &mean, 2, s.n, "one per neuron")?;
+    test.check_dim(&mean, 1, nb, "one per bin_centre_ms")?;
+    test.check_dim(&mean, 2, s.n, "one per neuron")?;
     let nc = mean.dim(0);
-    test.check_dim("target", &target, 0, nc, "one per condition of input_mean")?;
-    test.check_dim("target", &target, 2, nr, "one per trained neuron")?;
+    test.check_dim(&target, 0, nc, "one per condition of input_mean")?;
+    test.check_dim(&target, 2, nr, "one per trained neuron")?;
     if target.dim(1) != nb {
         return skip(
             ID,
@@ -358,11 +350,11 @@ fn target_vs_input(s: &Spiking<'_>) -> Built {
             ),
         );
     }
-    let trials = test.get("input_trials", 4)?;
+    let trials = test.get(&test_npz::INPUT_TRIALS)?;
     if let Some(t) = &trials {
-        test.check_dim("input_trials", t, 0, nc, "one per condition")?;
-        test.check_dim("input_trials", t, 2, nb, "one per bin")?;
-        test.check_dim("input_trials", t, 3, s.n, "one per neuron")?;
+        test.check_dim(t, 0, nc, "one per condition")?;
+        test.check_dim(t, 2, nb, "one per bin")?;
+        test.check_dim(t, 3, s.n, "one per neuron")?;
     }
     let n_trials = trials.map_or(0, |t| t.dim(1));
     let pop = s.trained_pop.map(|k| &s.run.populations[k]);
@@ -442,20 +434,20 @@ fn psth(s: &Spiking<'_>) -> Built {
         Ok(v) => v,
         Err(b) => return b,
     };
-    let Some(ps) = test.get("psth_hz", 3)? else {
+    let Some(ps) = test.get(&test_npz::PSTH_HZ)? else {
         return skip(ID, TITLE, "test.npz lacks psth_hz");
     };
     let (nb, nr, nc) = (bins.dim(0), rows.dim(0), ps.dim(0));
-    test.check_dim("psth_hz", &ps, 1, nb, "one per bin_centre_ms")?;
-    test.check_dim("psth_hz", &ps, 2, nr, "one per trained neuron")?;
-    let rec = test.get("recorded_rate_hz", 3)?;
+    test.check_dim(&ps, 1, nb, "one per bin_centre_ms")?;
+    test.check_dim(&ps, 2, nr, "one per trained neuron")?;
+    let rec = test.get(&test_npz::RECORDED_RATE_HZ)?;
     if let Some(r) = &rec {
-        test.check_dim("recorded_rate_hz", r, 0, nc, "one per condition of psth_hz")?;
-        test.check_dim("recorded_rate_hz", r, 1, nb, "one per bin")?;
-        test.check_dim("recorded_rate_hz", r, 2, nr, "one per trained neuron")?;
+        test.check_dim(r, 0, nc, "one per condition of psth_hz")?;
+        test.check_dim(r, 1, nb, "one per bin")?;
+        test.check_dim(r, 2, nr, "one per trained neuron")?;
     }
-    let recorded_of_row = match test.get("recorded_neuron_of_row", 1)? {
-        Some(a) => Some(indices(test, "recorded_neuron_of_row", &a, usize::MAX)?),
+    let recorded_of_row = match test.get(&test_npz::RECORDED_NEURON_OF_ROW)? {
+        Some(a) => Some(indices(test, &a, usize::MAX)?),
         None => None,
     };
     let x = bins.data.to_vec();
@@ -528,11 +520,11 @@ fn spikes<'r>(s: &Spiking<'r>) -> Result<Option<Spikes<'r>>, ReportError> {
     let Some(sp) = &s.run.spikes else {
         return Ok(None);
     };
-    let (Some(nrn), Some(t)) = (sp.get("neuron", 1)?, sp.get("time_ms", 1)?) else {
+    let (Some(nrn), Some(t)) = (sp.get(&spikes_npz::NEURON)?, sp.get(&spikes_npz::TIME_MS)?) else {
         return Ok(None);
     };
-    sp.check_dim("time_ms", &t, 0, nrn.dim(0), "one per entry of neuron")?;
-    Ok(Some((indices(sp, "neuron", &nrn, s.n)?, t.data)))
+    sp.check_dim(&t, 0, nrn.dim(0), "one per entry of neuron")?;
+    Ok(Some((indices(sp, &nrn, s.n)?, t.data)))
 }
 
 fn stimulus(run: &Run) -> Vec<(f64, f64)> {
@@ -641,7 +633,7 @@ fn population_rates(s: &Spiking<'_>) -> Built {
     const TITLE: &str = "Population rates";
     let spk = spikes(s)?;
     let pop_rate = match &s.run.spikes {
-        Some(sp) => sp.get("population_rate_hz", 2)?,
+        Some(sp) => sp.get(&spikes_npz::POPULATION_RATE_HZ)?,
         None => None,
     };
     if spk.is_none() && pop_rate.is_none() {
@@ -692,13 +684,7 @@ fn population_rates(s: &Spiking<'_>) -> Built {
         panels.push(p);
     }
     if let (Some(sp), Some(pr)) = (&s.run.spikes, &pop_rate) {
-        sp.check_dim(
-            "population_rate_hz",
-            pr,
-            0,
-            s.run.populations.len(),
-            "one per population",
-        )?;
+        sp.check_dim(pr, 0, s.run.populations.len(), "one per population")?;
         let mut p = Panel::new(
             "per population (population_rate_hz, 20-ms means)",
             "time (ms)",
@@ -751,13 +737,13 @@ fn rate_histograms(s: &Spiking<'_>) -> Built {
     let Some(sp) = &s.run.spikes else {
         return skip(ID, TITLE, "no spikes.npz");
     };
-    let Some(after) = sp.get("neuron_rate_hz", 1)? else {
+    let Some(after) = sp.get(&spikes_npz::NEURON_RATE_HZ)? else {
         return skip(ID, TITLE, "spikes.npz lacks neuron_rate_hz");
     };
-    sp.check_dim("neuron_rate_hz", &after, 0, s.n, "one per neuron")?;
-    let before = sp.get("initial_neuron_rate_hz", 1)?;
+    sp.check_dim(&after, 0, s.n, "one per neuron")?;
+    let before = sp.get(&spikes_npz::INITIAL_NEURON_RATE_HZ)?;
     if let Some(b) = &before {
-        sp.check_dim("initial_neuron_rate_hz", b, 0, s.n, "one per neuron")?;
+        sp.check_dim(b, 0, s.n, "one per neuron")?;
     }
     let hi = quantile(after.data, 0.995).max(before.map_or(0.0, |b| quantile(b.data, 0.995)));
     let hi = if hi.is_finite() && hi > 0.0 { hi } else { 1.0 };
@@ -827,25 +813,13 @@ fn balance(s: &Spiking<'_>) -> Built {
     const NAMES: [&str; 4] = ["excitatory", "inhibitory", "external", "net"];
     const COLORS: [&str; 4] = ["#d62728", "#1f77b4", "#7f7f7f", "#111111"];
     let tc = match &s.run.spikes {
-        Some(sp) => sp.get("input_timecourse", 3)?,
+        Some(sp) => sp.get(&spikes_npz::INPUT_TIMECOURSE)?,
         None => None,
     };
     let mut panels = Vec::new();
     if let (Some(sp), Some(tc)) = (&s.run.spikes, &tc) {
-        sp.check_dim(
-            "input_timecourse",
-            tc,
-            0,
-            s.run.populations.len(),
-            "one per population",
-        )?;
-        sp.check_dim(
-            "input_timecourse",
-            tc,
-            1,
-            4,
-            "excitatory, inhibitory, external, net",
-        )?;
+        sp.check_dim(tc, 0, s.run.populations.len(), "one per population")?;
+        sp.check_dim(tc, 1, 4, "excitatory, inhibitory, external, net")?;
         let nb = tc.dim(2);
         let x: Vec<f64> = (0..nb).map(|b| b as f64 + 0.5).collect();
         for (k, pop) in s.run.populations.iter().enumerate() {
@@ -985,22 +959,18 @@ fn pca(s: &Spiking<'_>) -> Built {
     let Some(test) = &s.run.test else {
         return skip(ID, TITLE, "no test.npz (untrained run)");
     };
-    let (Some(bins), Some(load)) = (test.get("bin_centre_ms", 1)?, test.get("pca_loadings", 3)?)
-    else {
+    let (Some(bins), Some(load)) = (
+        test.get(&test_npz::BIN_CENTRE_MS)?,
+        test.get(&test_npz::PCA_LOADINGS)?,
+    ) else {
         return skip(
             ID,
             TITLE,
             "test.npz has no pca_loadings (groups too small for PCA, or an older run directory)",
         );
     };
-    test.check_dim(
-        "pca_loadings",
-        &load,
-        2,
-        bins.dim(0),
-        "one per bin_centre_ms",
-    )?;
-    let evr = test.get("pca_explained_variance_ratio", 2)?;
+    test.check_dim(&load, 2, bins.dim(0), "one per bin_centre_ms")?;
+    let evr = test.get(&test_npz::PCA_EXPLAINED_VARIANCE_RATIO)?;
     let names = group_names(s);
     let colors = [TRAINED, UNTRAINED, OTHERS[0]];
     let x = bins.data.to_vec();
@@ -1065,20 +1035,15 @@ fn selectivity(s: &Spiking<'_>) -> Built {
     let Some(test) = &s.run.test else {
         return skip(ID, TITLE, "no test.npz (untrained run)");
     };
-    let keys = [
-        "selectivity_trained",
-        "selectivity_untrained",
-        "selectivity_other",
-    ];
-    let arrays = keys
+    let arrays = test_npz::SELECTIVITY
         .iter()
-        .map(|k| test.get(k, 1))
+        .map(|spec| test.get(spec))
         .collect::<Result<Vec<_>, _>>()?;
     if arrays.iter().all(Option::is_none) {
         return skip(ID, TITLE, "test.npz has no selectivity arrays");
     }
     if arrays.iter().flatten().all(|a| a.data.is_empty()) {
-        let nc = test.get("input_mean", 3)?.map_or(0, |a| a.dim(0));
+        let nc = test.get(&test_npz::INPUT_MEAN)?.map_or(0, |a| a.dim(0));
         return skip(
             ID,
             TITLE,
@@ -1130,8 +1095,8 @@ fn plastic_weights(s: &Spiking<'_>) -> Built {
         return skip(ID, TITLE, "no test.npz (untrained run)");
     };
     let (Some(w0), Some(w1)) = (
-        test.get("plastic_weights_initial", 2)?,
-        test.get("plastic_weights_final", 2)?,
+        test.get(&test_npz::PLASTIC_WEIGHTS_INITIAL)?,
+        test.get(&test_npz::PLASTIC_WEIGHTS_FINAL)?,
     ) else {
         return skip(
             ID,
@@ -1139,20 +1104,8 @@ fn plastic_weights(s: &Spiking<'_>) -> Built {
             "test.npz lacks plastic_weights_initial or plastic_weights_final",
         );
     };
-    test.check_dim(
-        "plastic_weights_final",
-        &w1,
-        0,
-        w0.dim(0),
-        "as plastic_weights_initial",
-    )?;
-    test.check_dim(
-        "plastic_weights_final",
-        &w1,
-        1,
-        w0.dim(1),
-        "as plastic_weights_initial",
-    )?;
+    test.check_dim(&w1, 0, w0.dim(0), "as plastic_weights_initial")?;
+    test.check_dim(&w1, 1, w0.dim(1), "as plastic_weights_initial")?;
     let (rows, cols) = (w0.dim(0), w0.dim(1));
     let exp = &s.run.experiment;
     let sampled = tget(exp, "training.plastic").and_then(|v| v.as_str()) == Some("sampled");
@@ -1236,28 +1189,28 @@ fn traces(run: &Run) -> Result<Option<Traces<'_>>, ReportError> {
         return Ok(None);
     };
     let (Some(time), Some(units), Some(quantity), Some(target)) = (
-        a.get("time_ms", 1)?,
-        a.get("trained_units", 1)?,
-        a.get("trained_quantity", 3)?,
-        a.get("target", 2)?,
+        a.get(&test_traces::TIME_MS)?,
+        a.get(&test_traces::TRAINED_UNITS)?,
+        a.get(&test_traces::TRAINED_QUANTITY)?,
+        a.get(&test_traces::TARGET)?,
     ) else {
         return Ok(None);
     };
-    let rates = a.get("rates", 3)?;
+    let rates = a.get(&test_traces::RATES)?;
     let n_units = rates
         .map(|r| r.dim(2))
         .or_else(|| jnum(&run.summary, "network.units").map(|u| u as usize))
         .unwrap_or(usize::MAX);
     let nt = time.dim(0);
     let m = units.dim(0);
-    a.check_dim("trained_quantity", &quantity, 1, nt, "one per time_ms")?;
-    a.check_dim("trained_quantity", &quantity, 2, m, "one per trained unit")?;
-    a.check_dim("target", &target, 0, nt, "one per time_ms")?;
-    a.check_dim("target", &target, 1, m, "one per trained unit")?;
+    a.check_dim(&quantity, 1, nt, "one per time_ms")?;
+    a.check_dim(&quantity, 2, m, "one per trained unit")?;
+    a.check_dim(&target, 0, nt, "one per time_ms")?;
+    a.check_dim(&target, 1, m, "one per trained unit")?;
     if let Some(r) = &rates {
-        a.check_dim("rates", r, 1, nt, "one per time_ms")?;
+        a.check_dim(r, 1, nt, "one per time_ms")?;
     }
-    let units = indices(a, "trained_units", &units, n_units)?;
+    let units = indices(a, &units, n_units)?;
     Ok(Some(Traces {
         time,
         units,
@@ -1445,10 +1398,10 @@ fn rate_weights(run: &Run) -> Built {
     let Some(a) = &run.traces else {
         return skip(ID, TITLE, "no test_traces.npz");
     };
-    let Some(w) = a.get("weights", 2)? else {
+    let Some(w) = a.get(&test_traces::WEIGHTS)? else {
         return skip(ID, TITLE, "test_traces.npz lacks weights");
     };
-    a.check_dim("weights", &w, 1, w.dim(0), "a square matrix")?;
+    a.check_dim(&w, 1, w.dim(0), "a square matrix")?;
     let nz: Vec<f64> = w.data.iter().copied().filter(|v| *v != 0.0).collect();
     let (lo, hi) = range_of([nz.as_slice()]).unwrap_or((-1.0, 1.0));
     let (m, sd) = mean_sd(nz.iter().copied());

@@ -64,18 +64,9 @@ pub struct Seconds {
     pub total: f64,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, then renames it.
+/// Writes `bytes` to `path` atomically and durably ([`spikeform_io::atomic`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            ReportError::write(path, e)
-        })
+    spikeform_io::atomic::write_atomic(path, bytes).map_err(|e| ReportError::write(path, e))
 }
 
 /// Reads the run directory `run_dir` and writes `report.html` and `figures/` into it.

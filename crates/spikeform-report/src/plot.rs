@@ -726,27 +726,21 @@ impl Figure {
     }
 }
 
-/// Histogram of the finite values over `bins` equal bins spanning [lo, hi]; returns the edges
-/// and the fraction of all finite values in each bin.
+/// Histogram of the finite values over `bins` equal bins spanning [lo, hi]
+/// ([`spikeform::analysis::histogram`], widened where lo = hi); values outside the range count in
+/// the end bins. Returns the edges and the fraction of all finite values in each bin.
 pub(crate) fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Vec<f64>) {
-    let (lo, hi) = widen(lo, hi);
-    let edges: Vec<f64> = (0..=bins)
-        .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
-        .collect();
-    let mut counts = vec![0.0; bins];
-    let mut n = 0.0;
-    for v in finite(values) {
-        let k = (((v - lo) / (hi - lo)) * bins as f64).floor();
-        let k = (k.max(0.0) as usize).min(bins - 1);
-        counts[k] += 1.0;
-        n += 1.0;
-    }
-    if n > 0.0 {
-        for c in &mut counts {
-            *c /= n;
-        }
-    }
-    (edges, counts)
+    let range = match widen(lo, hi) {
+        (lo, hi) if lo.is_finite() && hi.is_finite() => (lo, hi),
+        _ => (0.0, 1.0),
+    };
+    let values: Vec<f64> = finite(values).collect();
+    let h = spikeform::analysis::histogram(&values, bins, range);
+    let mut counts = h.counts;
+    counts[0] += h.below;
+    counts[bins - 1] += h.above;
+    let n = values.len().max(1) as f64;
+    (h.edges, counts.iter().map(|&c| c as f64 / n).collect())
 }
 
 /// Smallest and largest finite value over several slices.

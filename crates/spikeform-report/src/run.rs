@@ -11,19 +11,25 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use spikeform_io::npy::{read_npz, NpyArray};
+use spikeform_io::outputs::{spikes, test, test_traces, ArraySpec, FileSpec};
 
 use crate::error::ReportError;
 
-/// A `.npz` archive read into memory.
+/// A `.npz` archive read into memory; its members are read by their declarations
+/// ([`spikeform_io::outputs`]).
 pub(crate) struct Archive {
     /// The archive's path (for messages).
     pub path: PathBuf,
+    /// The file's declaration.
+    file: FileSpec,
     arrays: BTreeMap<String, NpyArray>,
 }
 
 /// A borrowed n-dimensional array in C order.
 #[derive(Clone, Copy)]
 pub(crate) struct Arr<'a> {
+    /// The member's name.
+    pub name: &'static str,
     /// The shape.
     pub shape: &'a [usize],
     /// The values.
@@ -57,20 +63,32 @@ impl<'a> Arr<'a> {
 }
 
 impl Archive {
-    fn read(path: PathBuf) -> Result<Self, ReportError> {
+    fn read(path: PathBuf, file: FileSpec) -> Result<Self, ReportError> {
         let arrays = read_npz(&path).map_err(|e| ReportError::Input {
             path: e.path.clone(),
             problem: e.problem,
         })?;
-        Ok(Archive { path, arrays })
+        Ok(Archive { path, file, arrays })
     }
 
-    /// The member `name` if present. A member with another number of dimensions than `ndim`
-    /// is an error.
-    pub fn get(&self, name: &str, ndim: usize) -> Result<Option<Arr<'_>>, ReportError> {
+    /// The member declared by `spec`, if present. A member with another number of dimensions
+    /// than declared is an error.
+    ///
+    /// # Panics
+    /// If `spec` is not a member of this archive's file (a bug in the caller).
+    pub fn get(&self, spec: &ArraySpec) -> Result<Option<Arr<'_>>, ReportError> {
+        assert_eq!(
+            self.file.array(spec.name),
+            Some(spec),
+            "{} is not declared in {}",
+            spec.name,
+            self.file.file
+        );
+        let (name, ndim) = (spec.name, spec.ndim());
         match self.arrays.get(name) {
             None => Ok(None),
             Some(a) if a.shape.len() == ndim => Ok(Some(Arr {
+                name,
                 shape: &a.shape,
                 data: &a.data,
             })),
@@ -86,10 +104,9 @@ impl Archive {
         ReportError::input(&self.path, problem)
     }
 
-    /// Checks that `a` has dimension `i` equal to `n`, naming both arrays otherwise.
+    /// Checks that `a` has dimension `i` equal to `n`, naming the array otherwise.
     pub fn check_dim(
         &self,
-        name: &str,
         a: &Arr<'_>,
         i: usize,
         n: usize,
@@ -99,8 +116,8 @@ impl Archive {
             Ok(())
         } else {
             Err(self.bad(format!(
-                "member '{name}' has shape {:?}: dimension {i} should be {n} ({what})",
-                a.shape
+                "member '{}' has shape {:?}: dimension {i} should be {n} ({what})",
+                a.name, a.shape
             )))
         }
     }
@@ -431,12 +448,14 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
         Some(p) => Some(parse_curve(&p, &read_text(&p, "missing")?)?),
         None => None,
     };
-    let archive = |name: &str| -> Result<Option<Archive>, ReportError> {
-        optional(name)?.map(Archive::read).transpose()
+    let archive = |file: FileSpec| -> Result<Option<Archive>, ReportError> {
+        optional(file.file)?
+            .map(|p| Archive::read(p, file))
+            .transpose()
     };
-    let spikes = archive("spikes.npz")?;
-    let test = archive("test.npz")?;
-    let traces = archive("test_traces.npz")?;
+    let spikes = archive(spikes::FILE)?;
+    let test = archive(test::FILE)?;
+    let traces = archive(test_traces::FILE)?;
     let populations = match kind {
         Kind::Spiking => populations(&summary, &experiment),
         Kind::Rate => Vec::new(),

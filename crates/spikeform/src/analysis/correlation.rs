@@ -1,6 +1,7 @@
-//! Pearson correlation with the project's NaN policy, and NaN-dropping means.
+//! Pearson correlation with the project's NaN policy.
 
 use super::matrix::check_shape;
+use super::stats::{mean_ignoring_nan, MeanSummary};
 
 /// Pearson correlation of two equally long series:
 ///
@@ -48,37 +49,6 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
         r
     } else {
         r.clamp(-1.0, 1.0)
-    }
-}
-
-/// A mean over the non-NaN values of a set, with the bookkeeping TrainSpikingNet.jl reports.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MeanSummary {
-    /// Mean of the non-NaN values; NaN when there are none.
-    pub mean: f64,
-    /// Number of values that entered the mean.
-    pub count: usize,
-    /// Number of NaN values dropped.
-    pub dropped_nan: usize,
-}
-
-/// Mean over the values that are not NaN: `mean = Σ_{v not NaN} v / count`. NaNs are dropped and
-/// counted (`rls-training.md`, Conventions item 8: undefined correlations are dropped from the mean
-/// and reported). Infinite values are kept. With no usable value the mean is NaN.
-pub fn mean_ignoring_nan(values: &[f64]) -> MeanSummary {
-    let (mut sum, mut count) = (0.0, 0usize);
-    for &v in values.iter().filter(|v| !v.is_nan()) {
-        sum += v;
-        count += 1;
-    }
-    MeanSummary {
-        mean: if count == 0 {
-            f64::NAN
-        } else {
-            sum / count as f64
-        },
-        count,
-        dropped_nan: values.len() - count,
     }
 }
 
@@ -167,17 +137,6 @@ mod tests {
         assert!((pearson(&x, &y) - 1.0).abs() < 1e-14);
         let z = [4e200, 2e200, 1e200];
         assert!((pearson(&x, &z) - pearson(&[1.0, 2.0, 4.0], &[4.0, 2.0, 1.0])).abs() < 1e-14);
-    }
-
-    #[test]
-    fn mean_drops_and_counts_nans() {
-        let s = mean_ignoring_nan(&[1.0, f64::NAN, 2.0, 6.0, f64::NAN]);
-        assert_eq!(s.mean, 3.0);
-        assert_eq!((s.count, s.dropped_nan), (3, 2));
-        let e = mean_ignoring_nan(&[f64::NAN]);
-        assert!(e.mean.is_nan());
-        assert_eq!((e.count, e.dropped_nan), (0, 1));
-        assert!(mean_ignoring_nan(&[]).mean.is_nan());
     }
 
     #[test]

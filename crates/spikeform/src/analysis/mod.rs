@@ -1,4 +1,5 @@
-//! Pure functions over recordings: rates, variability, correlation, PSTH, PCA, selectivity.
+//! Pure functions over recordings: rates, variability, correlation, PSTH, PCA, selectivity, and
+//! the small numerics they share (NaN-skipping means, moving averages, histograms).
 //!
 //! Everything here works on plain data and never on simulator internals, so the same functions
 //! serve simulated runs, saved run directories and recorded data.
@@ -30,17 +31,17 @@ mod matrix;
 mod pca;
 mod rates;
 mod selectivity;
+mod stats;
 mod variability;
 
 pub use balance::{input_balance, InputBalance, InputMeans};
 pub use box_average::BoxAverager;
-pub use correlation::{
-    mean_ignoring_nan, mean_pearson_columns, pearson, pearson_columns, MeanSummary,
-};
+pub use correlation::{mean_pearson_columns, pearson, pearson_columns};
 pub use matrix::{column, column_means, gather_columns};
 pub use pca::{compare_components, pca_time_courses, Pca};
 pub use rates::{box_rate_hz, firing_rates_hz, mean_rate_hz, psth_hz, spike_count};
 pub use selectivity::{histogram, selectivity, Histogram};
+pub use stats::{mean_ignoring_nan, mean_sd_ignoring_nan, moving_average, MeanSummary, WindowSum};
 pub use variability::{
     cv_isi, cv_isi_per_neuron, fano_factor, fano_factor_per_neuron, mean_pairwise_count_covariance,
     CvSummary,

@@ -1,8 +1,8 @@
 //! Spike-train irregularity (CV of ISIs), count variability (Fano factor) and population-averaged
 //! pairwise count covariance (`balanced-theory.md` §6).
 
-use super::correlation::mean_ignoring_nan;
 use super::rates::{check_width, check_window, debug_check_sorted, n_whole_windows, window_counts};
+use super::stats::mean_ignoring_nan;
 
 /// Population summary of the ISI coefficient of variation.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,6 +4,7 @@
 use rand::Rng as _;
 use rand_distr::StandardNormal;
 
+use crate::analysis::{moving_average, WindowSum};
 use crate::rng::Rng;
 
 /// A cue: during steps `start_step < n < end_step` (both strict, as the reference's
@@ -101,7 +102,6 @@ impl FeedForward {
         for _ in 0..conditions {
             let mut p = vec![0.0f32; len * n_units];
             let mut trace = vec![0.0; len];
-            let mut prefix = vec![0.0; len + 1];
             for k in 0..n_units {
                 let mut lam = ou.mean_hz;
                 for x in trace.iter_mut() {
@@ -109,13 +109,8 @@ impl FeedForward {
                         + ou.sigma * dt_ms.sqrt() * rng.sample::<f64, _>(StandardNormal);
                     *x = lam;
                 }
-                for m in 0..len {
-                    prefix[m + 1] = prefix[m] + trace[m];
-                }
-                for m in 0..len {
-                    let lo = m.saturating_sub(half);
-                    let hi = (m + half).min(len - 1);
-                    let mean = (prefix[hi + 1] - prefix[lo]) / (hi + 1 - lo) as f64;
+                let smooth = moving_average(&trace, half, WindowSum::Prefix);
+                for (m, mean) in smooth.iter().enumerate() {
                     p[m * n_units + k] = (mean.max(0.0) * dt_ms / 1000.0) as f32;
                 }
             }

@@ -166,7 +166,11 @@ fn psths(
             let mut p = vec![0.0; n_bins * rows];
             for (row, &i) in trained.iter().enumerate() {
                 let raw = analysis::psth_hz(trials, i, t_first, bin_ms, n_bins);
-                let smooth = boxcar(&raw, exp.psth_smooth_bins);
+                let smooth = crate::analysis::moving_average(
+                    &raw,
+                    exp.psth_smooth_bins,
+                    crate::analysis::WindowSum::Direct,
+                );
                 for b in 0..n_bins {
                     p[b * rows + row] = smooth[b];
                 }
@@ -208,17 +212,6 @@ fn compare_recorded(
             (mean_ignoring_nan(&per_row).mean, rr)
         })
         .unzip()
-}
-
-/// Centred moving average of ±`half` bins, truncated at the edges.
-fn boxcar(x: &[f64], half: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let lo = i.saturating_sub(half);
-            let hi = (i + half).min(x.len() - 1);
-            x[lo..=hi].iter().sum::<f64>() / (hi + 1 - lo) as f64
-        })
-        .collect()
 }
 
 /// The trained neurons, the untrained neurons of their population, and the other populations.
