@@ -632,6 +632,7 @@ mod tests {
                 scores: None,
             },
             analysis: None,
+            plasticity: Default::default(),
             timing: SpikingTiming {
                 total_seconds: 1.5,
                 simulated_ms_per_wall_second: 100.0,
