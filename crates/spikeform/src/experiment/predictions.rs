@@ -40,13 +40,12 @@ fn external_layer_drive(exp: &SpikingExperiment) -> Vec<f64> {
     drive
 }
 
-/// Computes the predictions for `exp`.
-pub fn predictions(exp: &SpikingExperiment) -> Predictions {
+/// Mean in-degree `K_ab` (post a, pre b) and weight `J_ab` of the static connectivity.
+fn in_degrees_and_weights(exp: &SpikingExperiment) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let net = &exp.network;
     let pops = &net.populations;
     let np = pops.len();
     let n: usize = pops.iter().map(|p| p.size).sum();
-    // Mean in-degree K_ab (post a, pre b) and weight J_ab.
     let mut k = vec![vec![0.0; np]; np];
     let mut j = vec![vec![0.0; np]; np];
     match &net.connectivity {
@@ -77,6 +76,15 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
             }
         }
     }
+    (k, j)
+}
+
+/// Computes the predictions for `exp`.
+pub fn predictions(exp: &SpikingExperiment) -> Predictions {
+    let net = &exp.network;
+    let pops = &net.populations;
+    let np = pops.len();
+    let (k, j) = in_degrees_and_weights(exp);
     // Voltage-jump synapses deliver J per spike to v, i.e. a mean current τ_m J r.
     let scale = |a: usize, b: usize| -> f64 {
         let tau = match pops[b].sign {

@@ -261,37 +261,7 @@ fn additive_stdp(
             ),
         ));
     }
-    let (w_min, w_max) = (
-        finite(&key("w_min"), r.w_min)?,
-        finite(&key("w_max"), r.w_max)?,
-    );
-    if w_max < w_min {
-        return Err(ConfigError::invalid(
-            key("w_max"),
-            format!("must be >= w_min ({w_min}), got {w_max}"),
-        ));
-    }
-    match pops[pre].sign {
-        Sign::Excitatory if w_min < 0.0 => {
-            return Err(ConfigError::invalid(
-                key("w_min"),
-                format!(
-                    "weights from the excitatory {:?} must stay >= 0 (Dale's law), got {w_min}",
-                    r.pre
-                ),
-            ))
-        }
-        Sign::Inhibitory if w_max > 0.0 => {
-            return Err(ConfigError::invalid(
-                key("w_max"),
-                format!(
-                    "weights from the inhibitory {:?} must stay <= 0 (Dale's law), got {w_max}",
-                    r.pre
-                ),
-            ))
-        }
-        _ => {}
-    }
+    let (w_min, w_max) = bounds(r, key, pops[pre].sign)?;
     Ok(PlasticitySpec {
         pre,
         post,
@@ -303,6 +273,39 @@ fn additive_stdp(
         }),
         tau_ms: positive(&key("tau_ms"), r.tau_ms)?,
     })
+}
+
+/// `w_min ≤ w_max`, on the side of zero the presynaptic population's sign allows (Dale's law).
+fn bounds(
+    r: &RawAdditiveStdp,
+    key: &dyn Fn(&str) -> String,
+    sign: Sign,
+) -> Result<(f64, f64), ConfigError> {
+    let (w_min, w_max) = (
+        finite(&key("w_min"), r.w_min)?,
+        finite(&key("w_max"), r.w_max)?,
+    );
+    if w_max < w_min {
+        return Err(ConfigError::invalid(
+            key("w_max"),
+            format!("must be >= w_min ({w_min}), got {w_max}"),
+        ));
+    }
+    let broken = match sign {
+        Sign::Excitatory if w_min < 0.0 => Some(("w_min", "excitatory", ">= 0", w_min)),
+        Sign::Inhibitory if w_max > 0.0 => Some(("w_max", "inhibitory", "<= 0", w_max)),
+        _ => None,
+    };
+    if let Some((bound, kind, rule, value)) = broken {
+        return Err(ConfigError::invalid(
+            key(bound),
+            format!(
+                "weights from the {kind} {:?} must stay {rule} (Dale's law), got {value}",
+                r.pre
+            ),
+        ));
+    }
+    Ok((w_min, w_max))
 }
 
 /// Whether the connectivity builds synapses from population `pre` to `post`.
