@@ -180,9 +180,15 @@ pub(crate) fn build_plastic(
     let mut r = rng::stream(exp.seed, "plastic");
     let n_ff = training.feedforward.map_or(0, |(u, _)| u);
     match &training.plastic {
-        PlasticSpec::AllToAll { std } => {
-            PlasticSynapses::all_to_all(n, trained, *std, training.penalty, training.rls, &mut r)
-        }
+        PlasticSpec::AllToAll { std } => PlasticSynapses::all_to_all(
+            n,
+            trained,
+            *std,
+            (n_ff, exp.conditions),
+            training.penalty,
+            training.rls,
+            &mut r,
+        ),
         PlasticSpec::Sampled {
             n_exc,
             n_inh,

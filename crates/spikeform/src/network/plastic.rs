@@ -311,11 +311,13 @@ fn rows_with_rls(
 impl PlasticSynapses {
     /// The tutorial's Part 2: every trained neuron receives plastic synapses from all other
     /// neurons, with initial weights `N(0, std²)`. Inputs are not split by sign (`n_exc` counts
-    /// them all), so a `mu` penalty applies to the sum of all of them.
+    /// them all), so a `mu` penalty applies to the sum of all of them. `n_ff` feed-forward inputs
+    /// per condition start at 0, as in [`PlasticSynapses::sampled`].
     pub fn all_to_all(
         n: usize,
         trained: &[usize],
         std: f64,
+        (n_ff, conditions): (usize, usize),
         pen: PenaltyWeights,
         options: RlsOptions,
         rng: &mut Rng,
@@ -332,8 +334,8 @@ impl PlasticSynapses {
                 (i, inputs, k, weights)
             })
             .collect();
-        let (rows, weights) = rows_with_rls(specs, 0, 1, pen, options);
-        Self::from_rows(n, rows, weights, 0)
+        let (rows, weights) = rows_with_rls(specs, n_ff, conditions, pen, options);
+        Self::from_rows(n, rows, weights, n_ff)
     }
 
     /// The tutorial's Part 3 (`rls-training.md` §3.6): each trained neuron `i` gets `n_exc`
