@@ -104,6 +104,35 @@ fn windowed_current_and_stdp_from_a_file() {
         (external - (1.05 + 0.5 / 3.0)).abs() < 0.03,
         "external {external}"
     );
+    // STDP with A₊ = 2 A₋ strengthens E→E at uncorrelated rates ((A₊ − A₋) τ r² > 0).
+    let ee = &s["plasticity"]["E->E"];
+    let (before, after) = (
+        ee["mean_weight_initial"].as_f64().unwrap(),
+        ee["mean_weight_final"].as_f64().unwrap(),
+    );
+    assert!((before - 0.02).abs() < 1e-12, "initial mean {before}");
+    assert!(after > before, "E->E mean weight {before} -> {after}");
+    assert!(ee["synapses"].as_u64().unwrap() > 800, "{ee}");
+}
+
+/// `record.neurons` takes a neuron set spelled as an input's: half of I, drawn once.
+#[test]
+fn record_neurons_take_a_neuron_set() {
+    let dir = scratch("record_set");
+    let text = small("").replace(
+        "[network]",
+        "[record]\nneurons = { population = \"I\", fraction = 0.5 }\n[network]",
+    );
+    let file = write(&dir, "r.toml", &text);
+    run_summary(&file, &dir.join("run"), &[]);
+    let traces = spikeform_io::npy::read_npz(dir.join("run/traces.npz")).unwrap();
+    let neurons = &traces["neurons"].data;
+    assert_eq!(neurons.len(), 10);
+    assert!(
+        neurons.iter().all(|&i| (80.0..100.0).contains(&i)),
+        "{neurons:?}"
+    );
+    assert!(neurons.windows(2).all(|w| w[0] < w[1]));
 }
 
 fn bad(name: &str, extra: &str, needles: &[&str]) {

@@ -84,14 +84,15 @@ impl Selection {
     }
 
     /// The neurons and gains this selection names in `ctx`. `name` names the random streams
-    /// (`neuron-set:NAME`, `gains:NAME`) and the messages. Errors say what is wrong: an empty
+    /// (`neuron-set:NAME`, `gains:NAME`); callers put the key that gave the set before the
+    /// messages. Errors say what is wrong: an empty
     /// set, an index outside the network, gains of the wrong length, trained neurons not yet
     /// known.
     pub fn resolve(&self, ctx: SetContext<'_>, name: &str) -> Result<Selected, String> {
         let n = ctx.ranges.last().map_or(0, |r| r.end);
         let neurons = self.neurons(ctx, name, n)?;
         if neurons.is_empty() {
-            return Err(format!("{name}: the neuron set selects no neuron"));
+            return Err("the neuron set selects no neuron".to_string());
         }
         let gains = match &self.gains {
             Gains::Uniform(g) => vec![*g; neurons.len()],
@@ -104,7 +105,7 @@ impl Selection {
             Gains::Given(g) if g.len() == neurons.len() => g.clone(),
             Gains::Given(g) => {
                 return Err(format!(
-                    "{name}: {} gains given for {} selected neurons",
+                    "{} gains given for {} selected neurons",
                     g.len(),
                     neurons.len()
                 ))
@@ -116,7 +117,7 @@ impl Selection {
     fn neurons(&self, ctx: SetContext<'_>, name: &str, n: usize) -> Result<Vec<usize>, String> {
         let trained = || {
             ctx.trained.ok_or_else(|| {
-                format!("{name}: the trained neurons are not known when this set is resolved")
+                "the trained neurons are not known when this set is resolved".to_string()
             })
         };
         Ok(match &self.set {
@@ -147,7 +148,7 @@ impl Selection {
             NeuronSet::Indices(idx) => {
                 if let Some(&bad) = idx.iter().find(|&&i| i >= n) {
                     return Err(format!(
-                        "{name}: neuron {bad} does not exist (the network has {n} neurons)"
+                        "neuron {bad} does not exist (the network has {n} neurons)"
                     ));
                 }
                 let mut v = idx.clone();

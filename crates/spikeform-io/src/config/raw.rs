@@ -673,10 +673,10 @@ pub struct RawRecord {
     /// Interval between recorded trace samples (ms).
     #[serde(default = "default_record_every_ms")]
     pub every_ms: f64,
-    /// Spiking: neurons (0-based) whose voltage and inputs are recorded in the final phase's
-    /// first trial (`traces.npz`).
+    /// Spiking: neurons (0-based indices, or a neuron set as `[[inputs]]` spell it) whose
+    /// voltage and inputs are recorded in the final phase's first trial (`traces.npz`).
     #[serde(default)]
-    pub neurons: Vec<usize>,
+    pub neurons: RawRecordNeurons,
     /// Trained spiking runs: how many test trials per condition keep their box-averaged inputs
     /// in `test.npz` (`input_trials`, the first ones). Every trial enters the scores and
     /// `input_mean` whatever this is; it only bounds the file (8 bytes × conditions × trials ×
@@ -689,7 +689,7 @@ impl Default for RawRecord {
     fn default() -> Self {
         Self {
             every_ms: default_record_every_ms(),
-            neurons: Vec::new(),
+            neurons: RawRecordNeurons::default(),
             input_trials: default_record_input_trials(),
         }
     }
@@ -901,4 +901,31 @@ pub struct RawAdditiveStdp {
 
 fn default_tau_stdp() -> f64 {
     20.0
+}
+
+/// `record.neurons`: a list of indices, or a neuron set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a list of neuron indices, or a neuron set: \"all\", { population = \"E\" }, \
+                 { population = \"E\", fraction = 0.1 } or { indices = [...] }"
+)]
+pub enum RawRecordNeurons {
+    /// Neuron indices.
+    Indices(Vec<usize>),
+    /// A neuron set.
+    Set(RawNeuronSet),
+}
+
+impl Default for RawRecordNeurons {
+    fn default() -> Self {
+        RawRecordNeurons::Indices(Vec::new())
+    }
+}
+
+impl RawRecordNeurons {
+    /// Whether it names no neuron at all (an empty list).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, RawRecordNeurons::Indices(v) if v.is_empty())
+    }
 }

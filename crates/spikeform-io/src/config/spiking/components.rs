@@ -88,6 +88,26 @@ fn windowed_current(
     })
 }
 
+/// The neurons of a set as the file spells it (gains 1), resolved against the populations; the
+/// key names the set in messages.
+pub(super) fn resolve_set(
+    raw: &RawNeuronSet,
+    key: &str,
+    ctx: &Context<'_>,
+    seed: u64,
+) -> Result<Vec<usize>, ConfigError> {
+    let ranges = spikeform::network::population_ranges(ctx.populations);
+    let set_context = SetContext {
+        ranges: &ranges,
+        trained: None,
+        seed,
+    };
+    Selection::plain(neuron_set(raw, key, ctx)?)
+        .resolve(set_context, key)
+        .map(|s| s.neurons)
+        .map_err(|e| ConfigError::invalid(key, e))
+}
+
 /// A neuron set as the file spells it.
 fn neuron_set(raw: &RawNeuronSet, key: &str, ctx: &Context<'_>) -> Result<NeuronSet, ConfigError> {
     let set =

@@ -14,7 +14,8 @@ use spikeform::network::Population;
 use spikeform::stimulus::Amplitude;
 
 use super::raw::{
-    RawDistribution, RawExperiment, RawRecord, RawSpikingNetwork, RawStimulus, RawTest,
+    RawDistribution, RawExperiment, RawRecord, RawRecordNeurons, RawSpikingNetwork, RawStimulus,
+    RawTest,
 };
 use super::validate::{non_negative, positive, positive_count, uniform_amplitude, Clock};
 use super::ConfigError;
@@ -62,7 +63,7 @@ pub(super) fn validate(
     }
     let plasticity = components::plasticity(&raw.plasticity, &network)?;
     let test = test(&raw.test, clock)?;
-    let record = record(&raw.record, n, clock)?;
+    let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
         name: raw.name.clone(),
         seed: raw.seed,
@@ -163,18 +164,36 @@ struct Record {
     neurons: Vec<usize>,
 }
 
-/// `[record]`: whole steps between samples, neurons among the network's `n`.
-fn record(r: &RawRecord, n: usize, clock: &Clock) -> Result<Record, ConfigError> {
-    let every_steps = clock.positive_steps("record.every_ms", r.every_ms)?;
-    if let Some((k, i)) = r.neurons.iter().enumerate().find(|(_, &i)| i >= n) {
-        return Err(ConfigError::invalid(
-            format!("record.neurons[{k}]"),
-            format!("neuron {i} does not exist: the network has {n} neurons (0-based indices)"),
-        ));
-    }
+/// `[record]`: whole steps between samples, neurons among the network's `n` (a list of
+/// indices, or a neuron set resolved as an input's would be).
+fn record(
+    r: &RawRecord,
+    n: usize,
+    context: &Context<'_>,
+    seed: u64,
+) -> Result<Record, ConfigError> {
+    let every_steps = context
+        .clock
+        .positive_steps("record.every_ms", r.every_ms)?;
+    let neurons = match &r.neurons {
+        RawRecordNeurons::Indices(list) => {
+            if let Some((k, i)) = list.iter().enumerate().find(|(_, &i)| i >= n) {
+                return Err(ConfigError::invalid(
+                    format!("record.neurons[{k}]"),
+                    format!(
+                        "neuron {i} does not exist: the network has {n} neurons (0-based indices)"
+                    ),
+                ));
+            }
+            list.clone()
+        }
+        RawRecordNeurons::Set(set) => {
+            components::resolve_set(set, "record.neurons", context, seed)?
+        }
+    };
     Ok(Record {
         every_steps,
         input_trials: r.input_trials,
-        neurons: r.neurons.clone(),
+        neurons,
     })
 }
