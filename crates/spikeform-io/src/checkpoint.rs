@@ -118,6 +118,10 @@ fn save_chunked(
     if let Some(settled) = &state.settled {
         e(save_settled(&mut w, settled))?;
     }
+    if !state.projection_weights.is_empty() {
+        let weights = &state.projection_weights;
+        e(w.add_f64("projection_weights", &[weights.len()], weights))?;
+    }
     w.finish().map_err(|e| e.to_string())
 }
 
@@ -271,6 +275,10 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
         settled: match npz.contains("targets") {
             true => Some(load_settled(&mut npz).map_err(data)?),
             false => None,
+        },
+        projection_weights: match npz.contains("projection_weights") {
+            true => take(&mut npz, "projection_weights")?,
+            false => Vec::new(),
         },
     })
 }
@@ -499,6 +507,7 @@ mod tests {
                 ff_spiked_prev: vec![0.0, 1.0],
             },
             settled: None,
+            projection_weights: vec![0.5, -0.25, 1e-9],
         }
     }
 
@@ -752,6 +761,7 @@ mod tests {
         w.add_f64("queues", &[4], &s.simulator.queues);
         w.add_f64("spiked_prev", &[3], &s.simulator.spiked_prev);
         w.add_f64("ff_spiked_prev", &[2], &s.simulator.ff_spiked_prev);
+        w.add_f64("projection_weights", &[3], &s.projection_weights);
         w.write_to(&path).unwrap();
         let back = load(dir.dir(), FP).unwrap();
         let expect = state(StoredP::F64(vec![

@@ -2,14 +2,16 @@
 //! the run that trained it did; resuming from a state ends as an uninterrupted run; an
 //! untrained run simulates every condition.
 
+use spikeform::experiment::components::{PlasticitySpec, RuleSpec};
 use spikeform::experiment::spiking::{
     run_with_checkpoints, test_trained, CheckpointSink, Connectivity, CueSpec, NetworkSpec,
     PlasticSpec, SpikingExperiment, SpikingRunResult, SpikingTraining, TargetSpec, TrainedNetwork,
     TrainedSelection, TrainingState,
 };
 use spikeform::network::plastic::PenaltyWeights;
-use spikeform::network::{Population, Sign};
+use spikeform::network::{Population, ProbabilityProjection, Sign};
 use spikeform::neuron::LifParams;
+use spikeform::plasticity::AdditiveStdp;
 use spikeform::stimulus::Amplitude;
 use spikeform::train::{LearningSchedule, RlsOptions};
 use spikeform::{Observer, RunError, Silent};
@@ -212,4 +214,54 @@ fn an_untrained_run_simulates_every_condition() {
     assert_eq!(format!("{:?}", a.spikes), format!("{:?}", b.spikes));
     // Condition 1 (its own cue) enters the activity.
     assert_ne!(a.activity.neuron_rates_hz, b.activity.neuron_rates_hz);
+}
+
+/// The small experiment with random E→E synapses under additive STDP during training.
+fn experiment_with_stdp() -> SpikingExperiment {
+    let mut exp = experiment(2);
+    exp.network.connectivity = Connectivity::Bernoulli {
+        projections: vec![ProbabilityProjection {
+            pre: 0,
+            post: 0,
+            weight: 0.02,
+            probability: 0.2,
+        }],
+    };
+    exp.plasticity.push(PlasticitySpec {
+        pre: 0,
+        post: 0,
+        rule: RuleSpec::AdditiveStdp(AdditiveStdp {
+            a_plus: 0.002,
+            a_minus: 0.001,
+            w_min: 0.0,
+            w_max: 0.1,
+        }),
+        tau_ms: 20.0,
+    });
+    exp
+}
+
+/// STDP weights are part of the training state: a resumed run ends with the weights of an
+/// uninterrupted one, and a loaded network tests as the run did.
+#[test]
+fn stdp_weights_survive_a_resume_and_a_reload() {
+    let exp = experiment_with_stdp();
+    let (run, states) = trained_run(&exp);
+    let moved = &run.plastic_projections[0];
+    assert!(
+        moved.mean_final != moved.mean_initial,
+        "STDP acted: {moved:?}"
+    );
+    assert_ne!(states[0].projection_weights, states[2].projection_weights);
+    let mut keep = Keep(Vec::new());
+    let resumed = run_with_checkpoints(&exp, &mut Silent, &mut keep, Some(&states[0])).unwrap();
+    assert_eq!(
+        format!("{:?}", keep.0.last().unwrap().projection_weights),
+        format!("{:?}", states[2].projection_weights)
+    );
+    let mut run_timed = run.clone();
+    run_timed.loop_seconds.clone_from(&resumed.loop_seconds);
+    assert!(same(run_timed, resumed));
+    let trained = TrainedNetwork::from_state(&exp, states.last().unwrap(), &mut Silent).unwrap();
+    assert!(same(run, test_trained(&exp, trained, &mut Silent).unwrap()));
 }

@@ -491,6 +491,9 @@ pub struct TrainingState {
     /// What settling and matching decided (`None` in checkpoints written before it was saved:
     /// restoring such a state settles and matches again).
     pub settled: Option<Settled>,
+    /// Weights of the plastic projections (`[[plasticity]]`), projection after projection in
+    /// outgoing order; empty without them.
+    pub projection_weights: Vec<f64>,
 }
 
 /// Where training states go at checkpoints.

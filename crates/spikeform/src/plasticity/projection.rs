@@ -124,6 +124,11 @@ impl PlasticProjection {
         &self.weights
     }
 
+    /// Sets the weights (as saved from [`PlasticProjection::weights`] of the same projection).
+    pub fn set_weights(&mut self, weights: &[f64]) {
+        self.weights.copy_from_slice(weights);
+    }
+
     /// Mean weight.
     pub fn mean_weight(&self) -> f64 {
         self.weights.iter().sum::<f64>() / self.weights.len().max(1) as f64

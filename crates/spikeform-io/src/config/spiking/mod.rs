@@ -54,13 +54,6 @@ pub(super) fn validate(
         _ => 1,
     };
     let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
-    if !raw.plasticity.is_empty() && raw.training.is_some() {
-        return Err(ConfigError::invalid(
-            "plasticity",
-            "spike-timing rules cannot run with [training] yet: checkpoints do not keep their \
-             weights; use them in an experiment without [training]",
-        ));
-    }
     let plasticity = components::plasticity(&raw.plasticity, &network)?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;

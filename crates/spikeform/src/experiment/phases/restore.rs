@@ -211,6 +211,24 @@ fn restore_weights(net: &mut SpikingNetwork, state: &TrainingState) -> Result<()
     }
     net.plastic.weights_mut().copy_from_slice(&state.weights);
     net.plastic.sync_all_feedforward();
+    restore_projections(net, &state.projection_weights)
+}
+
+/// Puts the saved weights of the plastic projections back.
+fn restore_projections(net: &mut SpikingNetwork, saved: &[f64]) -> Result<(), RunError> {
+    let total: usize = net.projections.iter().map(|p| p.n_synapses()).sum();
+    if saved.len() != total {
+        return Err(mismatch(&format!(
+            "it holds {} weights of plastic projections where this network has {total}",
+            saved.len()
+        )));
+    }
+    let mut start = 0;
+    for projection in &mut net.projections {
+        let end = start + projection.n_synapses();
+        projection.set_weights(&saved[start..end]);
+        start = end;
+    }
     Ok(())
 }
 
@@ -243,6 +261,11 @@ pub(crate) fn training_state(
         loop_seconds: history.loop_seconds.clone(),
         simulator: session.sim.state(),
         settled: Some(setup.settled.clone()),
+        projection_weights: net
+            .projections
+            .iter()
+            .flat_map(|p| p.weights().iter().copied())
+            .collect(),
     }
 }
 
