@@ -15,16 +15,7 @@ use spikeform::plasticity::AdditiveStdp;
 /// The Akil network of `n` neurons simulated for `duration_ms`, statistics after 1 s.
 fn akil(n: usize, duration_ms: f64) -> SpikingExperiment {
     let sqrt_n = (n as f64).sqrt();
-    let neuron = LifParams {
-        tau_membrane_ms: 15.0,
-        v_rest: -72.0,
-        threshold: -50.0,
-        reset: -75.0,
-        refractory_ms: 0.0,
-        noise_sigma: 0.0,
-        initial_v_min: -75.0,
-        initial_v_max: -55.0,
-    };
+    let neuron = LifParams::akil();
     let population = |name, size, sign| Population {
         model: NeuronModel::Eif(EifParams::akil()),
         ..Population::new(name, size, sign, neuron.clone(), 0.0)

@@ -86,25 +86,12 @@ impl EifStep {
 mod tests {
     use super::*;
 
-    fn akil_neuron() -> LifParams {
-        LifParams {
-            tau_membrane_ms: 15.0,
-            v_rest: -72.0,
-            threshold: -50.0,
-            reset: -75.0,
-            refractory_ms: 0.0,
-            noise_sigma: 0.0,
-            initial_v_min: -75.0,
-            initial_v_max: -55.0,
-        }
-    }
-
     /// Without input the neuron rests just above E_L, where the leak balances the exponential
     /// term: E_L − V + Δ_T e^{(V − V_T)/Δ_T} = 0; with a large constant current it fires
     /// regularly, with the period of the integrated ODE.
     #[test]
     fn rests_at_the_fixed_point_and_fires_with_the_ode_period() {
-        let step = EifStep::new(&akil_neuron(), &EifParams::akil(), 0.01);
+        let step = EifStep::new(&LifParams::akil(), &EifParams::akil(), 0.01);
         let mut v = -72.0;
         for _ in 0..200_000 {
             v = step.integrate(v, 0.0, 0.0);

@@ -68,6 +68,24 @@ impl LifParams {
     }
 }
 
+impl LifParams {
+    /// The shared parameters of Akil et al.'s EIF neurons (`plasticity.md` §1.2; with
+    /// [`super::EifParams::akil`]): τ_m = C/g_L = 15 ms, E_L = −72 mV, spike at V_th = −50 mV,
+    /// reset −75 mV, no refractory period, no noise, V(0) ~ U(V_re, V_T) = U(−75, −55) mV.
+    pub fn akil() -> Self {
+        Self {
+            tau_membrane_ms: 15.0,
+            v_rest: -72.0,
+            threshold: -50.0,
+            reset: -75.0,
+            refractory_ms: 0.0,
+            noise_sigma: 0.0,
+            initial_v_min: -75.0,
+            initial_v_max: -55.0,
+        }
+    }
+}
+
 /// Per-step constants of a population, derived once from [`LifParams`] and `dt`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LifStep {
