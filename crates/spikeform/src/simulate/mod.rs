@@ -33,6 +33,8 @@ mod threshold;
 
 pub use crate::train::Learning;
 
+use rand::Rng as _;
+
 use crate::error::RunError;
 use crate::input::{InputStates, InputStep};
 use crate::monitor::{Monitor, StepView};
@@ -520,8 +522,6 @@ impl Simulator {
         }
     }
 }
-
-use rand::Rng as _;
 
 #[cfg(test)]
 mod tests {
