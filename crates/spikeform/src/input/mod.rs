@@ -122,7 +122,8 @@ impl InputStates {
     }
 
     /// This step's external current (into `current`, overwritten) and excitatory arrivals
-    /// (added to `excitatory`) from every input, in the network's order.
+    /// (added to `excitatory`): the constant inputs' sum first, then every other input in the
+    /// network's order.
     pub(crate) fn step(
         &mut self,
         inputs: &[std::sync::Arc<dyn Input>],
