@@ -276,32 +276,9 @@ impl Simulator {
         at: StepAt<'_>,
         noise_rng: &mut rng::Rng,
     ) -> Result<(), RunError> {
-        let [de, di, dp] = plan.decays;
-        let [te, ti, tp] = plan.arrival;
         let common = *m.common();
-        let now = at.now;
         for i in range {
-            let f_exc = std::mem::take(&mut self.queue_exc[now + i]);
-            let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
-            let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
-            let mut jump = 0.0;
-            if net.tau_exc_ms > 0.0 {
-                self.x_exc[i] = self.x_exc[i] * de + f_exc / te;
-                self.input_exc[i] = self.x_exc[i];
-            } else {
-                jump += f_exc;
-                self.input_exc[i] = f_exc * tau_m_over_dt;
-            }
-            if net.tau_inh_ms > 0.0 {
-                self.x_inh[i] = self.x_inh[i] * di + f_inh / ti;
-                self.input_inh[i] = self.x_inh[i];
-            } else {
-                jump += f_inh;
-                self.input_inh[i] = f_inh * tau_m_over_dt;
-            }
-            self.x_plastic[i] = self.x_plastic[i] * dp + f_pl / tp;
-            let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
-            self.r[i] = self.r[i] * dp + own / tp;
+            let jump = self.general_traces(net, plan, i, (at.now, tau_m_over_dt));
             if self.refractory[i] > 0 {
                 self.refractory[i] -= 1;
                 self.v[i] = common.reset;
@@ -326,5 +303,42 @@ impl Simulator {
             }
         }
         Ok(())
+    }
+
+    /// Neuron `i`'s traces take this step's arrivals (slot `now`) in the general loop; a channel
+    /// with a zero time constant becomes a voltage jump instead, returned (and shown to monitors
+    /// as `jump · τ_m/dt`).
+    #[inline(always)]
+    fn general_traces(
+        &mut self,
+        net: &SpikingNetwork,
+        plan: &TrialPlan,
+        i: usize,
+        (now, tau_m_over_dt): (usize, f64),
+    ) -> f64 {
+        let [de, di, dp] = plan.decays;
+        let [te, ti, tp] = plan.arrival;
+        let f_exc = std::mem::take(&mut self.queue_exc[now + i]);
+        let f_inh = std::mem::take(&mut self.queue_inh[now + i]);
+        let f_pl = std::mem::take(&mut self.queue_plastic[now + i]);
+        let mut jump = 0.0;
+        if net.tau_exc_ms > 0.0 {
+            self.x_exc[i] = self.x_exc[i] * de + f_exc / te;
+            self.input_exc[i] = self.x_exc[i];
+        } else {
+            jump += f_exc;
+            self.input_exc[i] = f_exc * tau_m_over_dt;
+        }
+        if net.tau_inh_ms > 0.0 {
+            self.x_inh[i] = self.x_inh[i] * di + f_inh / ti;
+            self.input_inh[i] = self.x_inh[i];
+        } else {
+            jump += f_inh;
+            self.input_inh[i] = f_inh * tau_m_over_dt;
+        }
+        self.x_plastic[i] = self.x_plastic[i] * dp + f_pl / tp;
+        let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
+        self.r[i] = self.r[i] * dp + own / tp;
+        jump
     }
 }
