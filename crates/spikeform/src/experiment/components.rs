@@ -42,14 +42,13 @@ pub enum InputSpec {
 }
 
 impl InputSpec {
-    /// The input object, resolved against the network (`n` neurons, population `ranges`).
+    /// The input object, resolved against the network (its population `ranges` in `ctx`).
     pub fn build(
         &self,
         ctx: SetContext<'_>,
         dt_ms: f64,
         integration: crate::neuron::Integration,
     ) -> Result<Arc<dyn Input>, String> {
-        let n = ctx.ranges.last().map_or(0, |r| r.end);
         Ok(match self {
             InputSpec::WindowedCurrent {
                 name,
@@ -75,28 +74,40 @@ impl InputSpec {
                 rate_hz,
                 tau_ms,
                 projections,
-            } => {
-                let mut r = rng::stream(ctx.seed, &format!("input-synapses:{name}"));
-                let projections: Vec<_> = projections
-                    .iter()
-                    .map(|p| ProbabilityProjection {
-                        pre: 0,
-                        ..p.clone()
-                    })
-                    .collect();
-                let synapses = StaticSynapses::bernoulli(
-                    std::slice::from_ref(&(0..*units)),
-                    ctx.ranges,
-                    &projections,
-                    &mut r,
-                );
-                let decay = integration.trace_decay(dt_ms, *tau_ms);
-                Arc::new(PoissonLayer::new(
-                    name, *rate_hz, *tau_ms, decay, synapses, n, dt_ms,
-                ))
-            }
+            } => Arc::new(poisson_layer(
+                name,
+                (*units, *rate_hz, *tau_ms),
+                projections,
+                ctx,
+                (dt_ms, integration),
+            )),
         })
     }
+}
+
+/// A Poisson layer of `units` units at `rate_hz` with a channel of `tau_ms`, its synapses drawn
+/// from the `input-synapses:NAME` stream.
+fn poisson_layer(
+    name: &str,
+    (units, rate_hz, tau_ms): (usize, f64, f64),
+    projections: &[ProbabilityProjection],
+    ctx: SetContext<'_>,
+    (dt_ms, integration): (f64, crate::neuron::Integration),
+) -> PoissonLayer {
+    let mut r = rng::stream(ctx.seed, &format!("input-synapses:{name}"));
+    let projections: Vec<_> = projections
+        .iter()
+        .map(|p| ProbabilityProjection {
+            pre: 0,
+            ..p.clone()
+        })
+        .collect();
+    let unit_range = 0..units;
+    let pre = std::slice::from_ref(&unit_range);
+    let synapses = StaticSynapses::bernoulli(pre, ctx.ranges, &projections, &mut r);
+    let decay = integration.trace_decay(dt_ms, tau_ms);
+    let n = ctx.ranges.last().map_or(0, |r| r.end);
+    PoissonLayer::new(name, rate_hz, tau_ms, decay, synapses, n, dt_ms)
 }
 
 /// A synapse rule of the experiment file's `[[plasticity]]`.
