@@ -11,9 +11,9 @@
 //! writing fails, or an [`AtomicFile`] is dropped before [`AtomicFile::commit`], the temporary
 //! file is removed.
 //!
-//! (The `atomic-write-file` crate does the same, but needs Rust 1.85 where this workspace
-//! promises 1.80 and brings `nix` and a second major version of `rand`; `tempfile` leaves the
-//! directory sync to the caller. The steps above are short enough to keep here.)
+//! (The `atomic-write-file` crate does the same, but brings `nix` and a second major version of
+//! `rand`; `tempfile` leaves the directory sync to the caller. The steps above are short enough
+//! to keep here.)
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
