@@ -75,12 +75,14 @@ pub trait Input: Send + Sync + std::fmt::Debug {
 }
 
 /// The inputs of a network and, per simulator, their states and random streams.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct InputStates {
     states: Vec<Vec<f64>>,
     rngs: Vec<Rng>,
     /// Sum of the constant inputs, per neuron.
     constant: Vec<f64>,
+    /// Whether each input is constant (asked once per trial, not at every step).
+    is_constant: Vec<bool>,
 }
 
 impl InputStates {
@@ -96,6 +98,9 @@ impl InputStates {
         self.rngs.clear();
         self.constant.clear();
         self.constant.resize(n, 0.0);
+        self.is_constant.clear();
+        self.is_constant
+            .extend(inputs.iter().map(|i| i.is_constant()));
         let mut no_arrivals = Vec::new();
         for (input, state) in inputs.iter().zip(&mut self.states) {
             state.clear();
@@ -136,8 +141,9 @@ impl InputStates {
             current,
             excitatory,
         };
-        for ((input, state), rng) in inputs.iter().zip(&mut self.states).zip(&mut self.rngs) {
-            if !input.is_constant() {
+        let states = self.states.iter_mut().zip(&mut self.rngs);
+        for ((input, (state, rng)), &constant) in inputs.iter().zip(states).zip(&self.is_constant) {
+            if !constant {
                 input.step(at, state, rng, &mut drive);
             }
         }

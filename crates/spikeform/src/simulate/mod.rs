@@ -44,16 +44,17 @@ use crate::rng;
 
 use integrate::TrialPlan;
 
-/// How a trial holds the network: exclusively when it learns, shared when it does not.
+/// How a trial holds the network: exclusively when its synapse rules may change it (training,
+/// untrained simulation), shared when its weights stay as they are (parallel test trials).
 enum Access<'a> {
-    Learning(&'a mut SpikingNetwork),
+    Exclusive(&'a mut SpikingNetwork),
     Frozen(&'a SpikingNetwork),
 }
 
 impl Access<'_> {
     fn net(&self) -> &SpikingNetwork {
         match self {
-            Access::Learning(net) => net,
+            Access::Exclusive(net) => net,
             Access::Frozen(net) => net,
         }
     }
@@ -90,7 +91,7 @@ pub struct SimulatorState {
 }
 
 /// The state of a spiking network between steps, and the scratch space of the loop.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Simulator {
     n: usize,
     v: Vec<f64>,
@@ -124,35 +125,6 @@ pub struct Simulator {
     vectorised: bool,
 }
 
-impl Clone for Simulator {
-    /// A copy with the same state between trials; input states are rebuilt at each trial start.
-    fn clone(&self) -> Self {
-        Self {
-            n: self.n,
-            v: self.v.clone(),
-            refractory: self.refractory.clone(),
-            x_exc: self.x_exc.clone(),
-            x_inh: self.x_inh.clone(),
-            x_plastic: self.x_plastic.clone(),
-            r: self.r.clone(),
-            spiked_prev: self.spiked_prev.clone(),
-            queue_exc: self.queue_exc.clone(),
-            queue_inh: self.queue_inh.clone(),
-            queue_plastic: self.queue_plastic.clone(),
-            s: self.s.clone(),
-            ff_spiked_prev: self.ff_spiked_prev.clone(),
-            inputs: InputStates::default(),
-            clock: self.clock,
-            input_exc: self.input_exc.clone(),
-            input_inh: self.input_inh.clone(),
-            input_ext: self.input_ext.clone(),
-            spiked: self.spiked.clone(),
-            reset_queues: self.reset_queues,
-            vectorised: self.vectorised,
-        }
-    }
-}
-
 /// The outcome of a membrane potential that became NaN or infinite.
 fn voltage_not_finite(neuron: usize, step: u64, time_ms: f64, phase: &str, value: f64) -> RunError {
     RunError::NonFinite {
@@ -178,7 +150,7 @@ enum Hook {
 /// the network has any; none in frozen trials.
 fn trial_rules<'a>(access: &Access<'_>, trial: &Trial<'a>) -> Vec<Box<dyn SynapseRule + 'a>> {
     let mut rules: Vec<Box<dyn SynapseRule + 'a>> = Vec::new();
-    let Access::Learning(net) = access else {
+    let Access::Exclusive(net) = access else {
         return rules;
     };
     if let Some(learning) = trial.learning {
@@ -282,7 +254,7 @@ impl Simulator {
         trial: Trial<'_>,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
-        self.run(Access::Learning(net), trial, monitors)
+        self.run(Access::Exclusive(net), trial, monitors)
     }
 
     /// Simulates one trial of a network whose weights stay as they are (a test trial), so that
@@ -394,9 +366,12 @@ impl Simulator {
         (step, condition): (u64, usize),
         hook: Hook,
     ) {
-        let Access::Learning(net) = access else {
+        let Access::Exclusive(net) = access else {
             return;
         };
+        if rules.is_empty() {
+            return;
+        }
         let view = RuleView {
             step,
             condition,
