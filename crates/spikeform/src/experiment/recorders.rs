@@ -6,9 +6,9 @@ use crate::train::LearningSchedule;
 
 use super::spiking::{SpikingExperiment, SpikingTraining};
 
-/// `ms` in steps of the experiment, at least one: `max(1, round(ms / dt))`.
+/// `ms` in steps of the experiment, at least one ([`crate::time::at_least_one_step`]).
 pub(crate) fn steps_of(exp: &SpikingExperiment, ms: f64) -> u64 {
-    (ms / exp.dt_ms).round().max(1.0) as u64
+    crate::time::at_least_one_step(ms, exp.dt_ms)
 }
 
 /// Times (ms) of the learning steps of a trial: the target times, one per update.
