@@ -117,9 +117,9 @@ fn stdp_on_e_to_e_moves_the_mean_weight_as_the_rates_predict() {
             }),
             tau_ms: tau,
         });
-        let before = spiking::build_network(&exp).projections[0].mean_weight();
         let (e, _, result) = rates(&exp);
-        (before, result.plastic_projections[0].mean_final, e)
+        let weights = &result.plastic_projections[0];
+        (weights.mean_initial, weights.mean_final, e)
     };
     for (a_plus, a_minus) in [(a_big, a_small), (a_small, a_big)] {
         let (before, after, r_e) = run(a_plus, a_minus);

@@ -5,7 +5,7 @@ use spikeform::experiment::components::{InputSpec, PlasticitySpec, RuleSpec};
 use spikeform::experiment::spiking::{Connectivity, NetworkSpec};
 use spikeform::input::Waveform;
 use spikeform::network::{ProbabilityProjection, Sign};
-use spikeform::neuron_set::{Gains, NeuronSet, Selection, SetContext};
+use spikeform::neuron_set::{Gains, NeuronSet, Selected, Selection, SetContext};
 use spikeform::plasticity::AdditiveStdp;
 
 use super::network::probability_in_unit_interval;
@@ -70,15 +70,13 @@ fn windowed_current(
         set: neuron_set(&w.neurons, &key("neurons"), ctx)?,
         gains: gains(&w.gains, &key("gains"))?,
     };
-    let ranges = spikeform::network::population_ranges(ctx.populations);
-    let set_context = SetContext {
-        ranges: &ranges,
-        trained: None,
+    resolve(
+        &selection,
+        &key("neurons"),
+        &format!("inputs.{}", w.name),
+        ctx,
         seed,
-    };
-    selection
-        .resolve(set_context, &format!("inputs.{}", w.name))
-        .map_err(|e| ConfigError::invalid(key("neurons"), e))?;
+    )?;
     Ok(InputSpec::WindowedCurrent {
         name: w.name.clone(),
         neurons: selection,
@@ -89,22 +87,35 @@ fn windowed_current(
 }
 
 /// The neurons of a set as the file spells it (gains 1), resolved against the populations; the
-/// key names the set in messages.
+/// key names the set in messages and its random stream.
 pub(super) fn resolve_set(
     raw: &RawNeuronSet,
     key: &str,
     ctx: &Context<'_>,
     seed: u64,
 ) -> Result<Vec<usize>, ConfigError> {
+    let selection = Selection::plain(neuron_set(raw, key, ctx)?);
+    resolve(&selection, key, key, ctx, seed).map(|s| s.neurons)
+}
+
+/// A selection resolved as the network will resolve it when it is built (same populations,
+/// seed and stream `name`), so that what is checked here is what runs; `key` names it in
+/// messages.
+fn resolve(
+    selection: &Selection,
+    key: &str,
+    name: &str,
+    ctx: &Context<'_>,
+    seed: u64,
+) -> Result<Selected, ConfigError> {
     let ranges = spikeform::network::population_ranges(ctx.populations);
     let set_context = SetContext {
         ranges: &ranges,
         trained: None,
         seed,
     };
-    Selection::plain(neuron_set(raw, key, ctx)?)
-        .resolve(set_context, key)
-        .map(|s| s.neurons)
+    selection
+        .resolve(set_context, name)
         .map_err(|e| ConfigError::invalid(key, e))
 }
 
