@@ -83,6 +83,9 @@ pub(crate) struct InputStates {
     constant: Vec<f64>,
     /// Whether each input is constant (asked once per trial, not at every step).
     is_constant: Vec<bool>,
+    /// Whether the current buffer holds the constant sum and nothing else varies, so that
+    /// later steps of the trial have nothing to write.
+    settled: bool,
 }
 
 impl InputStates {
@@ -128,7 +131,8 @@ impl InputStates {
 
     /// This step's external current (into `current`, overwritten) and excitatory arrivals
     /// (added to `excitatory`): the constant inputs' sum first, then every other input in the
-    /// network's order.
+    /// network's order. With constant inputs only, `current` is written at the first step of
+    /// the trial and left as it is (the caller does not write it).
     pub(crate) fn step(
         &mut self,
         inputs: &[std::sync::Arc<dyn Input>],
@@ -136,7 +140,11 @@ impl InputStates {
         current: &mut [f64],
         excitatory: &mut [f64],
     ) {
+        if self.settled {
+            return;
+        }
         current.copy_from_slice(&self.constant);
+        self.settled = self.is_constant.iter().all(|&c| c);
         let mut drive = Drive {
             current,
             excitatory,
