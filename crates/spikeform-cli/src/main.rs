@@ -6,7 +6,6 @@
 mod progress;
 mod report;
 mod run;
-mod theory;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -248,7 +248,7 @@ fn execute(
             if dir.file(CHECKPOINT).exists() {
                 files.push(CHECKPOINT.into());
             }
-            let theory = crate::theory::for_experiment(exp, &result);
+            let theory = spikeform_io::theory::for_experiment(exp, &result);
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
             if let Summary::Spiking(spiking) = &mut s {
                 if let Some(t) = &mut spiking.training {

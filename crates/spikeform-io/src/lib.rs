@@ -8,7 +8,7 @@
 //! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
 //! - [`outputs`] declares every array a run writes (name, dtype, shape, units, meaning);
 //! - [`rundir`] manages the run directory and its atomic writes;
-//! - [`summary`] builds `summary.json`.
+//! - [`summary`] builds `summary.json`, and [`theory`] its mean-field `theory` block.
 #![deny(missing_docs)]
 
 pub mod artifacts;
@@ -19,6 +19,7 @@ pub mod npy;
 pub mod outputs;
 pub mod rundir;
 pub mod summary;
+pub mod theory;
 
 pub use checkpoint::load_trained;
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! The `theory` block of summary.json: mean-field predictions next to the simulated rates.
+//! The `theory` block of summary.json: mean-field predictions next to the simulated rates
+//! (used by the CLI and the Python package alike).
 
+use crate::summary::{BrunelSummary, TheorySummary};
 use spikeform::experiment::predictions::predictions;
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
-use spikeform_io::summary::{BrunelSummary, TheorySummary};
 
 /// Predictions for `exp`, with the simulated rates' relative deviation from Brunel's rate.
 pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> TheorySummary {
