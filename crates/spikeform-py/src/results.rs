@@ -76,21 +76,20 @@ fn spike_tuple<'py>(py: Python<'py>, spikes: &[Vec<f64>]) -> PyResult<Bound<'py,
 }
 
 /// The arrays of a spiking run: `{"spikes": {...}, "traces": {...}, "test": {...},
-/// "training": {...}, "spikes_by_condition": [(neuron, time_ms), ...]}`.
+/// "training": {...}, "spikes_by_condition": [(neuron, time_ms), ...]}`, the last for the
+/// test's conditions after the first.
 pub fn spiking<'py>(
     py: Python<'py>,
     exp: &SpikingExperiment,
     mut res: SpikingRunResult,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
+    // Condition 0 is `spikes`' (neuron, time_ms); the others follow.
     let by_condition = PyList::empty(py);
-    match &res.test {
-        Some(t) => {
-            for s in &t.spikes {
-                by_condition.append(spike_tuple(py, &s[..])?)?;
-            }
+    if let Some(t) = &res.test {
+        for s in t.spikes.iter().skip(1) {
+            by_condition.append(spike_tuple(py, &s[..])?)?;
         }
-        None => by_condition.append(spike_tuple(py, &res.spikes)?)?,
     }
     out.set_item("spikes", spikes_group(py, &mut res)?.dict)?;
     if let Some(tr) = res.traces.take().filter(|t| !t.neurons.is_empty()) {

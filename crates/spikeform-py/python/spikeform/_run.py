@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -113,7 +114,14 @@ class Experiment:
         if isinstance(source, os.PathLike):
             source = os.fspath(source)
         ov = _overrides(overrides, kwargs)
-        self._core = _core.CoreExperiment(source, ov or None, _targets(targets))
+        try:
+            self._core = _core.CoreExperiment(source, ov or None, _targets(targets))
+        except ConfigError as e:
+            # Arrays given as targets are checked as the files targets[C].npy: name the key.
+            match = re.fullmatch(r"(targets\[\d+\])\.npy", e.path or "")
+            if match and e.key is None:
+                e.key = match.group(1)
+            raise
 
     @property
     def name(self) -> str:
@@ -197,8 +205,10 @@ class Run:
 
     @classmethod
     def _from_core(cls, summary: str, arrays: Dict[str, Any], toml: str, path: Optional[Path]) -> "Run":
-        by_condition = [Spikes(n, t) for n, t in arrays.pop("spikes_by_condition", [])]
-        return cls(json.loads(summary), arrays, toml, path, by_condition or None)
+        others = [Spikes(n, t) for n, t in arrays.pop("spikes_by_condition", [])]
+        s = arrays.get("spikes")
+        by_condition = ([Spikes(s["neuron"], s["time_ms"])] if s else []) + others
+        return cls(json.loads(summary), arrays, toml, path, by_condition)
 
     @property
     def experiment(self) -> Dict[str, Any]:
@@ -233,15 +243,20 @@ class Run:
 
     @property
     def spikes(self) -> Spikes:
-        """Spikes of the final phase's first trial (condition 0 of the test when trained)."""
-        s = self.arrays["spikes"]
+        """Spikes of the final phase's first trial (condition 0 of the test when trained);
+        empty for rate networks."""
+        s = self.arrays.get("spikes")
+        if s is None:
+            return Spikes(np.empty(0, np.int64), np.empty(0, np.float64))
         return Spikes(s["neuron"], s["time_ms"])
 
     @property
     def spikes_by_condition(self) -> List[Spikes]:
         """Spikes of the first test trial of every condition (runs in memory; a loaded run
         keeps condition 0 only)."""
-        return self._by_condition or [self.spikes]
+        if self._by_condition is not None:
+            return self._by_condition
+        return [self.spikes] if "spikes" in self.arrays else []
 
     def spike_trains(self, condition: int = 0) -> Dict[int, np.ndarray]:
         """Per-neuron spike trains (ms) of the first test trial of ``condition``."""

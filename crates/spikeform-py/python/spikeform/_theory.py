@@ -76,7 +76,9 @@ def balanced_rates(w: Any, x: Any) -> Dict[str, Any]:
 
     Returns:
         ``{"rates": array, "silenced": [indices], "unconstrained": array or None,
-        "net_input": array}``; rates in the units X and W imply (Hz when W is per Hz).
+        "net_input": array}``. Rates come out in the unit W·r is written in: spikes/ms for
+        the tutorial's network (unit-area kernels, times in ms; × 1000 for Hz), Hz when X is
+        W_x·r_x with r_x in Hz (Akil et al.). ``net_input`` is W r + X (≤ 0 where silenced).
     """
     return _core.balanced_rates(_f64(np.atleast_2d(w)), _f64(np.atleast_1d(x)))
 
