@@ -91,7 +91,9 @@ class Experiment:
 
     Args:
         source: a path to a TOML experiment file, TOML text, or a dict with the file's structure.
-            Relative data paths resolve against the current directory, as on the command line.
+            A ``str`` holding a newline or ``=`` is TOML text, any other ``str`` a path
+            (``pathlib.Path`` is always a path). Relative data paths resolve against the current
+            directory, as on the command line.
         overrides: ``{"training.loops": 5, "seed": 3}``, what ``--set KEY=VALUE`` does.
         targets: recorded firing rates (Hz) to train on, one array of neurons × time bins per
             condition (a list, or a 3-d array conditions × neurons × bins). Sets
