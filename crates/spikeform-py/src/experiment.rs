@@ -125,26 +125,24 @@ fn recorded_targets(
         )?;
         files.push(toml::Value::String(name));
     }
+    // Bins are one learning step wide unless the experiment says otherwise.
+    let every = text
+        .get("training")
+        .and_then(|t| t.get("learn_every_ms"))
+        .cloned();
     let target = text
         .entry("target")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     let toml::Value::Table(target) = target else {
         return Err(ConfigError::invalid("target", "is a value, not a section"));
     };
+    for sine_key in ["amplitude", "period_ms", "offset"] {
+        target.remove(sine_key);
+    }
     target.insert("kind".into(), toml::Value::String("recorded".into()));
-    target.remove("amplitude");
-    target.remove("period_ms");
-    target.remove("offset");
     target.insert("files".into(), toml::Value::Array(files));
-    if !target.contains_key("bin_ms") {
-        let every = text
-            .get("training")
-            .and_then(|t| t.get("learn_every_ms"))
-            .cloned();
-        if let (Some(every), toml::Value::Table(target)) = (every, text.get_mut("target").unwrap())
-        {
-            target.insert("bin_ms".into(), every);
-        }
+    if let Some(every) = every {
+        target.entry("bin_ms").or_insert(every);
     }
     Ok(())
 }

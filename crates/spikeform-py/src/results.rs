@@ -96,12 +96,13 @@ pub fn spiking<'py>(
         let g = Group::new(py);
         let k = tr.neurons.len();
         let samples = tr.time_ms.len();
+        // `values[(sample · quantities + q) · k + neuron]`.
+        let quantities = traces::QUANTITIES.len();
         for (q, spec) in traces::QUANTITIES.iter().enumerate() {
             let data: Vec<f64> = (0..samples)
                 .flat_map(|s| {
-                    tr.values[(s * 5 + q) * k..(s * 5 + q + 1) * k]
-                        .iter()
-                        .copied()
+                    let at = (s * quantities + q) * k;
+                    tr.values[at..at + k].iter().copied()
                 })
                 .collect();
             g.f64(spec, data, &[samples, k])?;

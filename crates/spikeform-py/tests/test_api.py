@@ -1,5 +1,8 @@
 """The Python API: experiments from files, text and dicts, overrides, runs and their arrays."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -69,6 +72,31 @@ def test_progress_callback_sees_every_phase():
     assert phases == ["settle", "training", "test"]
     assert ("training", 2, 2) in [(p, d, t) for p, d, t, _ in seen]
     assert any(m.startswith("r = ") for _, _, _, m in seen)
+
+
+def test_run_releases_the_gil():
+    """Another Python thread keeps running while the run works (it would only get the GIL at
+    the few trial boundaries otherwise)."""
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    exp = spikeform.Experiment(LIF, SHORT_LIF)
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        started = time.perf_counter()
+        exp.run()
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        ticker.join()
+    during = [t for t in ticks if started <= t <= started + elapsed]
+    assert len(during) > 50, (len(during), elapsed)
 
 
 def test_results_do_not_depend_on_threads(lif_run):
