@@ -2,7 +2,11 @@
 
 use spikeform::experiment::predictions::predictions;
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
-use spikeform_io::summary::{BrunelSummary, TheorySummary};
+use std::collections::BTreeMap;
+
+use spikeform::experiment::components::RuleSpec;
+use spikeform::experiment::predictions::two_population_mean_field;
+use spikeform_io::summary::{BrunelSummary, PlasticTheorySummary, TheorySummary};
 
 /// Predictions for `exp`, with the simulated rates' relative deviation from Brunel's rate.
 pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> TheorySummary {
@@ -35,5 +39,80 @@ pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> Theory
             relative_error: mean_sim / b.rate_hz - 1.0,
         });
     }
+    out.plasticity = plastic(exp, res);
     out
+}
+
+/// `theory.plasticity` for a plastic E–I network (`plasticity.md` §5): the fixed point of the
+/// homeostatic rules on I→E (and I→I) or of Kohonen's rule on E→E, the rates there, τ_w, the
+/// Kohonen saddle-node, the c = 0 count covariances and the finite-N rates from the measured
+/// net inputs. `None` without plastic projections or outside the two-population form.
+fn plastic(exp: &SpikingExperiment, res: &SpikingRunResult) -> Option<PlasticTheorySummary> {
+    if exp.plasticity.is_empty() {
+        return None;
+    }
+    let mf = two_population_mean_field(exp)?;
+    let pops = &exp.network.populations;
+    let name = |pre: usize, post: usize| format!("{}->{}", pops[pre].name, pops[post].name);
+    let mut out = PlasticTheorySummary::default();
+    let hz = |r: [f64; 2]| -> BTreeMap<String, f64> {
+        pops.iter()
+            .zip(r)
+            .map(|(p, r)| (p.name.to_lowercase(), r * 1000.0))
+            .collect()
+    };
+    // Homeostatic targets onto E (from I) and onto I (from I): ρ = α/(2τ).
+    let target = |pre: usize, post: usize| {
+        exp.plasticity.iter().find_map(|p| match &p.rule {
+            RuleSpec::Homeostatic(h) if (p.pre, p.post) == (pre, post) => Some((
+                h.alpha / (2.0 * p.tau_ms),
+                p.tau_ms,
+                h.eta,
+                h.multiplicative,
+            )),
+            _ => None,
+        })
+    };
+    if let Some((rho_e, tau, eta, multiplicative)) = target(1, 0) {
+        let fp = match target(1, 1) {
+            Some((rho_i, ..)) => {
+                let fp = mf.istdp_ei_ii_fixed_point((rho_e, rho_i), tau, 0.0);
+                out.fixed_point_weight.insert(name(1, 1), fp.w_ii);
+                fp
+            }
+            None => mf.istdp_fixed_point(rho_e, tau, 0.0),
+        };
+        out.fixed_point_weight.insert(name(1, 0), fp.w_ei);
+        out.fixed_point_rate_hz = hz([fp.r_e, fp.r_i]);
+        if multiplicative {
+            out.relaxation_time_ms = Some(mf.istdp_relaxation_time(eta, tau, rho_e));
+        }
+    }
+    for p in &exp.plasticity {
+        if let (RuleSpec::Kohonen(k), (0, 0)) = (&p.rule, (p.pre, p.post)) {
+            out.kohonen_saddle_node_beta = Some(mf.kohonen_saddle_node_beta(p.tau_ms));
+            if let Some(fp) = mf.kohonen_fixed_points(k.beta, p.tau_ms) {
+                out.fixed_point_weight.insert(name(0, 0), fp.stable);
+                out.kohonen_unstable_weight = Some(fp.unstable);
+                out.fixed_point_rate_hz = hz(fp.rates_at_stable);
+            }
+        }
+    }
+    if let Ok(c) = mf.covariances(0.0, 250.0) {
+        out.count_covariance_250ms = ["ee", "ei", "ii"]
+            .iter()
+            .zip(c)
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+    }
+    // The measured net inputs against the couplings at the final mean weights.
+    let mut at_end = mf;
+    for (spec, p) in exp.plasticity.iter().zip(&res.plastic_projections) {
+        at_end = at_end.with_weight(spec.post, spec.pre, p.mean_final);
+    }
+    let mu = [0, 1].map(|a| res.activity.populations[a].mean_input.net);
+    if let Ok(r) = at_end.finite_n_rates(mu, 1.0) {
+        out.finite_n_rate_hz = hz(r);
+    }
+    Some(out)
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::input::{Input, PoissonLayer, Waveform, WindowedCurrent};
 use crate::network::{ProbabilityProjection, StaticSynapses};
 use crate::neuron_set::{Selection, SetContext};
-use crate::plasticity::{AdditiveStdp, PairRule};
+use crate::plasticity::{
+    AdditiveStdp, Hebbian, Homeostatic, Kohonen, Oja, PairRule, SoftHebbian, Triplet,
+};
 use crate::rng;
 
 /// An input of the experiment file's `[[inputs]]`.
@@ -115,6 +117,18 @@ fn poisson_layer(
 pub enum RuleSpec {
     /// Pair-based additive STDP with hard bounds.
     AdditiveStdp(AdditiveStdp),
+    /// Classical Hebbian with hard bounds.
+    Hebbian(Hebbian),
+    /// Weight-dependent ("soft") Hebbian.
+    SoftHebbian(SoftHebbian),
+    /// Kohonen's rule.
+    Kohonen(Kohonen),
+    /// Oja-type rule.
+    Oja(Oja),
+    /// Homeostatic STDP toward a postsynaptic target rate (iSTDP, Vogels, homeostatic E→I).
+    Homeostatic(Homeostatic),
+    /// Triplet-like rule.
+    Triplet(Triplet),
 }
 
 impl RuleSpec {
@@ -122,6 +136,12 @@ impl RuleSpec {
     pub fn build(&self) -> Arc<dyn PairRule> {
         match self {
             RuleSpec::AdditiveStdp(r) => Arc::new(*r),
+            RuleSpec::Hebbian(r) => Arc::new(*r),
+            RuleSpec::SoftHebbian(r) => Arc::new(*r),
+            RuleSpec::Kohonen(r) => Arc::new(*r),
+            RuleSpec::Oja(r) => Arc::new(*r),
+            RuleSpec::Homeostatic(r) => Arc::new(*r),
+            RuleSpec::Triplet(r) => Arc::new(*r),
         }
     }
 }
@@ -137,4 +157,10 @@ pub struct PlasticitySpec {
     pub rule: RuleSpec,
     /// Trace time constant τ_STDP (ms).
     pub tau_ms: f64,
+    /// Steps of the trial in which the rule acts, `start < step <= end` (`None`: always).
+    pub active_steps: Option<(u64, u64)>,
+    /// Record the mean weight and the sampled synapses every this many steps (0: never).
+    pub record_every_steps: u64,
+    /// Number of synapses whose weights are recorded.
+    pub record_synapses: usize,
 }
