@@ -4,7 +4,8 @@ use spikeform::experiment::predictions::predictions;
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
 use std::collections::BTreeMap;
 
-use spikeform::experiment::components::RuleSpec;
+use spikeform::analysis::mean_pairwise_count_covariance;
+use spikeform::experiment::components::{InputSpec, RuleSpec};
 use spikeform::experiment::predictions::two_population_mean_field;
 use spikeform_io::summary::{BrunelSummary, PlasticTheorySummary, TheorySummary};
 
@@ -46,9 +47,18 @@ pub fn for_experiment(exp: &SpikingExperiment, res: &SpikingRunResult) -> Theory
 /// `theory.plasticity` for a plastic E–I network (`plasticity.md` §5): the fixed point of the
 /// homeostatic rules on I→E (and I→I) or of Kohonen's rule on E→E, the rates there, τ_w, the
 /// Kohonen saddle-node, the c = 0 count covariances and the finite-N rates from the measured
-/// net inputs. `None` without plastic projections or outside the two-population form.
+/// net inputs. `None` without plastic projections or correlated input, or outside the
+/// two-population form.
 fn plastic(exp: &SpikingExperiment, res: &SpikingRunResult) -> Option<PlasticTheorySummary> {
-    if exp.plasticity.is_empty() {
+    let c = exp
+        .inputs
+        .iter()
+        .find_map(|i| match i {
+            InputSpec::CorrelatedPoissonLayer { correlation, .. } => Some(*correlation),
+            _ => None,
+        })
+        .unwrap_or(0.0);
+    if exp.plasticity.is_empty() && c == 0.0 {
         return None;
     }
     let mf = two_population_mean_field(exp)?;
@@ -76,11 +86,11 @@ fn plastic(exp: &SpikingExperiment, res: &SpikingRunResult) -> Option<PlasticThe
     if let Some((rho_e, tau, eta, multiplicative)) = target(1, 0) {
         let fp = match target(1, 1) {
             Some((rho_i, ..)) => {
-                let fp = mf.istdp_ei_ii_fixed_point((rho_e, rho_i), tau, 0.0);
+                let fp = mf.istdp_ei_ii_fixed_point((rho_e, rho_i), tau, c);
                 out.fixed_point_weight.insert(name(1, 1), fp.w_ii);
                 fp
             }
-            None => mf.istdp_fixed_point(rho_e, tau, 0.0),
+            None => mf.istdp_fixed_point(rho_e, tau, c),
         };
         out.fixed_point_weight.insert(name(1, 0), fp.w_ei);
         out.fixed_point_rate_hz = hz([fp.r_e, fp.r_i]);
@@ -98,12 +108,40 @@ fn plastic(exp: &SpikingExperiment, res: &SpikingRunResult) -> Option<PlasticThe
             }
         }
     }
-    if let Ok(c) = mf.covariances(0.0, 250.0) {
+    if let Ok(cov) = mf.covariances(c, 250.0) {
         out.count_covariance_250ms = ["ee", "ei", "ii"]
             .iter()
-            .zip(c)
+            .zip(cov)
             .map(|(k, v)| (k.to_string(), v))
             .collect();
+    }
+    let groups: Vec<Vec<usize>> = (0..2)
+        .map(|a| {
+            (0..res.population_of.len())
+                .filter(|&i| res.population_of[i] == a)
+                .collect()
+        })
+        .collect();
+    let t1 = exp.trial_steps as f64 * exp.dt_ms;
+    let cov = |a: usize, b: Option<usize>| {
+        mean_pairwise_count_covariance(
+            &res.spikes,
+            &groups[a],
+            b.map(|b| groups[b].as_slice()),
+            exp.burn_in_ms,
+            t1,
+            250.0,
+        )
+    };
+    if !res.spikes.is_empty() && t1 - exp.burn_in_ms >= 500.0 {
+        out.simulated_count_covariance_250ms = [
+            ("ee", cov(0, None)),
+            ("ei", cov(0, Some(1))),
+            ("ii", cov(1, None)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     }
     // The measured net inputs against the couplings at the final mean weights.
     let mut at_end = mf;

@@ -274,3 +274,72 @@ fn rule_family_checks_and_messages() {
         &["plasticity", "needs homeostatic iSTDP"],
     );
 }
+
+/// A rule switched on for 1–2 s of a 3-s run changes the weights only inside its window
+/// (recorded every 100 ms in plasticity.npz).
+#[test]
+fn a_rule_acts_only_inside_its_window() {
+    let dir = scratch("plastic_window");
+    let text = std::fs::read_to_string(root().join("examples/plastic_istdp.toml"))
+        .unwrap()
+        .replace(
+            "record_synapses = 200\n",
+            "record_synapses = 200\nstart_ms = 1000.0\nend_ms = 2000.0\n",
+        );
+    let file = write(&dir, "window.toml", &text);
+    run_summary(
+        &file,
+        &dir.join("run"),
+        &["duration_ms=3000", "test.burn_in_ms=1000"],
+    );
+    let npz = spikeform_io::npy::read_npz(dir.join("run/plasticity.npz")).unwrap();
+    let (t, m) = (&npz["time_ms"].data, &npz["mean_weight"].data);
+    let initial = m[0];
+    assert!((initial + 150.0 / SQRT_N).abs() < 1e-9, "{initial}");
+    for (&t, &m) in t.iter().zip(m) {
+        if t <= 1000.0 {
+            assert_eq!(m, initial, "changed before the window at {t} ms");
+        }
+    }
+    let at = |ms: f64| m[t.iter().position(|&x| (x - ms).abs() < 1e-6).unwrap()];
+    assert!(
+        (at(2000.0) - initial).abs() > 0.05,
+        "no change inside the window"
+    );
+    assert_eq!(at(2000.0), at(3000.0), "changed after the window");
+}
+
+/// Correlated external input (c = 0.1, `plasticity.md` §2) into the static network for 6 s
+/// (5 s of 250-ms windows): the population spike-count covariances are within a factor 1.5
+/// of the balanced theory `T_w c r_a r_b / r_x` = (0.0848, 0.2312, 0.6306) (§7 item 16).
+#[test]
+fn correlated_input_covariances_near_theory() {
+    let dir = scratch("plastic_correlated");
+    let base = std::fs::read_to_string(root().join("examples/plastic_istdp.toml")).unwrap();
+    let text = base[..base.find("[[plasticity]]").unwrap()]
+        .replace(
+            "kind = \"poisson_layer\"",
+            "kind = \"correlated_poisson_layer\"",
+        )
+        .replace("tau_ms = 10.0\n", "tau_ms = 10.0\ncorrelation = 0.1\n");
+    let file = write(&dir, "corr.toml", &text);
+    let s = run_summary(
+        &file,
+        &dir.join("run"),
+        &["duration_ms=6000", "test.burn_in_ms=1000"],
+    );
+    let t = &s["theory"]["plasticity"];
+    for (k, want) in [("ee", 0.0848), ("ei", 0.2312), ("ii", 0.6306)] {
+        let theory = num(&t["count_covariance_250ms"][k]);
+        assert!((theory / want - 1.0).abs() < 2e-3, "{k}: theory {theory}");
+        let sim = num(&t["simulated_count_covariance_250ms"][k]);
+        println!(
+            "{k}: simulated {sim:.4}, theory {theory:.4}, ratio {:.3}",
+            sim / theory
+        );
+        assert!(
+            sim / theory < 1.5 && theory / sim < 1.5,
+            "{k}: {sim} vs {theory}"
+        );
+    }
+}

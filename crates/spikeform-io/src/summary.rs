@@ -283,9 +283,14 @@ pub struct PlasticTheorySummary {
     /// Kohonen on E→E: the β at which the two fixed points annihilate (saddle-node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kohonen_saddle_node_beta: Option<f64>,
-    /// Population spike-count covariances in 250-ms windows at the initial weights
-    /// (`ee`, `ei`, `ii`; spikes²).
+    /// Population spike-count covariances in 250-ms windows at the initial weights and the
+    /// input correlation c of a correlated layer (c = 0 without one): `ee`, `ei`, `ii`
+    /// (spikes²).
     pub count_covariance_250ms: BTreeMap<String, f64>,
+    /// The same measured in the run by the population-sum method (`ee`, `ei`, `ii`; 250-ms
+    /// windows after the burn-in; `null` with fewer than two windows).
+    #[serde(deserialize_with = "null_is_nan::map")]
+    pub simulated_count_covariance_250ms: BTreeMap<String, f64>,
     /// Rates from the measured mean net inputs μ (Hz): `r = W⁻¹(μ/√N − X)`.
     pub finite_n_rate_hz: BTreeMap<String, f64>,
 }

@@ -708,13 +708,42 @@ fn default_record_every_ms() -> f64 {
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
-    expecting = "a table with `kind = \"windowed_current\"` or `\"poisson_layer\"`"
+    expecting = "a table with `kind = \"windowed_current\"`, `\"poisson_layer\"` or \
+                 `\"correlated_poisson_layer\"`"
 )]
 pub enum RawInput {
     /// A current on a neuron set inside a time window.
     WindowedCurrent(Section<RawWindowedCurrent>),
     /// An external layer of Poisson units with random synapses onto the populations.
     PoissonLayer(Section<RawPoissonLayer>),
+    /// The same with units copying a shared mother process (correlated inputs).
+    CorrelatedPoissonLayer(Section<RawCorrelatedPoissonLayer>),
+}
+
+/// `kind = "correlated_poisson_layer"`: a Poisson layer whose units copy a mother process of
+/// rate `rate_hz/correlation` with probability `correlation`, each copy jittered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawCorrelatedPoissonLayer {
+    /// Name (random streams, messages).
+    pub name: String,
+    /// Number of units.
+    pub units: usize,
+    /// Rate of each unit (Hz, > 0).
+    pub rate_hz: f64,
+    /// Time constant of its synaptic channel (ms).
+    pub tau_ms: f64,
+    /// Synapses onto the populations.
+    pub projections: Vec<RawLayerProjection>,
+    /// c: the probability that a unit copies a mother spike, in (0, 1).
+    pub correlation: f64,
+    /// Jitter SD of each copy (ms).
+    #[serde(default = "default_jitter_ms")]
+    pub jitter_ms: f64,
+}
+
+fn default_jitter_ms() -> f64 {
+    5.0
 }
 
 /// `kind = "windowed_current"`.

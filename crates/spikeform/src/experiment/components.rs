@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::input::{Input, PoissonLayer, Waveform, WindowedCurrent};
+use crate::input::{CorrelatedPoissonLayer, Input, PoissonLayer, Waveform, WindowedCurrent};
 use crate::network::{ProbabilityProjection, StaticSynapses};
 use crate::neuron_set::{Selection, SetContext};
 use crate::plasticity::{
@@ -41,6 +41,28 @@ pub enum InputSpec {
         /// Per target population: weight and connection probability (`pre` is ignored).
         projections: Vec<ProbabilityProjection>,
     },
+    /// A Poisson layer whose units copy a mother process with probability `correlation`,
+    /// jittered by `jitter_ms` (see [`CorrelatedPoissonLayer`]); `layer` is its
+    /// [`InputSpec::PoissonLayer`].
+    CorrelatedPoissonLayer {
+        /// The layer (an [`InputSpec::PoissonLayer`]).
+        layer: Box<InputSpec>,
+        /// c, in (0, 1).
+        correlation: f64,
+        /// Jitter SD τ_jit (ms).
+        jitter_ms: f64,
+    },
+}
+
+impl InputSpec {
+    /// The Poisson layer this input is, if any (a correlated layer is one too).
+    pub fn as_poisson_layer(&self) -> Option<&InputSpec> {
+        match self {
+            InputSpec::PoissonLayer { .. } => Some(self),
+            InputSpec::CorrelatedPoissonLayer { layer, .. } => layer.as_poisson_layer(),
+            InputSpec::WindowedCurrent { .. } => None,
+        }
+    }
 }
 
 impl InputSpec {
@@ -83,6 +105,35 @@ impl InputSpec {
                 ctx,
                 (dt_ms, integration),
             )),
+            InputSpec::CorrelatedPoissonLayer {
+                layer,
+                correlation,
+                jitter_ms,
+            } => {
+                let InputSpec::PoissonLayer {
+                    name,
+                    units,
+                    rate_hz,
+                    tau_ms,
+                    projections,
+                } = layer.as_ref()
+                else {
+                    return Err("a correlated layer must wrap a Poisson layer".into());
+                };
+                let layer = poisson_layer(
+                    name,
+                    (*units, *rate_hz, *tau_ms),
+                    projections,
+                    ctx,
+                    (dt_ms, integration),
+                );
+                Arc::new(
+                    CorrelatedPoissonLayer::new(layer, *correlation, *jitter_ms, dt_ms)
+                        .ok_or_else(|| {
+                            format!("inputs.{name}: correlation must lie in (0, 1) and rate_hz > 0")
+                        })?,
+                )
+            }
         })
     }
 }

@@ -24,7 +24,7 @@ pub struct Predictions {
 /// `Σ_layers p · units · J · rate` (unit-area synaptic kernels).
 fn external_layer_drive(exp: &SpikingExperiment) -> Vec<f64> {
     let mut drive = vec![0.0; exp.network.populations.len()];
-    for input in &exp.inputs {
+    for input in exp.inputs.iter().filter_map(InputSpec::as_poisson_layer) {
         if let InputSpec::PoissonLayer {
             units,
             rate_hz,
@@ -189,7 +189,7 @@ pub fn two_population_mean_field(exp: &SpikingExperiment) -> Option<TwoPopulatio
     let (k, j) = in_degrees_and_weights(exp);
     let drive = external_layer_drive(exp);
     let mut layer = (0.0, 0.0);
-    for input in &exp.inputs {
+    for input in exp.inputs.iter().filter_map(InputSpec::as_poisson_layer) {
         if let InputSpec::PoissonLayer { units, rate_hz, .. } = input {
             layer = (layer.0 + *units as f64, *rate_hz / 1000.0);
         }

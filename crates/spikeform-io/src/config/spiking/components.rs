@@ -12,8 +12,8 @@ use super::network::probability_in_unit_interval;
 use super::pair_rules::{self, Kind};
 use super::{population_index, Context};
 use crate::config::raw::{
-    RawAdditiveStdp, RawGains, RawInput, RawNamedSet, RawNeuronSet, RawPlasticity, RawPoissonLayer,
-    RawWaveform, RawWindowedCurrent,
+    RawAdditiveStdp, RawCorrelatedPoissonLayer, RawGains, RawInput, RawNamedSet, RawNeuronSet,
+    RawPlasticity, RawPoissonLayer, RawWaveform, RawWindowedCurrent,
 };
 use crate::config::validate::{finite, non_negative, positive, Clock};
 use crate::config::ConfigError;
@@ -31,6 +31,7 @@ pub(super) fn inputs(
         let name = match input {
             RawInput::WindowedCurrent(w) => &w.name,
             RawInput::PoissonLayer(l) => &l.name,
+            RawInput::CorrelatedPoissonLayer(l) => &l.name,
         };
         if names.contains(&name.as_str()) {
             return Err(ConfigError::invalid(
@@ -42,6 +43,7 @@ pub(super) fn inputs(
         checked.push(match input {
             RawInput::WindowedCurrent(w) => windowed_current(w, &key, ctx, seed)?,
             RawInput::PoissonLayer(l) => poisson_layer(l, &key, ctx)?,
+            RawInput::CorrelatedPoissonLayer(l) => correlated_layer(l, &key, ctx)?,
         });
     }
     Ok(checked)
@@ -246,6 +248,36 @@ fn poisson_layer(
         rate_hz: non_negative(&key("rate_hz"), l.rate_hz)?,
         tau_ms: positive(&key("tau_ms"), l.tau_ms)?,
         projections,
+    })
+}
+
+/// A correlated Poisson layer: a Poisson layer's rules, a rate > 0, `0 < correlation < 1`,
+/// `jitter_ms ≥ 0`.
+fn correlated_layer(
+    l: &RawCorrelatedPoissonLayer,
+    key: &dyn Fn(&str) -> String,
+    ctx: &Context<'_>,
+) -> Result<InputSpec, ConfigError> {
+    let layer = RawPoissonLayer {
+        name: l.name.clone(),
+        units: l.units,
+        rate_hz: positive(&key("rate_hz"), l.rate_hz)?,
+        tau_ms: l.tau_ms,
+        projections: l.projections.clone(),
+    };
+    let correlation = finite(&key("correlation"), l.correlation)?;
+    if !(correlation > 0.0 && correlation < 1.0) {
+        return Err(ConfigError::invalid(
+            key("correlation"),
+            format!(
+                "must lie in (0, 1) (use kind = \"poisson_layer\" for c = 0), got {correlation}"
+            ),
+        ));
+    }
+    Ok(InputSpec::CorrelatedPoissonLayer {
+        layer: Box::new(poisson_layer(&layer, key, ctx)?),
+        correlation,
+        jitter_ms: non_negative(&key("jitter_ms"), l.jitter_ms)?,
     })
 }
 
