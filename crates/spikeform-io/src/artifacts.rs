@@ -5,7 +5,7 @@
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 
 use crate::npy::NpzWriter;
-use crate::outputs::{spikes, test, test_traces, traces};
+use crate::outputs::{plasticity, spikes, test, test_traces, traces};
 use crate::rundir::{RunDir, RunDirError};
 
 /// Writes the training curve (`training_curve.csv`) and the test traces (`test_traces.npz`) of a
@@ -131,6 +131,9 @@ pub fn write_spiking(
         dir.write(traces::FILE.file, &npz.finish())?;
         files.push(traces::FILE.file.into());
     }
+    if write_plasticity(dir, res)? {
+        files.push(plasticity::FILE.file.into());
+    }
     if let (Some(_), Some(t)) = (&exp.training, &res.test) {
         let mut csv = String::from("loop,r,seconds\n");
         for (l, (r, s)) in res.r_per_loop.iter().zip(&res.loop_seconds).enumerate() {
@@ -214,4 +217,53 @@ pub fn write_spiking(
     files.push("manifest.json".into());
     files.push("summary.json".into());
     Ok(files)
+}
+
+/// Writes `plasticity.npz` when a plastic projection recorded its weights; says whether it did.
+fn write_plasticity(dir: &RunDir, res: &SpikingRunResult) -> Result<bool, RunDirError> {
+    let projections = &res.plastic_projections;
+    if projections.iter().all(|p| p.record.times_ms.is_empty()) {
+        return Ok(false);
+    }
+    let r = projections.len();
+    let t = projections
+        .iter()
+        .map(|p| p.record.times_ms.len())
+        .max()
+        .unwrap_or(0);
+    let s = projections
+        .iter()
+        .map(|p| p.record.synapses.len())
+        .max()
+        .unwrap_or(0);
+    let (mut times, mut means) = (vec![f64::NAN; r * t], vec![f64::NAN; r * t]);
+    let mut samples = vec![f64::NAN; r * t * s];
+    let (mut pre, mut post) = (vec![-1i64; r * s], vec![-1i64; r * s]);
+    let (mut finals, mut which) = (Vec::new(), Vec::new());
+    for (k, p) in projections.iter().enumerate() {
+        let rec = &p.record;
+        let m = rec.synapses.len();
+        for (i, (&time, &mean)) in rec.times_ms.iter().zip(&rec.means).enumerate() {
+            times[k * t + i] = time;
+            means[k * t + i] = mean;
+            let row = &rec.samples[i * m..(i + 1) * m];
+            samples[(k * t + i) * s..(k * t + i) * s + m].copy_from_slice(row);
+        }
+        for (i, (&a, &b)) in rec.pre.iter().zip(&rec.post).enumerate() {
+            pre[k * s + i] = a as i64;
+            post[k * s + i] = b as i64;
+        }
+        finals.extend_from_slice(&p.weights_final);
+        which.extend(std::iter::repeat_n(k as i64, p.weights_final.len()));
+    }
+    let mut npz = NpzWriter::new();
+    plasticity::TIME_MS.add(&mut npz, &[r, t], &times);
+    plasticity::MEAN_WEIGHT.add(&mut npz, &[r, t], &means);
+    plasticity::SAMPLE_WEIGHT.add(&mut npz, &[r, t, s], &samples);
+    plasticity::SAMPLE_PRE.add(&mut npz, &[r, s], &pre);
+    plasticity::SAMPLE_POST.add(&mut npz, &[r, s], &post);
+    plasticity::FINAL_WEIGHT.add(&mut npz, &[finals.len()], &finals);
+    plasticity::FINAL_PROJECTION.add(&mut npz, &[which.len()], &which);
+    dir.write(plasticity::FILE.file, &npz.finish())?;
+    Ok(true)
 }

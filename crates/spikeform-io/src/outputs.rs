@@ -467,8 +467,82 @@ pub mod test {
     };
 }
 
+/// `plasticity.npz` of a spiking run with `[[plasticity]]` rules that record (`record_every_ms`):
+/// the weights over the run without storing them all.
+pub mod plasticity {
+    use super::*;
+
+    /// Recording times per projection.
+    pub const TIME_MS: ArraySpec = f64_array(
+        "time_ms",
+        &["R", "T"],
+        "ms",
+        "recording times of each plastic projection (`[[plasticity]]` order; NaN past a \
+         projection's last recording)",
+    );
+    /// Mean weight per projection over time.
+    pub const MEAN_WEIGHT: ArraySpec = f64_array(
+        "mean_weight",
+        &["R", "T"],
+        "–",
+        "population-mean weight of each projection at those times",
+    );
+    /// Sampled synapses' weights over time.
+    pub const SAMPLE_WEIGHT: ArraySpec = f64_array(
+        "sample_weight",
+        &["R", "T", "S"],
+        "–",
+        "weights of a fixed sample of synapses per projection (evenly spaced in outgoing order)",
+    );
+    /// Their presynaptic neurons.
+    pub const SAMPLE_PRE: ArraySpec = i64_array(
+        "sample_pre",
+        &["R", "S"],
+        "presynaptic neuron of each sampled synapse",
+    );
+    /// Their postsynaptic neurons.
+    pub const SAMPLE_POST: ArraySpec = i64_array(
+        "sample_post",
+        &["R", "S"],
+        "postsynaptic neuron of each sampled synapse",
+    );
+    /// Every synapse's weight at the end (the final weight distribution).
+    pub const FINAL_WEIGHT: ArraySpec = f64_array(
+        "final_weight",
+        &["W"],
+        "–",
+        "every plastic synapse's weight at the end, projection after projection",
+    );
+    /// Projection of each of them.
+    pub const FINAL_PROJECTION: ArraySpec = i64_array(
+        "final_projection",
+        &["W"],
+        "projection (`[[plasticity]]` index) of each entry of `final_weight`",
+    );
+
+    /// The file.
+    pub const FILE: FileSpec = FileSpec {
+        file: "plasticity.npz",
+        arrays: &[
+            TIME_MS,
+            MEAN_WEIGHT,
+            SAMPLE_WEIGHT,
+            SAMPLE_PRE,
+            SAMPLE_POST,
+            FINAL_WEIGHT,
+            FINAL_PROJECTION,
+        ],
+    };
+}
+
 /// Every declared file.
-pub const FILES: [FileSpec; 4] = [test_traces::FILE, spikes::FILE, test::FILE, traces::FILE];
+pub const FILES: [FileSpec; 5] = [
+    test_traces::FILE,
+    spikes::FILE,
+    test::FILE,
+    traces::FILE,
+    plasticity::FILE,
+];
 
 #[cfg(test)]
 mod tests {

@@ -240,6 +240,59 @@ pub struct ProjectionSummary {
     pub mean_weight_initial: f64,
     /// Mean weight at the end of the run.
     pub mean_weight_final: f64,
+    /// Final weights against the final phase's rates (`plasticity.md` §6, §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_rate: Option<WeightRateSummary>,
+}
+
+/// `plasticity.PRE->POST.weight_rate`: the final weights against the neurons' rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightRateSummary {
+    /// Least-squares slope of `J_jk` on the presynaptic rate (weight per kHz; Kohonen's law
+    /// predicts β·τ), over synapses whose postsynaptic rate exceeds 3 Hz.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub slope_per_khz: f64,
+    /// Correlation of `J_jk` and the presynaptic rate over those synapses.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub correlation: f64,
+    /// Correlation, over presynaptic neurons, of the rate and the mean outgoing weight.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub outgoing_correlation: f64,
+    /// Mean rate of the postsynaptic neurons (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub post_rate_mean_hz: f64,
+    /// SD of the postsynaptic neurons' rates across cells (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub post_rate_sd_hz: f64,
+}
+
+/// `theory.plasticity`: the mean field of the plastic network's fixed point
+/// (`plasticity.md` §5; rates in Hz, weights in the file's units).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlasticTheorySummary {
+    /// Population rates at the fixed point (Hz).
+    pub fixed_point_rate_hz: BTreeMap<String, f64>,
+    /// Mean weight of each plastic projection at the fixed point, keyed `PRE->POST`.
+    pub fixed_point_weight: BTreeMap<String, f64>,
+    /// Predicted relaxation time of the iSTDP weights (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relaxation_time_ms: Option<f64>,
+    /// Kohonen on E→E: the unstable fixed point of the mean weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kohonen_unstable_weight: Option<f64>,
+    /// Kohonen on E→E: the β at which the two fixed points annihilate (saddle-node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kohonen_saddle_node_beta: Option<f64>,
+    /// Population spike-count covariances in 250-ms windows at the initial weights and the
+    /// input correlation c of a correlated layer (c = 0 without one): `ee`, `ei`, `ii`
+    /// (spikes²).
+    pub count_covariance_250ms: BTreeMap<String, f64>,
+    /// The same measured in the run by the population-sum method (`ee`, `ei`, `ii`; 250-ms
+    /// windows after the burn-in; `null` with fewer than two windows).
+    #[serde(deserialize_with = "null_is_nan::map")]
+    pub simulated_count_covariance_250ms: BTreeMap<String, f64>,
+    /// Rates from the measured mean net inputs μ (Hz): `r = W⁻¹(μ/√N − X)`.
+    pub finite_n_rate_hz: BTreeMap<String, f64>,
 }
 
 /// `network` of a spiking run.
@@ -310,6 +363,9 @@ pub struct TheorySummary {
     /// Brunel's model A, when the network has its form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brunel: Option<BrunelSummary>,
+    /// Plastic E–I networks: the weights' fixed point and the rates there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<PlasticTheorySummary>,
 }
 
 /// An optional map of numbers whose entries may be `null`.
@@ -541,6 +597,13 @@ pub fn spiking(
                     synapses: p.synapses,
                     mean_weight_initial: p.mean_initial,
                     mean_weight_final: p.mean_final,
+                    weight_rate: Some(WeightRateSummary {
+                        slope_per_khz: p.weight_rate.slope_per_khz,
+                        correlation: p.weight_rate.correlation,
+                        outgoing_correlation: p.weight_rate.outgoing_correlation,
+                        post_rate_mean_hz: p.weight_rate.post_rate_mean_hz,
+                        post_rate_sd_hz: p.weight_rate.post_rate_sd_hz,
+                    }),
                 };
                 (p.name.clone(), summary)
             })

@@ -116,6 +116,9 @@ fn stdp_on_e_to_e_moves_the_mean_weight_as_the_rates_predict() {
                 w_max: 10.0,
             }),
             tau_ms: tau,
+            active_steps: None,
+            record_every_steps: 0,
+            record_synapses: 0,
         });
         let (e, _, result) = rates(&exp);
         let weights = &result.plastic_projections[0];

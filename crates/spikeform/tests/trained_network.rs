@@ -237,6 +237,9 @@ fn experiment_with_stdp() -> SpikingExperiment {
             w_max: 0.1,
         }),
         tau_ms: 20.0,
+        active_steps: None,
+        record_every_steps: 0,
+        record_synapses: 0,
     });
     exp
 }

@@ -708,13 +708,42 @@ fn default_record_every_ms() -> f64 {
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
-    expecting = "a table with `kind = \"windowed_current\"` or `\"poisson_layer\"`"
+    expecting = "a table with `kind = \"windowed_current\"`, `\"poisson_layer\"` or \
+                 `\"correlated_poisson_layer\"`"
 )]
 pub enum RawInput {
     /// A current on a neuron set inside a time window.
     WindowedCurrent(Section<RawWindowedCurrent>),
     /// An external layer of Poisson units with random synapses onto the populations.
     PoissonLayer(Section<RawPoissonLayer>),
+    /// The same with units copying a shared mother process (correlated inputs).
+    CorrelatedPoissonLayer(Section<RawCorrelatedPoissonLayer>),
+}
+
+/// `kind = "correlated_poisson_layer"`: a Poisson layer whose units copy a mother process of
+/// rate `rate_hz/correlation` with probability `correlation`, each copy jittered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawCorrelatedPoissonLayer {
+    /// Name (random streams, messages).
+    pub name: String,
+    /// Number of units.
+    pub units: usize,
+    /// Rate of each unit (Hz, > 0).
+    pub rate_hz: f64,
+    /// Time constant of its synaptic channel (ms).
+    pub tau_ms: f64,
+    /// Synapses onto the populations.
+    pub projections: Vec<RawLayerProjection>,
+    /// c: the probability that a unit copies a mother spike, in (0, 1).
+    pub correlation: f64,
+    /// Jitter SD of each copy (ms).
+    #[serde(default = "default_jitter_ms")]
+    pub jitter_ms: f64,
+}
+
+fn default_jitter_ms() -> f64 {
+    5.0
 }
 
 /// `kind = "windowed_current"`.
@@ -871,11 +900,95 @@ pub struct RawLayerProjection {
 #[serde(
     tag = "rule",
     rename_all = "snake_case",
-    expecting = "a table with `rule = \"additive_stdp\"`"
+    expecting = "a table with `rule = \"additive_stdp\"`, \"hebbian\", \"soft_hebbian\", \
+                 \"kohonen\", \"oja\", \"istdp\", \"vogels\", \"homeostatic\" or \"triplet\""
 )]
 pub enum RawPlasticity {
     /// Pair-based additive STDP with hard bounds.
     AdditiveStdp(Section<RawAdditiveStdp>),
+    /// Classical Hebbian with hard bounds (`eta`).
+    Hebbian(Section<RawPairRule>),
+    /// Weight-dependent Hebbian (`eta`, `w_target`).
+    SoftHebbian(Section<RawPairRule>),
+    /// Kohonen (`eta`, `beta`).
+    Kohonen(Section<RawPairRule>),
+    /// Oja-type (`eta`, `beta`, `gamma`).
+    Oja(Section<RawPairRule>),
+    /// Multiplicative homeostatic iSTDP on an inhibitory projection (`eta`, `target_rate_hz`).
+    Istdp(Section<RawPairRule>),
+    /// Additive iSTDP of Vogels et al. 2011 (`eta`, `target_rate_hz`).
+    Vogels(Section<RawPairRule>),
+    /// Multiplicative homeostatic rule on any projection (`eta`, `target_rate_hz`).
+    Homeostatic(Section<RawPairRule>),
+    /// Triplet-like rule (`eta`, `v_theta`, `gamma1`, `gamma2`).
+    Triplet(Section<RawPairRule>),
+}
+
+/// The rules of `plasticity.md` §4 on the synapses from `pre` to `post`; each rule uses some of
+/// the optional keys and refuses the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawPairRule {
+    /// Presynaptic population name.
+    pub pre: String,
+    /// Postsynaptic population name.
+    pub post: String,
+    /// Learning rate η (> 0; for iSTDP the magnitude |η₀/J_norm|).
+    pub eta: f64,
+    /// Trace time constant τ_STDP (ms).
+    #[serde(default = "default_tau_pair_rule")]
+    pub tau_ms: f64,
+    /// Lower bound of the weight (default: Dale's law).
+    #[serde(default)]
+    pub w_min: Option<f64>,
+    /// Upper bound of the weight (default: Dale's law).
+    #[serde(default)]
+    pub w_max: Option<f64>,
+    /// Kohonen, Oja: β (weight units per trace unit).
+    #[serde(default)]
+    pub beta: Option<f64>,
+    /// Oja: γ.
+    #[serde(default)]
+    pub gamma: Option<f64>,
+    /// Soft Hebbian: the weight the rule drives to (J_max).
+    #[serde(default)]
+    pub w_target: Option<f64>,
+    /// Homeostatic rules: the postsynaptic target rate ρ (Hz); α = 2ρτ.
+    #[serde(default)]
+    pub target_rate_hz: Option<f64>,
+    /// Triplet: v_θ (trace units).
+    #[serde(default)]
+    pub v_theta: Option<f64>,
+    /// Triplet: γ₁.
+    #[serde(default)]
+    pub gamma1: Option<f64>,
+    /// Triplet: γ₂.
+    #[serde(default)]
+    pub gamma2: Option<f64>,
+    /// The rule acts from this time of the trial (ms).
+    #[serde(default)]
+    pub start_ms: Option<f64>,
+    /// The rule acts until this time (ms).
+    #[serde(default)]
+    pub end_ms: Option<f64>,
+    /// Record the mean weight and the sampled synapses every this many ms.
+    #[serde(default = "default_record_weights_ms")]
+    pub record_every_ms: f64,
+    /// Number of synapses whose weights are recorded.
+    #[serde(default = "default_record_synapses")]
+    pub record_synapses: usize,
+}
+
+fn default_tau_pair_rule() -> f64 {
+    200.0
+}
+
+fn default_record_weights_ms() -> f64 {
+    100.0
+}
+
+fn default_record_synapses() -> usize {
+    200
 }
 
 /// `rule = "additive_stdp"` on the synapses from `pre` to `post`.

@@ -153,14 +153,17 @@ fn plastic_projections(
     exp.plasticity
         .iter()
         .map(|spec| {
-            PlasticProjection::take_from(
+            let mut projection = PlasticProjection::take_from(
                 static_synapses,
                 &format!("{}->{}", pops[spec.pre].name, pops[spec.post].name),
                 (ranges[spec.pre].clone(), ranges[spec.post].clone()),
                 pops[spec.pre].sign == Sign::Excitatory,
                 spec.rule.build(),
                 spec.tau_ms,
-            )
+            );
+            projection.active_steps = spec.active_steps;
+            projection.record_every(spec.record_every_steps, spec.record_synapses);
+            projection
         })
         .collect()
 }

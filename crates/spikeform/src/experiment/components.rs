@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::input::{Input, PoissonLayer, Waveform, WindowedCurrent};
+use crate::input::{CorrelatedPoissonLayer, Input, PoissonLayer, Waveform, WindowedCurrent};
 use crate::network::{ProbabilityProjection, StaticSynapses};
 use crate::neuron_set::{Selection, SetContext};
-use crate::plasticity::{AdditiveStdp, PairRule};
+use crate::plasticity::{
+    AdditiveStdp, Hebbian, Homeostatic, Kohonen, Oja, PairRule, SoftHebbian, Triplet,
+};
 use crate::rng;
 
 /// An input of the experiment file's `[[inputs]]`.
@@ -39,6 +41,28 @@ pub enum InputSpec {
         /// Per target population: weight and connection probability (`pre` is ignored).
         projections: Vec<ProbabilityProjection>,
     },
+    /// A Poisson layer whose units copy a mother process with probability `correlation`,
+    /// jittered by `jitter_ms` (see [`CorrelatedPoissonLayer`]); `layer` is its
+    /// [`InputSpec::PoissonLayer`].
+    CorrelatedPoissonLayer {
+        /// The layer (an [`InputSpec::PoissonLayer`]).
+        layer: Box<InputSpec>,
+        /// c, in (0, 1).
+        correlation: f64,
+        /// Jitter SD τ_jit (ms).
+        jitter_ms: f64,
+    },
+}
+
+impl InputSpec {
+    /// The Poisson layer this input is, if any (a correlated layer is one too).
+    pub fn as_poisson_layer(&self) -> Option<&InputSpec> {
+        match self {
+            InputSpec::PoissonLayer { .. } => Some(self),
+            InputSpec::CorrelatedPoissonLayer { layer, .. } => layer.as_poisson_layer(),
+            InputSpec::WindowedCurrent { .. } => None,
+        }
+    }
 }
 
 impl InputSpec {
@@ -81,6 +105,35 @@ impl InputSpec {
                 ctx,
                 (dt_ms, integration),
             )),
+            InputSpec::CorrelatedPoissonLayer {
+                layer,
+                correlation,
+                jitter_ms,
+            } => {
+                let InputSpec::PoissonLayer {
+                    name,
+                    units,
+                    rate_hz,
+                    tau_ms,
+                    projections,
+                } = layer.as_ref()
+                else {
+                    return Err("a correlated layer must wrap a Poisson layer".into());
+                };
+                let layer = poisson_layer(
+                    name,
+                    (*units, *rate_hz, *tau_ms),
+                    projections,
+                    ctx,
+                    (dt_ms, integration),
+                );
+                Arc::new(
+                    CorrelatedPoissonLayer::new(layer, *correlation, *jitter_ms, dt_ms)
+                        .ok_or_else(|| {
+                            format!("inputs.{name}: correlation must lie in (0, 1) and rate_hz > 0")
+                        })?,
+                )
+            }
         })
     }
 }
@@ -115,6 +168,18 @@ fn poisson_layer(
 pub enum RuleSpec {
     /// Pair-based additive STDP with hard bounds.
     AdditiveStdp(AdditiveStdp),
+    /// Classical Hebbian with hard bounds.
+    Hebbian(Hebbian),
+    /// Weight-dependent ("soft") Hebbian.
+    SoftHebbian(SoftHebbian),
+    /// Kohonen's rule.
+    Kohonen(Kohonen),
+    /// Oja-type rule.
+    Oja(Oja),
+    /// Homeostatic STDP toward a postsynaptic target rate (iSTDP, Vogels, homeostatic E→I).
+    Homeostatic(Homeostatic),
+    /// Triplet-like rule.
+    Triplet(Triplet),
 }
 
 impl RuleSpec {
@@ -122,6 +187,12 @@ impl RuleSpec {
     pub fn build(&self) -> Arc<dyn PairRule> {
         match self {
             RuleSpec::AdditiveStdp(r) => Arc::new(*r),
+            RuleSpec::Hebbian(r) => Arc::new(*r),
+            RuleSpec::SoftHebbian(r) => Arc::new(*r),
+            RuleSpec::Kohonen(r) => Arc::new(*r),
+            RuleSpec::Oja(r) => Arc::new(*r),
+            RuleSpec::Homeostatic(r) => Arc::new(*r),
+            RuleSpec::Triplet(r) => Arc::new(*r),
         }
     }
 }
@@ -137,4 +208,10 @@ pub struct PlasticitySpec {
     pub rule: RuleSpec,
     /// Trace time constant τ_STDP (ms).
     pub tau_ms: f64,
+    /// Steps of the trial in which the rule acts, `start < step <= end` (`None`: always).
+    pub active_steps: Option<(u64, u64)>,
+    /// Record the mean weight and the sampled synapses every this many steps (0: never).
+    pub record_every_steps: u64,
+    /// Number of synapses whose weights are recorded.
+    pub record_synapses: usize,
 }

@@ -3,7 +3,7 @@
 use super::components::InputSpec;
 use super::spiking::{Connectivity, SpikingExperiment};
 use crate::network::Sign;
-use crate::theory::{BrunelModelA, BrunelState, PopulationCoupling};
+use crate::theory::{BrunelModelA, BrunelState, PopulationCoupling, TwoPopulationMeanField};
 
 /// What mean-field theory predicts for a network.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,7 @@ pub struct Predictions {
 /// `Σ_layers p · units · J · rate` (unit-area synaptic kernels).
 fn external_layer_drive(exp: &SpikingExperiment) -> Vec<f64> {
     let mut drive = vec![0.0; exp.network.populations.len()];
-    for input in &exp.inputs {
+    for input in exp.inputs.iter().filter_map(InputSpec::as_poisson_layer) {
         if let InputSpec::PoissonLayer {
             units,
             rate_hz,
@@ -168,4 +168,47 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
         brunel,
         brunel_limit_hz,
     }
+}
+
+/// The two-population mean field of an E–I network (population 0 excitatory, 1 inhibitory,
+/// filtered synapses) in raw units: `W'_ab = K_ab·J_ab` with the static mean weights, or the
+/// plastic projections' initial means, `X'` the mean external current per ms, rates in kHz,
+/// fixed-point weights as raw weights `J` (scale `K_ab`). `N_x` counts the external layers'
+/// units. `None` for other networks. In raw units `√N` is absorbed into W', so
+/// [`TwoPopulationMeanField::finite_n_rates`] takes the measured net inputs with `n = 1`.
+pub fn two_population_mean_field(exp: &SpikingExperiment) -> Option<TwoPopulationMeanField> {
+    let pops = &exp.network.populations;
+    if pops.len() != 2
+        || pops[0].sign != Sign::Excitatory
+        || pops[1].sign != Sign::Inhibitory
+        || exp.network.tau_exc_ms <= 0.0
+        || exp.network.tau_inh_ms <= 0.0
+    {
+        return None;
+    }
+    let (k, j) = in_degrees_and_weights(exp);
+    let drive = external_layer_drive(exp);
+    let mut layer = (0.0, 0.0);
+    for input in exp.inputs.iter().filter_map(InputSpec::as_poisson_layer) {
+        if let InputSpec::PoissonLayer { units, rate_hz, .. } = input {
+            layer = (layer.0 + *units as f64, *rate_hz / 1000.0);
+        }
+    }
+    let (n_x, r_x) = layer;
+    let mut w = [[0.0; 2]; 2];
+    let mut scale = [[0.0; 2]; 2];
+    for a in 0..2 {
+        for b in 0..2 {
+            w[a][b] = k[a][b] * j[a][b];
+            scale[a][b] = k[a][b];
+        }
+    }
+    let x = [drive[0] + pops[0].bias, drive[1] + pops[1].bias];
+    Some(TwoPopulationMeanField {
+        w,
+        x,
+        scale,
+        r_x,
+        n_x,
+    })
 }

@@ -441,10 +441,25 @@ pub struct ProjectionWeights {
     pub mean_initial: f64,
     /// Mean weight at the end of the run.
     pub mean_final: f64,
+    /// The mean and sampled weights over the run.
+    pub record: crate::plasticity::WeightRecord,
+    /// Every synapse's weight at the end of the run (outgoing order).
+    pub weights_final: Vec<f64>,
+    /// Presynaptic neuron of every synapse.
+    pub pre: Vec<u32>,
+    /// Postsynaptic neuron of every synapse.
+    pub post: Vec<u32>,
+    /// Final weights against the final phase's rates (regression over synapses whose
+    /// postsynaptic rate exceeds 3 Hz, `plasticity.md` §8.5).
+    pub weight_rate: crate::analysis::WeightRateStats,
 }
 
-/// The plastic projections' mean weights, as built and now.
-fn projection_weights(net: &crate::network::SpikingNetwork) -> Vec<ProjectionWeights> {
+/// The plastic projections' mean weights, as built and now, and their final weights against
+/// the per-neuron rates `rates_hz`.
+fn projection_weights(
+    net: &crate::network::SpikingNetwork,
+    rates_hz: &[f64],
+) -> Vec<ProjectionWeights> {
     net.projections
         .iter()
         .map(|p| ProjectionWeights {
@@ -452,6 +467,17 @@ fn projection_weights(net: &crate::network::SpikingNetwork) -> Vec<ProjectionWei
             synapses: p.n_synapses(),
             mean_initial: p.initial_mean,
             mean_final: p.mean_weight(),
+            record: p.record.clone(),
+            weights_final: p.weights().to_vec(),
+            pre: p.pre_of().to_vec(),
+            post: p.post_of().to_vec(),
+            weight_rate: crate::analysis::weight_rate_stats(
+                p.weights(),
+                p.pre_of(),
+                p.post_of(),
+                rates_hz,
+                3.0,
+            ),
         })
         .collect()
 }
@@ -587,6 +613,7 @@ fn trained_result(
 ) -> SpikingRunResult {
     let net = &session.net;
     let settled = setup.settled;
+    let plastic_projections = projection_weights(net, &analysis.activity.neuron_rates_hz);
     SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
         trained: setup.trained,
@@ -608,7 +635,7 @@ fn trained_result(
         spikes: Vec::new(),
         population_of: net.population_of.clone(),
         traces: analysis.traces,
-        plastic_projections: projection_weights(net),
+        plastic_projections,
     }
 }
 
@@ -618,6 +645,7 @@ fn untrained_result(
     simulated: super::phases::untrained::Simulated,
 ) -> SpikingRunResult {
     let net = &session.net;
+    let plastic_projections = projection_weights(net, &simulated.activity.neuron_rates_hz);
     SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
         trained: Vec::new(),
@@ -639,6 +667,6 @@ fn untrained_result(
         spikes: simulated.spikes,
         population_of: net.population_of.clone(),
         traces: simulated.traces,
-        plastic_projections: projection_weights(net),
+        plastic_projections,
     }
 }

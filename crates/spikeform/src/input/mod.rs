@@ -17,6 +17,7 @@
 //! draws of another component.
 
 mod bias;
+mod correlated_layer;
 mod cue;
 mod ou_current;
 mod poisson_drive;
@@ -24,6 +25,7 @@ mod poisson_layer;
 mod windowed_current;
 
 pub use bias::Bias;
+pub use correlated_layer::CorrelatedPoissonLayer;
 pub use cue::CueInput;
 pub use ou_current::OuCurrentInput;
 pub use poisson_drive::PoissonDriveInput;

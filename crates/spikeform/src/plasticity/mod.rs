@@ -23,10 +23,12 @@
 
 mod pair_rules;
 mod projection;
+pub mod rules;
 mod stdp;
 
 pub use pair_rules::PairRules;
-pub use projection::PlasticProjection;
+pub use projection::{PlasticProjection, WeightRecord};
+pub use rules::{Hebbian, Homeostatic, Kohonen, Oja, SignedBounds, SoftHebbian, Triplet};
 pub use stdp::AdditiveStdp;
 
 use crate::network::SpikingNetwork;

@@ -21,11 +21,14 @@ impl PairRules {
 
 impl SynapseRule for PairRules {
     /// Each projection's update for this step's spikes with the traces before them; then the
-    /// traces take the spikes, `x[S] += 1`, and decay, `x ← d·x` (`plasticity.md` §3, 5–7).
+    /// weights are recorded at recording steps; the traces take the spikes, `x[S] += 1`, and decay, `x ← d·x` (`plasticity.md` §3, 5–7).
     fn after_spikes(&mut self, net: &mut SpikingNetwork, view: &RuleView<'_>) {
         let (dt, integration) = (net.dt_ms, net.integration);
         for (projection, x) in net.projections.iter_mut().zip(&mut self.traces) {
-            projection.after_spikes(view.spiked, x);
+            if projection.is_active(view.step) {
+                projection.after_spikes(view.spiked, x);
+            }
+            projection.record_at(view.step, view.step as f64 * dt);
             for &k in view.spiked {
                 x[k as usize] += 1.0;
             }

@@ -26,6 +26,11 @@ pub struct PlasticProjection {
     pub tau_ms: f64,
     /// Mean weight as built, before any change.
     pub initial_mean: f64,
+    /// Steps of the trial in which the rule acts, `start < step <= end` (`None`: always);
+    /// the traces run in every step.
+    pub active_steps: Option<(u64, u64)>,
+    /// The weights' trajectory, recorded while the rule runs.
+    pub record: WeightRecord,
     out_offsets: Vec<usize>,
     post_of: Vec<u32>,
     in_offsets: Vec<usize>,
@@ -73,6 +78,8 @@ impl PlasticProjection {
             rule,
             tau_ms,
             initial_mean: 0.0,
+            active_steps: None,
+            record: WeightRecord::default(),
             out_offsets,
             post_of,
             in_offsets: Vec::new(),
@@ -112,6 +119,55 @@ impl PlasticProjection {
     fn synapses_of(&self, j: usize) -> std::ops::Range<usize> {
         let k = j - self.pre.start;
         self.out_offsets[k]..self.out_offsets[k + 1]
+    }
+
+    /// Whether the rule acts in `step` of the trial.
+    pub fn is_active(&self, step: u64) -> bool {
+        self.active_steps
+            .is_none_or(|(start, end)| start < step && step <= end)
+    }
+
+    /// Records the mean weight and the sampled synapses every `every_steps` steps (0: never),
+    /// sampling `sample` synapses spread evenly over the outgoing order (every ⌈S/sample⌉-th:
+    /// presynaptic neurons in order, each with its random targets).
+    pub fn record_every(&mut self, every_steps: u64, sample: usize) {
+        let stride = self.n_synapses().div_ceil(sample.max(1)).max(1);
+        let synapses: Vec<u32> = (0..self.n_synapses())
+            .step_by(stride)
+            .take(sample)
+            .map(|s| s as u32)
+            .collect();
+        self.record = WeightRecord {
+            every_steps,
+            pre: synapses.iter().map(|&s| self.pre_of[s as usize]).collect(),
+            post: synapses.iter().map(|&s| self.post_of[s as usize]).collect(),
+            synapses,
+            ..WeightRecord::default()
+        };
+    }
+
+    /// Appends the current mean and sampled weights at `t_ms` if `step` is a recording step.
+    pub fn record_at(&mut self, step: u64, t_ms: f64) {
+        let every = self.record.every_steps;
+        if every == 0 || !step.is_multiple_of(every) {
+            return;
+        }
+        let mean = self.mean_weight();
+        let r = &mut self.record;
+        r.times_ms.push(t_ms);
+        r.means.push(mean);
+        r.samples
+            .extend(r.synapses.iter().map(|&s| self.weights[s as usize]));
+    }
+
+    /// Presynaptic neuron of every synapse, in outgoing order.
+    pub fn pre_of(&self) -> &[u32] {
+        &self.pre_of
+    }
+
+    /// Postsynaptic neuron of every synapse, in outgoing order.
+    pub fn post_of(&self) -> &[u32] {
+        &self.post_of
     }
 
     /// Number of synapses.
@@ -170,6 +226,26 @@ impl PlasticProjection {
             }
         }
     }
+}
+
+/// A plastic projection's weights over a run without storing them all: the mean and a fixed
+/// sample of synapses every `every_steps` steps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WeightRecord {
+    /// Recording interval in steps (0: nothing recorded).
+    pub every_steps: u64,
+    /// Sampled synapses (outgoing order).
+    pub synapses: Vec<u32>,
+    /// Their presynaptic neurons.
+    pub pre: Vec<u32>,
+    /// Their postsynaptic neurons.
+    pub post: Vec<u32>,
+    /// Recording times (ms since the start of the trial).
+    pub times_ms: Vec<f64>,
+    /// Mean weight at each time.
+    pub means: Vec<f64>,
+    /// Sampled weights, time after time (`times × synapses`).
+    pub samples: Vec<f64>,
 }
 
 #[cfg(test)]

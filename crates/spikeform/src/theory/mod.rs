@@ -6,6 +6,8 @@
 //!   ν(μ, σ) = 1/(τ_rp + τ√π∫_{(V_r−μ)/σ}^{(θ−μ)/σ} e^{u²}(1 + erf u) du), its gain and its
 //!   inverse (recorded rates → target inputs).
 //! - [`brunel`]: Brunel's (2000) model A self-consistent rate and its balanced limit.
+//! - [`plastic`]: the mean field of Akil et al.'s E–I network under plasticity: balanced
+//!   rates and their finite-N form, spike-count covariances, rule fixed points, τ_w.
 //! - [`special`]: erf, erfc and the scaled complementary error function erfcx.
 //!
 //! Specification: `balanced-theory.md` §1, §2, §4, §5 and `rls-training.md` §4.3.
@@ -13,6 +15,7 @@
 pub mod balance;
 pub mod brunel;
 mod error;
+pub mod plastic;
 mod roots;
 pub mod siegert;
 pub mod special;
@@ -23,5 +26,6 @@ pub use balance::{
 };
 pub use brunel::{BrunelModelA, BrunelState};
 pub use error::TheoryError;
+pub use plastic::{IstdpFixedPoint, KohonenFixedPoints, TwoPopulationMeanField};
 pub use siegert::{LifTransfer, Y_THRESHOLD_CAP, ZERO_RATE_REPLACEMENT_HZ};
 pub use special::{erf, erfc, erfcx};

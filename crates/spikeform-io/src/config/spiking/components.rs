@@ -9,12 +9,13 @@ use spikeform::neuron_set::{Gains, NeuronSet, Selected, Selection, SetContext};
 use spikeform::plasticity::AdditiveStdp;
 
 use super::network::probability_in_unit_interval;
+use super::pair_rules::{self, Kind};
 use super::{population_index, Context};
 use crate::config::raw::{
-    RawAdditiveStdp, RawGains, RawInput, RawNamedSet, RawNeuronSet, RawPlasticity, RawPoissonLayer,
-    RawWaveform, RawWindowedCurrent,
+    RawAdditiveStdp, RawCorrelatedPoissonLayer, RawGains, RawInput, RawNamedSet, RawNeuronSet,
+    RawPlasticity, RawPoissonLayer, RawWaveform, RawWindowedCurrent,
 };
-use crate::config::validate::{finite, non_negative, positive};
+use crate::config::validate::{finite, non_negative, positive, Clock};
 use crate::config::ConfigError;
 
 /// Every `[[inputs]]` element; names unique.
@@ -30,6 +31,7 @@ pub(super) fn inputs(
         let name = match input {
             RawInput::WindowedCurrent(w) => &w.name,
             RawInput::PoissonLayer(l) => &l.name,
+            RawInput::CorrelatedPoissonLayer(l) => &l.name,
         };
         if names.contains(&name.as_str()) {
             return Err(ConfigError::invalid(
@@ -41,6 +43,7 @@ pub(super) fn inputs(
         checked.push(match input {
             RawInput::WindowedCurrent(w) => windowed_current(w, &key, ctx, seed)?,
             RawInput::PoissonLayer(l) => poisson_layer(l, &key, ctx)?,
+            RawInput::CorrelatedPoissonLayer(l) => correlated_layer(l, &key, ctx)?,
         });
     }
     Ok(checked)
@@ -248,17 +251,61 @@ fn poisson_layer(
     })
 }
 
+/// A correlated Poisson layer: a Poisson layer's rules, a rate > 0, `0 < correlation < 1`,
+/// `jitter_ms ≥ 0`.
+fn correlated_layer(
+    l: &RawCorrelatedPoissonLayer,
+    key: &dyn Fn(&str) -> String,
+    ctx: &Context<'_>,
+) -> Result<InputSpec, ConfigError> {
+    let layer = RawPoissonLayer {
+        name: l.name.clone(),
+        units: l.units,
+        rate_hz: positive(&key("rate_hz"), l.rate_hz)?,
+        tau_ms: l.tau_ms,
+        projections: l.projections.clone(),
+    };
+    let correlation = finite(&key("correlation"), l.correlation)?;
+    if !(correlation > 0.0 && correlation < 1.0) {
+        return Err(ConfigError::invalid(
+            key("correlation"),
+            format!(
+                "must lie in (0, 1) (use kind = \"poisson_layer\" for c = 0), got {correlation}"
+            ),
+        ));
+    }
+    Ok(InputSpec::CorrelatedPoissonLayer {
+        layer: Box::new(poisson_layer(&layer, key, ctx)?),
+        correlation,
+        jitter_ms: non_negative(&key("jitter_ms"), l.jitter_ms)?,
+    })
+}
+
 /// Every `[[plasticity]]` element: each on an existing projection, at most one rule each.
 pub(super) fn plasticity(
     raw: &[RawPlasticity],
     network: &NetworkSpec,
+    clock: &Clock,
 ) -> Result<Vec<PlasticitySpec>, ConfigError> {
     let mut checked: Vec<PlasticitySpec> = Vec::with_capacity(raw.len());
+    let mut homeostatic: Vec<(usize, usize)> = Vec::new();
     for (k, rule) in raw.iter().enumerate() {
         let key = |f: &str| format!("plasticity[{k}].{f}");
+        let family = |kind, r| pair_rules::pair_rule(kind, r, &key, network, clock);
         let spec = match rule {
             RawPlasticity::AdditiveStdp(r) => additive_stdp(r, &key, network)?,
+            RawPlasticity::Hebbian(r) => family(Kind::Hebbian, r)?,
+            RawPlasticity::SoftHebbian(r) => family(Kind::SoftHebbian, r)?,
+            RawPlasticity::Kohonen(r) => family(Kind::Kohonen, r)?,
+            RawPlasticity::Oja(r) => family(Kind::Oja, r)?,
+            RawPlasticity::Istdp(r) => family(Kind::Istdp, r)?,
+            RawPlasticity::Vogels(r) => family(Kind::Vogels, r)?,
+            RawPlasticity::Homeostatic(r) => family(Kind::Homeostatic, r)?,
+            RawPlasticity::Triplet(r) => family(Kind::Triplet, r)?,
         };
+        if let RuleSpec::Homeostatic(_) = spec.rule {
+            homeostatic.push((spec.pre, spec.post));
+        }
         if checked
             .iter()
             .any(|c| (c.pre, c.post) == (spec.pre, spec.post))
@@ -270,7 +317,31 @@ pub(super) fn plasticity(
         }
         checked.push(spec);
     }
+    homeostasis_needs_istdp_onto_e(&homeostatic, network)?;
     Ok(checked)
+}
+
+/// Homeostatic plasticity onto an inhibitory population (E→I, I→I) destabilises the network
+/// unless inhibition onto the excitatory population is homeostatic too (`plasticity.md` §4:
+/// "the network also needs EI homeostatic STDP ON to maintain stability").
+fn homeostasis_needs_istdp_onto_e(
+    homeostatic: &[(usize, usize)],
+    network: &NetworkSpec,
+) -> Result<(), ConfigError> {
+    let pops = &network.populations;
+    let onto_e_from_i = homeostatic.iter().any(|&(pre, post)| {
+        pops[pre].sign == Sign::Inhibitory && pops[post].sign == Sign::Excitatory
+    });
+    match homeostatic
+        .iter()
+        .position(|&(_, post)| pops[post].sign == Sign::Inhibitory)
+    {
+        Some(_) if !onto_e_from_i => Err(ConfigError::invalid(
+            "plasticity",
+            "homeostatic plasticity onto an inhibitory population needs homeostatic iSTDP from              an inhibitory onto an excitatory population as well (rule = \"istdp\"), or the              network is unstable",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Additive STDP: amplitudes ≥ 0, `w_min ≤ w_max` with the sign of the presynaptic population
@@ -303,6 +374,9 @@ fn additive_stdp(
             w_max,
         }),
         tau_ms: positive(&key("tau_ms"), r.tau_ms)?,
+        active_steps: None,
+        record_every_steps: 0,
+        record_synapses: 0,
     })
 }
 
@@ -340,7 +414,7 @@ fn bounds(
 }
 
 /// Whether the connectivity builds synapses from population `pre` to `post`.
-fn has_projection(connectivity: &Connectivity, pre: usize, post: usize) -> bool {
+pub(super) fn has_projection(connectivity: &Connectivity, pre: usize, post: usize) -> bool {
     match connectivity {
         Connectivity::None => false,
         Connectivity::FixedOutDegree { weight, .. } => weight[pre][post] != 0.0,

@@ -4,6 +4,7 @@
 
 mod components;
 mod network;
+mod pair_rules;
 mod target;
 mod training;
 
@@ -54,7 +55,7 @@ pub(super) fn validate(
         _ => 1,
     };
     let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
-    let plasticity = components::plasticity(&raw.plasticity, &network)?;
+    let plasticity = components::plasticity(&raw.plasticity, &network, clock)?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
