@@ -21,7 +21,7 @@ use super::phases::settle::settle;
 use super::phases::targets::targets;
 use super::phases::test::test;
 use super::phases::train::train;
-use super::phases::untrained::simulate_untrained;
+use super::phases::untrained::{simulate_perturbed, simulate_untrained};
 use super::session::Session;
 pub use super::trained::{History, Settled, Setup, TrainedNetwork};
 
@@ -236,6 +236,9 @@ pub struct SpikingExperiment {
     pub inputs: Vec<super::components::InputSpec>,
     /// Plastic projections (`[[plasticity]]`).
     pub plasticity: Vec<super::components::PlasticitySpec>,
+    /// An optogenetic-style perturbation sweep (`[perturbation]`), run instead of the plain
+    /// simulation of an untrained network or after loading a trained one.
+    pub perturbation: Option<super::perturbation::PerturbationSpec>,
     /// Number of conditions.
     pub conditions: usize,
     /// Training.
@@ -281,6 +284,7 @@ impl SpikingExperiment {
             cue: None,
             inputs: Vec::new(),
             plasticity: Vec::new(),
+            perturbation: None,
             conditions: 1,
             training: None,
             test_trials: 1,
@@ -428,6 +432,8 @@ pub struct SpikingRunResult {
     pub traces: Option<crate::monitor::TraceRecorder>,
     /// Mean weight of each plastic projection (`[[plasticity]]`) before and after the run.
     pub plastic_projections: Vec<ProjectionWeights>,
+    /// The perturbation sweep, when the experiment has one.
+    pub perturbation: Option<super::perturbation::PerturbationResult>,
 }
 
 /// The mean weight of a plastic projection before and after a run.
@@ -525,7 +531,10 @@ pub fn run_with_checkpoints(
 ) -> Result<SpikingRunResult, RunError> {
     let mut session = Session::new(exp, observer, checkpoints);
     let Some(training) = &exp.training else {
-        let simulated = simulate_untrained(&mut session)?;
+        let simulated = match &exp.perturbation {
+            Some(spec) => simulate_perturbed(&mut session, spec)?,
+            None => simulate_untrained(&mut session)?,
+        };
         return Ok(untrained_result(&session, simulated));
     };
     let (setup, mut history) = match resume {
@@ -609,6 +618,7 @@ fn trained_result(
         population_of: net.population_of.clone(),
         traces: analysis.traces,
         plastic_projections: projection_weights(net),
+        perturbation: None,
     }
 }
 
@@ -640,5 +650,6 @@ fn untrained_result(
         population_of: net.population_of.clone(),
         traces: simulated.traces,
         plastic_projections: projection_weights(net),
+        perturbation: simulated.perturbation,
     }
 }

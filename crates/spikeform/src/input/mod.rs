@@ -18,6 +18,7 @@
 
 mod bias;
 mod cue;
+mod opto_layer;
 mod ou_current;
 mod poisson_drive;
 mod poisson_layer;
@@ -25,6 +26,7 @@ mod windowed_current;
 
 pub use bias::Bias;
 pub use cue::CueInput;
+pub use opto_layer::OptoLayer;
 pub use ou_current::OuCurrentInput;
 pub use poisson_drive::PoissonDriveInput;
 pub use poisson_layer::PoissonLayer;

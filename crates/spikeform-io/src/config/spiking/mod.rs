@@ -4,6 +4,7 @@
 
 mod components;
 mod network;
+pub(super) mod perturbation;
 mod target;
 mod training;
 
@@ -55,6 +56,11 @@ pub(super) fn validate(
     };
     let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
     let plasticity = components::plasticity(&raw.plasticity, &network)?;
+    let perturbation = raw
+        .perturbation
+        .as_ref()
+        .map(|p| perturbation::perturbation(p, &context, raw.seed))
+        .transpose()?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
@@ -66,6 +72,7 @@ pub(super) fn validate(
         cue,
         inputs,
         plasticity,
+        perturbation,
         conditions,
         training,
         test_trials: test.trials,
