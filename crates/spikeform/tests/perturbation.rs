@@ -216,3 +216,53 @@ fn non_stimulated_cells_of_the_stimulated_population_go_down_o2_fast() {
         }
     }
 }
+
+/// O3: the simulated response approaches the balanced limit as N grows. All I cells at
+/// s' = 0.01 (E not yet silenced): Δr/(−W⁻¹e_I s') for E and I; half of the I cells at a raw
+/// A = 1: the change of the population-mean I rate, which balance keeps O(A/√N). Sizes from
+/// `SPIKEFORM_O3_SIZES` (default `1250,5000`; the docs give 20000, measured once). Asserts that
+/// the E ratio moves towards 1 and the subset's population change shrinks from the smallest to
+/// the largest N. `cargo test --release -p spikeform --test perturbation o3 -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore]
+fn o3_the_response_approaches_the_balanced_limit() {
+    let sizes: Vec<usize> = std::env::var("SPIKEFORM_O3_SIZES")
+        .unwrap_or_else(|_| "1250,5000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let mut rows = Vec::new();
+    for &n in &sizes {
+        let all = sweep(&with_sweep(
+            akil(n, 1.0, (180.0, 135.0), 4000.0),
+            NeuronSet::Population(1),
+            &[0.0, 0.01],
+            AmplitudeUnits::SqrtN,
+        ));
+        let t = all.theory.as_ref().unwrap();
+        let ratio = |g: &str, p: usize| {
+            let r = all.stimulus_rates(g).unwrap();
+            (r[1] - r[0]) / (t.slope_hz[p] * 0.01)
+        };
+        let half = sweep(&with_sweep(
+            akil(n, 1.0, (180.0, 135.0), 4000.0),
+            NeuronSet::Fraction {
+                population: 1,
+                fraction: 0.5,
+            },
+            &[0.0, 1.0],
+            AmplitudeUnits::Raw,
+        ));
+        let i = half.stimulus_rates("i").unwrap();
+        let row = (n, ratio("e", 0), ratio("i", 1), (i[1] - i[0]).abs());
+        println!(
+            "N = {n}: Δr_E/theory = {:.3}, Δr_I/theory = {:.3}, |Δ mean r_I| (50% of I, A = 1) = {:.3} Hz",
+            row.1, row.2, row.3
+        );
+        rows.push(row);
+    }
+    let (first, last) = (rows[0], rows[rows.len() - 1]);
+    assert!((last.1 - 1.0).abs() < (first.1 - 1.0).abs(), "{rows:?}");
+    assert!(last.3 < first.3, "{rows:?}");
+}

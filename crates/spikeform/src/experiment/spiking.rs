@@ -16,6 +16,8 @@ use crate::train::{LearningSchedule, StoredP};
 
 pub use super::build::build_network;
 use super::phases::analyse::{analyse, Analysis};
+use super::phases::perturb::perturb;
+use super::phases::perturb_trained::analyse_trained;
 use super::phases::restore::restore;
 use super::phases::settle::settle;
 use super::phases::targets::targets;
@@ -583,7 +585,38 @@ fn test_and_analyse(
 ) -> Result<SpikingRunResult, RunError> {
     let trials = test(&mut session, training)?;
     let analysis = analyse(session.exp, &session.net, training, &setup, trials);
-    Ok(trained_result(&session, training, setup, history, analysis))
+    let perturbation = match &session.exp.perturbation {
+        Some(spec) => Some(perturb_trained(&mut session, spec, training, &setup)?),
+        None => None,
+    };
+    let mut result = trained_result(&session, training, setup, history, analysis);
+    result.perturbation = perturbation;
+    Ok(result)
+}
+
+/// The perturbation sweep of a trained network, after its test: rates, theory (of the static
+/// network), and what the trained neurons do.
+fn perturb_trained(
+    session: &mut Session<'_>,
+    spec: &super::perturbation::PerturbationSpec,
+    training: &SpikingTraining,
+    setup: &Setup,
+) -> Result<super::perturbation::PerturbationResult, RunError> {
+    let exp = session.exp;
+    let (mut result, trials) = perturb(session, spec, Some((training, setup)))?;
+    result.theory = Some(super::perturbation::theory(
+        exp,
+        spec,
+        &super::predictions::coupling(exp),
+    ));
+    result.trained = Some(analyse_trained(
+        exp,
+        &session.net,
+        (training, setup),
+        &result,
+        &trials,
+    ));
+    Ok(result)
 }
 
 /// The result of a trained run.

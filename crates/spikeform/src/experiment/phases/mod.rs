@@ -13,6 +13,7 @@
 
 pub(crate) mod analyse;
 pub(crate) mod perturb;
+pub(crate) mod perturb_trained;
 pub(crate) mod restore;
 pub(crate) mod settle;
 pub(crate) mod targets;

@@ -1,5 +1,7 @@
-//! The perturbation sweep: one frozen trial per amplitude, all from the session's simulator
-//! state with the same random streams (the next trial index), in parallel over amplitudes.
+//! The perturbation sweep: one frozen trial per amplitude (and per condition of a trained
+//! network), all from the session's simulator state, every amplitude with the same random
+//! streams (the next trial indices), in parallel over amplitudes. Rates are those of
+//! condition 0.
 //!
 //! Each amplitude's trial runs on its own copy of the network with the stimulus's inputs added,
 //! and its own copy of the simulator, so the trials are independent: the results do not depend
@@ -12,36 +14,41 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::RunError;
-use crate::monitor::{ActivityRecorder, Monitor};
+use crate::monitor::{ActivityRecorder, BoxInputRecorder, Monitor};
 use crate::neuron_set::{Selected, SetContext};
 
 use super::super::perturbation::{
     GroupRates, PerturbationResult, PerturbationSpec, StepWindow, WindowRates,
 };
-use super::super::recorders::{activity_recorder, rate_guard};
+use super::super::recorders::{activity_recorder, box_recorder, rate_guard, update_times};
 use super::super::session::Session;
+use super::super::spiking::SpikingTraining;
+use super::super::trained::Setup;
 
 /// Bin of the population-rate time courses (ms).
 pub(crate) const TIMECOURSE_BIN_MS: f64 = 10.0;
 
-/// What one amplitude's trial recorded.
+/// What one amplitude's trial of one condition recorded.
 pub(crate) struct AmplitudeTrial {
     /// Spikes and population counts.
     pub activity: ActivityRecorder,
+    /// Box-averaged inputs around the target times (trained networks).
+    pub boxes: Option<BoxInputRecorder>,
 }
 
-/// Runs the sweep of `spec` on the session's network. `trained` names the trained neurons (a
-/// trained network), for sets that select them.
+/// Runs the sweep of `spec` on the session's network: every amplitude, and for a trained
+/// network (`trained`: its training and setup) every condition. Returns the result and the
+/// trials, `[amplitude][condition]`.
 pub(crate) fn perturb(
     session: &mut Session<'_>,
     spec: &PerturbationSpec,
-    trained: Option<&[usize]>,
-) -> Result<(PerturbationResult, Vec<AmplitudeTrial>), RunError> {
+    trained: Option<(&SpikingTraining, &Setup)>,
+) -> Result<(PerturbationResult, Vec<Vec<AmplitudeTrial>>), RunError> {
     let exp = session.exp;
     let ranges = session.net.ranges();
     let ctx = SetContext {
         ranges: &ranges,
-        trained,
+        trained: trained.map(|(_, s)| &s.trained[..]),
         seed: exp.seed,
     };
     let selected = spec
@@ -49,34 +56,55 @@ pub(crate) fn perturb(
         .map_err(|e| RunError::Invalid(format!("perturbation.neurons: {e}")))?;
     let n = session.net.n_neurons();
     let raw = spec.raw_amplitudes(n);
-    session.observer.phase_started("perturb", raw.len());
-    let index = session.trial_index + 1;
+    let conditions = if trained.is_some() { exp.conditions } else { 1 };
+    let jobs: Vec<(usize, usize)> = (0..raw.len())
+        .flat_map(|k| (0..conditions).map(move |c| (k, c)))
+        .collect();
+    session.observer.phase_started("perturb", jobs.len());
+    let first_index = session.trial_index;
+    let times = trained.map(|(t, _)| update_times(exp, &t.schedule));
     let t0 = Instant::now();
     let (net, sim) = (&session.net, &session.sim);
-    let trials: Vec<Result<AmplitudeTrial, RunError>> = raw
+    let outcomes: Vec<Result<AmplitudeTrial, RunError>> = jobs
         .par_iter()
-        .enumerate()
-        .map(|(k, &amplitude)| {
+        .map(|&(k, c)| {
             let mut net = net.clone();
             let (dt, integration) = (exp.dt_ms, net.integration);
             net.inputs
-                .extend(spec.inputs(&selected, amplitude, ctx, dt, integration));
+                .extend(spec.inputs(&selected, raw[k], ctx, dt, integration));
             let mut sim = sim.clone();
             let mut activity = activity_recorder(exp, &net);
-            let phase = format!("perturbation amplitude {} ({})", spec.amplitudes[k], k + 1);
+            let mut boxes = trained
+                .zip(times.as_ref())
+                .map(|((t, _), times)| box_recorder(exp, t, n, times));
+            let phase = format!(
+                "perturbation amplitude {} ({}), condition {}",
+                spec.amplitudes[k],
+                k + 1,
+                c + 1
+            );
             let mut guard = rate_guard(exp, n, &phase);
-            let mut monitors: [&mut dyn Monitor; 2] = [&mut activity, &mut guard];
-            sim.run_frozen_trial(&net, exp.frozen_trial(0, index, &phase), &mut monitors)?;
-            Ok(AmplitudeTrial { activity })
+            let mut monitors: Vec<&mut dyn Monitor> = vec![&mut activity, &mut guard];
+            if let Some(b) = boxes.as_mut() {
+                monitors.push(b);
+            }
+            // Every amplitude of condition c uses the same random streams.
+            let index = first_index + c as u64 + 1;
+            sim.run_frozen_trial(&net, exp.frozen_trial(c, index, &phase), &mut monitors)?;
+            Ok(AmplitudeTrial { activity, boxes })
         })
         .collect();
-    let trials: Vec<AmplitudeTrial> = trials.into_iter().collect::<Result<_, _>>()?;
+    let mut trials: Vec<Vec<AmplitudeTrial>> = (0..raw.len()).map(|_| Vec::new()).collect();
+    for (outcome, &(k, _)) in outcomes.into_iter().zip(&jobs) {
+        trials[k].push(outcome?);
+    }
     let seconds = t0.elapsed().as_secs_f64();
     session.timing.trial_seconds += seconds;
-    session.timing.simulated_ms += raw.len() as f64 * session.trial_ms();
-    session.trial_index = index;
-    session.observer.item_done(raw.len(), "");
-    let result = summarise(session, spec, &selected, raw, &trials, seconds);
+    session.timing.simulated_ms += jobs.len() as f64 * session.trial_ms();
+    session.trial_index = first_index + conditions as u64;
+    session.observer.item_done(jobs.len(), "");
+    let first: Vec<&AmplitudeTrial> = trials.iter().map(|t| &t[0]).collect();
+    let result = summarise(session, spec, &selected, raw, &first, seconds);
     Ok((result, trials))
 }
 
@@ -86,7 +114,7 @@ fn summarise(
     spec: &PerturbationSpec,
     selected: &Selected,
     raw: Vec<f64>,
-    trials: &[AmplitudeTrial],
+    trials: &[&AmplitudeTrial],
     seconds: f64,
 ) -> PerturbationResult {
     let exp = session.exp;

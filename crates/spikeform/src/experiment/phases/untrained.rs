@@ -68,7 +68,7 @@ pub(crate) fn simulate_perturbed(
     let exp = session.exp;
     let (mut result, mut trials) = perturb(session, spec, None)?;
     result.theory = Some(theory(exp, spec, &coupling(exp)));
-    let first = trials.swap_remove(0).activity;
+    let first = trials.swap_remove(0).swap_remove(0).activity;
     let activity = summarise_activity(exp, &session.net, std::slice::from_ref(&first));
     Ok(Simulated {
         activity,
