@@ -166,6 +166,13 @@ fn a_trained_network_is_perturbed_from_its_run_directory() {
     assert_eq!(suppressed[0], 0.0);
     assert!(suppressed[2] > 0.5, "{suppressed:?}");
     assert_eq!(list(&t["coding_projection_hz"]["stimulus"]).len(), 3);
+    // perturbation.npz and the report's figures.
+    let arrays = spikeform_io::npy::read_npz(out.join("perturbation.npz")).unwrap();
+    assert_eq!(arrays["population_rate_hz"].shape, vec![3, 2, 150]);
+    assert_eq!(arrays["coding_projection_hz"].shape, vec![3, 150]);
+    for f in ["laser_power", "perturbation_timecourses"] {
+        assert!(out.join(format!("figures/{f}.svg")).exists(), "{f}");
+    }
 }
 
 #[test]

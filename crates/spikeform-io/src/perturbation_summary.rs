@@ -155,3 +155,41 @@ fn trained(t: &TrainedPerturbation, res: &PerturbationResult) -> TrainedPerturba
             .collect(),
     }
 }
+
+/// Writes `perturbation.npz`: amplitudes, population rates over time per amplitude, and the
+/// coding-direction projection over time of a trained network.
+pub fn write_npz(
+    dir: &crate::rundir::RunDir,
+    res: &PerturbationResult,
+) -> Result<(), crate::rundir::RunDirError> {
+    use crate::outputs::perturbation as out;
+    let mut npz = crate::npy::NpzWriter::new();
+    let a = res.amplitudes.len();
+    out::AMPLITUDE.add(&mut npz, &[a], &res.amplitudes);
+    let pops = res.population_rate_hz.first().map_or(0, |p| p.len());
+    let bins = res
+        .population_rate_hz
+        .first()
+        .and_then(|p| p.first())
+        .map_or(0, |b| b.len());
+    let time: Vec<f64> = (0..bins).map(|b| (b as f64 + 0.5) * res.bin_ms).collect();
+    out::TIME_MS.add(&mut npz, &[bins], &time);
+    let flat: Vec<f64> = res
+        .population_rate_hz
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
+    out::POPULATION_RATE_HZ.add(&mut npz, &[a, pops, bins], &flat);
+    if let Some(t) = res
+        .trained
+        .as_ref()
+        .filter(|t| !t.coding_timecourse.is_empty())
+    {
+        let nb = t.coding_timecourse[0].len();
+        let flat: Vec<f64> = t.coding_timecourse.iter().flatten().copied().collect();
+        out::CODING_PROJECTION_HZ.add(&mut npz, &[a, nb], &flat);
+    }
+    dir.write(out::FILE.file, &npz.finish())
+}
