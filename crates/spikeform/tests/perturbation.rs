@@ -266,3 +266,84 @@ fn o3_the_response_approaches_the_balanced_limit() {
     assert!((last.1 - 1.0).abs() < (first.1 - 1.0).abs(), "{rows:?}");
     assert!(last.3 < first.3, "{rows:?}");
 }
+
+/// Four populations (E, PV, SOM, VIP; the spec's §2e): the sweep reports every population and
+/// the stimulated/other cells of the partly stimulated one; the theory's slope solves the 4 × 4
+/// linear response Σ_b K_ab J_ab δr_b = −δX_a (δX_VIP = half the VIP cells × A); the
+/// stimulated VIP cells fire more.
+#[test]
+fn sweeps_handle_more_than_two_populations() {
+    let names = ["E", "PV", "SOM", "VIP"];
+    let sizes = [400, 100, 100, 100];
+    let pops: Vec<Population> = names
+        .iter()
+        .zip(sizes)
+        .enumerate()
+        .map(|(k, (name, size))| {
+            let sign = if k == 0 {
+                Sign::Excitatory
+            } else {
+                Sign::Inhibitory
+            };
+            let bias = [1.4, 1.2, 1.1, 1.1][k];
+            Population::new(name, size, sign, LifParams::tutorial(), bias)
+        })
+        .collect();
+    // (pre, post, weight): E excites all; PV inhibits E, PV; SOM inhibits E, PV, VIP; VIP
+    // inhibits SOM.
+    let wiring = [
+        (0, 0, 0.02),
+        (0, 1, 0.04),
+        (0, 2, 0.03),
+        (0, 3, 0.03),
+        (1, 0, -0.06),
+        (1, 1, -0.06),
+        (2, 0, -0.04),
+        (2, 1, -0.03),
+        (2, 3, -0.03),
+        (3, 2, -0.05),
+    ];
+    let projections: Vec<_> = wiring
+        .iter()
+        .map(|&(pre, post, weight)| spikeform::network::Projection {
+            pre,
+            post,
+            weight,
+            in_degree: 40,
+        })
+        .collect();
+    let spec = NetworkSpec::new(pops, Connectivity::FixedInDegree { projections });
+    let exp = SpikingExperiment::untrained("four", 3, 0.1, 20_000, spec);
+    let exp = with_sweep(
+        exp,
+        NeuronSet::Fraction {
+            population: 3,
+            fraction: 0.5,
+        },
+        &[0.0, 0.3],
+        AmplitudeUnits::Raw,
+    );
+    let p = sweep(&exp);
+    print(&p);
+    let names: Vec<&str> = p.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["e", "pv", "som", "vip", "vip_stimulated", "vip_other"]
+    );
+    let theory = p.theory.as_ref().unwrap();
+    assert_eq!(theory.rate_hz.len(), 4);
+    for a in 0..4 {
+        let delta_x = if a == 3 { 0.5 } else { 0.0 };
+        let response: f64 = wiring
+            .iter()
+            .filter(|w| w.1 == a)
+            .map(|&(pre, _, weight)| 40.0 * weight * theory.slope_hz[pre] / 1000.0)
+            .sum();
+        assert!(
+            (response + delta_x).abs() < 1e-9,
+            "population {a}: {response}"
+        );
+    }
+    let vip = p.stimulus_rates("vip_stimulated").unwrap();
+    assert!(vip[1] > vip[0], "{vip:?}");
+}
