@@ -39,7 +39,7 @@ pub struct PerturbationSummary {
     /// Slope of the linear response −W⁻¹δX per population (Hz per unit of given amplitude).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub theory_slope_hz: BTreeMap<String, f64>,
-    /// Amplitude (given units) at which the linear response silences a population.
+    /// Amplitude (given units) at which the linear response silences the first population (s*).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub theory_silenced_at: BTreeMap<String, f64>,
     /// Wall seconds of the sweep's trials (all amplitudes, in parallel).

@@ -329,9 +329,9 @@ pub struct PerturbationTheory {
     /// Slope of the unconstrained linear response dr/ds per population (Hz per given unit of
     /// amplitude): `−W⁻¹ δX` per unit amplitude.
     pub slope_hz: Vec<f64>,
-    /// Per population: the amplitude (given units) at which the linear response silences it,
-    /// when it decreases from a positive rate; the first of them is where the semi-balanced
-    /// branch begins.
+    /// The amplitude (given units) at which the linear response silences the first population
+    /// (`Some` for that population only): where the semi-balanced branch begins (s* of the
+    /// spec when all I cells are stimulated).
     pub silenced_at: Vec<Option<f64>>,
 }
 
@@ -404,10 +404,21 @@ fn linear_response(
     }
     let r1 = unconstrained(&c);
     let slope: Vec<f64> = r0.iter().zip(&r1).map(|(a, b)| (b - a) * 1000.0).collect();
-    let silenced = r0
+    // Where each decreasing population's linear response reaches 0; only the first of them is
+    // kept: past it the system is semi-balanced and the others follow other slopes.
+    let reach: Vec<Option<f64>> = r0
         .iter()
         .zip(&slope)
         .map(|(&r, &s)| (r > 0.0 && s < 0.0).then(|| -r * 1000.0 / s))
+        .collect();
+    let first = reach
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let silenced = reach
+        .into_iter()
+        .map(|x| x.filter(|&s| s == first))
         .collect();
     (slope, silenced)
 }
