@@ -347,3 +347,68 @@ fn sweeps_handle_more_than_two_populations() {
     let vip = p.stimulus_rates("vip_stimulated").unwrap();
     assert!(vip[1] > vip[0], "{vip:?}");
 }
+
+/// O4 (attenuation by suppression, `perturbation.md` §2g): every cell gets a constant
+/// modulation m_i·κ (m_i ~ N(0, 1), κ = 0.5) for the whole trial; a random 20% of the E cells get
+/// a probe δ = 0.3 from 1 s on (statistics over 1.5–6 s). Δr = r(δ) − r(0) of the probed cells binned by m: cells
+/// suppressed below 1 Hz (m < −1) respond less than 0.3 × the response of cells near rest
+/// (|m| < 0.25); the ratio for excited cells (m > 1) is printed (model dependent; the spec's
+/// reference: +66%).
+#[test]
+fn suppressed_cells_respond_less_to_a_probe_o4() {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut exp = akil(5000, 1.0, (180.0, 135.0), 6000.0);
+    let mut r = spikeform::rng::stream(11, "o4-loadings");
+    let m: Vec<f64> = (0..5000).map(|_| StandardNormal.sample(&mut r)).collect();
+    let kappa = 0.5;
+    exp.inputs.push(InputSpec::WindowedCurrent {
+        name: "modulation".into(),
+        neurons: Selection {
+            set: NeuronSet::All,
+            gains: spikeform::neuron_set::Gains::Given(m.iter().map(|x| x * kappa).collect()),
+        },
+        start_step: 0,
+        end_step: exp.trial_steps,
+        waveform: spikeform::input::Waveform::Constant { amplitude: 1.0 },
+    });
+    let exp = with_sweep(
+        exp,
+        NeuronSet::Fraction {
+            population: 0,
+            fraction: 0.2,
+        },
+        &[0.0, 0.3],
+        AmplitudeUnits::Raw,
+    );
+    let p = sweep(&exp);
+    let probed = &p
+        .groups
+        .iter()
+        .find(|g| g.name == "e_stimulated")
+        .unwrap()
+        .cells;
+    let (r0, r1) = (&p.neuron_rates_hz[0][1], &p.neuron_rates_hz[1][1]);
+    let bin = |keep: &dyn Fn(f64) -> bool| -> (f64, f64) {
+        let cells: Vec<usize> = probed.iter().copied().filter(|&i| keep(m[i])).collect();
+        let n = cells.len() as f64;
+        let base = cells.iter().map(|&i| r0[i]).sum::<f64>() / n;
+        let delta = cells.iter().map(|&i| r1[i] - r0[i]).sum::<f64>() / n;
+        (base, delta)
+    };
+    let suppressed = bin(&|x| x < -1.0);
+    let rest = bin(&|x| x.abs() < 0.25);
+    let excited = bin(&|x| x > 1.0);
+    println!(
+        "baseline / Δr: m < -1 {suppressed:.2?}, |m| < 0.25 {rest:.2?}, m > 1 {excited:.2?}; \
+         excited/rest = {:.2}",
+        excited.1 / rest.1
+    );
+    assert!(
+        suppressed.0 < 1.0,
+        "κ suppresses m < -1 below 1 Hz: {suppressed:?}"
+    );
+    assert!(
+        suppressed.1 < 0.3 * rest.1,
+        "attenuated: {suppressed:?} vs {rest:?}"
+    );
+}
