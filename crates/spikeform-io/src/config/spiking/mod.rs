@@ -59,7 +59,7 @@ pub(super) fn validate(
     let perturbation = raw
         .perturbation
         .as_ref()
-        .map(|p| perturbation::perturbation(p, &context, raw.seed))
+        .map(|p| perturbation::perturbation(p, &context, raw.seed, raw.training.is_some()))
         .transpose()?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;

@@ -127,6 +127,7 @@ pub(super) fn perturbation(
     raw: &RawPerturbation,
     ctx: &Context<'_>,
     seed: u64,
+    trained: bool,
 ) -> Result<PerturbationSpec, ConfigError> {
     let clock = ctx.clock;
     let selection = Selection {
@@ -135,6 +136,11 @@ pub(super) fn perturbation(
     };
     if !matches!(selection.set, NeuronSet::Trained | NeuronSet::Untrained) {
         resolve(&selection, &key("neurons"), STREAM, ctx, seed)?;
+    } else if !trained {
+        return Err(ConfigError::invalid(
+            key("neurons"),
+            "selects trained or untrained neurons, but the experiment trains none (no [training])",
+        ));
     }
     let stimulus = stimulus(&raw.stimulus)?;
     let units = units(raw, &stimulus)?;
