@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 a run stopped (NaN, runaway activity, interrupted) or could not write
 //! its results; 2 bad input (experiment file, override, data file, directory).
 
+mod perturb;
 mod progress;
 mod report;
 mod run;
@@ -52,6 +53,10 @@ enum Command {
         /// Do not write report.html and figures/ at the end (`spikeform report DIR` does it later).
         #[arg(long)]
         no_report: bool,
+        /// Run FILE's [perturbation] on the network trained in this run directory, without
+        /// training again (FILE must describe the same experiment).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
+        from: Option<PathBuf>,
     },
     /// Test a trained network again from its checkpoint, without retraining.
     Test {
@@ -116,6 +121,7 @@ fn main() -> ExitCode {
             quiet,
             resume,
             no_report,
+            from,
         } => run::run(
             &file,
             out.as_deref(),
@@ -123,6 +129,7 @@ fn main() -> ExitCode {
             threads,
             quiet,
             resume.as_deref(),
+            from.as_deref(),
         )
         .map(|dir| report::after_run(&dir, no_report)),
         Command::Test {

@@ -27,7 +27,7 @@ pub fn check(file: &Path, set: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn dir_failure(e: RunDirError) -> Failure {
+pub(crate) fn dir_failure(e: RunDirError) -> Failure {
     match e {
         RunDirError::Finished(_) => Failure::input(e),
         RunDirError::Io { .. } => Failure::run(e),
@@ -35,7 +35,7 @@ fn dir_failure(e: RunDirError) -> Failure {
 }
 
 /// A bad checkpoint is bad input (exit 2); anything else that stops a run is exit 1.
-fn run_failure(e: RunError) -> Failure {
+pub(crate) fn run_failure(e: RunError) -> Failure {
     match e {
         RunError::Invalid(_) => Failure::input(e),
         _ => Failure::run(e),
@@ -90,9 +90,13 @@ pub fn run(
     threads: Option<usize>,
     quiet: bool,
     resume: Option<&Path>,
+    from: Option<&Path>,
 ) -> Result<PathBuf, Failure> {
-    let loaded = load(file, set)?;
     set_threads(threads)?;
+    if let Some(from) = from {
+        return crate::perturb::run_from(file, from, out, set, quiet);
+    }
+    let loaded = load(file, set)?;
     let fingerprint = checkpoint::fingerprint(&loaded.normalized_toml());
     let (dir, state) = match resume {
         None => (
@@ -135,7 +139,7 @@ pub fn run(
 }
 
 /// An old checkpoint: the network settles and matches again to load.
-fn note_settling_again(run_dir: &Path) {
+pub(crate) fn note_settling_again(run_dir: &Path) {
     eprintln!(
         "note: {} predates saved settle results; the network settles again to load",
         run_dir.join(CHECKPOINT).display()
@@ -143,7 +147,7 @@ fn note_settling_again(run_dir: &Path) {
 }
 
 /// What a run directory is filled by.
-enum Procedure<'a> {
+pub(crate) enum Procedure<'a> {
     /// A run from the start, or from a checkpoint's state.
     Run { resume: Option<&'a TrainingState> },
     /// A test of a trained network.
@@ -199,7 +203,7 @@ fn free_retest_dir(run_dir: &Path) -> PathBuf {
         .expect("some retest directory is free")
 }
 
-fn execute(
+pub(crate) fn execute(
     loaded: &LoadedExperiment,
     dir: &RunDir,
     procedure: Procedure<'_>,

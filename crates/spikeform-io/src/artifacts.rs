@@ -112,6 +112,10 @@ pub fn write_spiking(
     }
     dir.write(spikes::FILE.file, &npz.finish())?;
     files.push(spikes::FILE.file.into());
+    if let Some(p) = &res.perturbation {
+        crate::perturbation_summary::write_npz(dir, p)?;
+        files.push(crate::outputs::perturbation::FILE.file.into());
+    }
     if let Some(tr) = res.traces.as_ref().filter(|t| !t.neurons.is_empty()) {
         let k = tr.neurons.len();
         let samples = tr.time_ms.len();

@@ -8,7 +8,8 @@
 //! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
 //! - [`outputs`] declares every array a run writes (name, dtype, shape, units, meaning);
 //! - [`rundir`] manages the run directory and its atomic writes;
-//! - [`summary`] builds `summary.json`, and [`theory`] its mean-field `theory` block.
+//! - [`summary`] builds `summary.json` ([`perturbation_summary`] its `perturbation` block), and
+//!   [`theory`] its mean-field `theory` block.
 #![deny(missing_docs)]
 
 pub mod artifacts;
@@ -17,6 +18,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod npy;
 pub mod outputs;
+pub mod perturbation_summary;
 pub mod rundir;
 pub mod summary;
 pub mod theory;

@@ -535,13 +535,55 @@ pub mod plasticity {
     };
 }
 
+/// `perturbation.npz` of a run with `[perturbation]`.
+pub mod perturbation {
+    use super::*;
+
+    /// The amplitudes as given.
+    pub const AMPLITUDE: ArraySpec = f64_array(
+        "amplitude",
+        &["A"],
+        "–",
+        "the sweep's amplitudes as given (`perturbation.amplitudes`, in `amplitude_units`)",
+    );
+    /// Bin centres.
+    pub const TIME_MS: ArraySpec = f64_array(
+        "time_ms",
+        &["Bp"],
+        "ms",
+        "centre of each 10-ms time bin of the trial",
+    );
+    /// Population rates per amplitude.
+    pub const POPULATION_RATE_HZ: ArraySpec = f64_array(
+        "population_rate_hz",
+        &["A", "P", "Bp"],
+        "Hz",
+        "rate of each population per amplitude in 10-ms bins (condition 1)",
+    );
+    /// Coding-direction projection over time (trained runs with two conditions).
+    pub const CODING_PROJECTION_HZ: ArraySpec = f64_array(
+        "coding_projection_hz",
+        &["A", "Bp"],
+        "Hz",
+        "trained runs with two conditions: difference of the conditions' E activity on the \
+         coding direction per amplitude in 10-ms bins",
+    );
+
+    /// The file.
+    pub const FILE: FileSpec = FileSpec {
+        file: "perturbation.npz",
+        arrays: &[AMPLITUDE, TIME_MS, POPULATION_RATE_HZ, CODING_PROJECTION_HZ],
+    };
+}
+
 /// Every declared file.
-pub const FILES: [FileSpec; 5] = [
+pub const FILES: [FileSpec; 6] = [
     test_traces::FILE,
     spikes::FILE,
     test::FILE,
     traces::FILE,
     plasticity::FILE,
+    perturbation::FILE,
 ];
 
 #[cfg(test)]

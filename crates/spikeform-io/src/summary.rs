@@ -227,6 +227,9 @@ pub struct SpikingSummary {
     /// Runs with `[[plasticity]]`: each plastic projection's mean weight, keyed `PRE->POST`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub plasticity: std::collections::BTreeMap<String, ProjectionSummary>,
+    /// Runs with `[perturbation]`: the sweep's rates beside the balanced-state prediction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturbation: Option<crate::perturbation_summary::PerturbationSummary>,
     /// Wall-clock times.
     pub timing: SpikingTiming,
 }
@@ -608,6 +611,10 @@ pub fn spiking(
                 (p.name.clone(), summary)
             })
             .collect(),
+        perturbation: res
+            .perturbation
+            .as_ref()
+            .map(crate::perturbation_summary::summary),
         timing: SpikingTiming {
             total_seconds,
             simulated_ms_per_wall_second: res.simulated_ms_per_wall_second,
@@ -695,6 +702,7 @@ mod tests {
                 scores: None,
             },
             analysis: None,
+            perturbation: None,
             plasticity: Default::default(),
             timing: SpikingTiming {
                 total_seconds: 1.5,

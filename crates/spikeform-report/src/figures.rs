@@ -180,7 +180,7 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
     match run.kind {
         Kind::Spiking => {
             let s = Spiking::new(run)?;
-            Ok(vec![
+            let mut all = vec![
                 training_curve(run)?,
                 target_vs_input(&s)?,
                 psth(&s)?,
@@ -191,7 +191,9 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
                 pca(&s)?,
                 selectivity(&s)?,
                 plastic_weights(&s)?,
-            ])
+            ];
+            all.extend(crate::perturbation::figures(run)?);
+            Ok(all)
         }
         Kind::Rate => Ok(vec![
             training_curve(run)?,

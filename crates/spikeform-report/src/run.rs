@@ -181,6 +181,8 @@ pub(crate) struct Run {
     pub test: Option<Archive>,
     /// `test_traces.npz`, if present.
     pub traces: Option<Archive>,
+    /// `perturbation.npz`, if present.
+    pub perturbation: Option<Archive>,
     /// Populations (spiking runs), in index order.
     pub populations: Vec<Population>,
 }
@@ -456,6 +458,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
     let spikes = archive(spikes::FILE)?;
     let test = archive(test::FILE)?;
     let traces = archive(test_traces::FILE)?;
+    let perturbation = archive(spikeform_io::outputs::perturbation::FILE)?;
     let populations = match kind {
         Kind::Spiking => populations(&summary, &experiment),
         Kind::Rate => Vec::new(),
@@ -471,6 +474,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
         spikes,
         test,
         traces,
+        perturbation,
         populations,
     })
 }

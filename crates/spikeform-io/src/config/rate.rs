@@ -20,6 +20,7 @@ pub(super) fn validate(
     for (section, empty) in [
         ("inputs", raw.inputs.is_empty()),
         ("plasticity", raw.plasticity.is_empty()),
+        ("perturbation", raw.perturbation.is_none()),
     ] {
         if !empty {
             return Err(ConfigError::invalid(

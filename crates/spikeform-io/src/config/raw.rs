@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::de::Section;
+pub use super::spiking::perturbation::{
+    RawAmplitudeUnits, RawPerturbation, RawPerturbationStimulus,
+};
 
 /// The whole experiment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +51,9 @@ pub struct RawExperiment {
     /// Plastic projections, each tagged by `rule`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plasticity: Vec<RawPlasticity>,
+    /// An optogenetic-style perturbation sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturbation: Option<RawPerturbation>,
 }
 
 fn default_dt_ms() -> f64 {

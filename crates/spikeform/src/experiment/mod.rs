@@ -10,6 +10,7 @@ mod activity;
 mod build;
 pub mod components;
 mod matching;
+pub mod perturbation;
 mod phases;
 pub mod predictions;
 pub mod rate;

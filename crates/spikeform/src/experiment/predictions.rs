@@ -79,8 +79,10 @@ fn in_degrees_and_weights(exp: &SpikingExperiment) -> (Vec<Vec<f64>>, Vec<Vec<f6
     (k, j)
 }
 
-/// Computes the predictions for `exp`.
-pub fn predictions(exp: &SpikingExperiment) -> Predictions {
+/// The mean-field coupling of `exp`'s populations: mean in-degrees K_ab, weights J_ab (times τ_m
+/// for voltage-jump synapses) and the mean external drive per population (bias, Poisson drive,
+/// external Poisson layers).
+pub fn coupling(exp: &SpikingExperiment) -> PopulationCoupling {
     let net = &exp.network;
     let pops = &net.populations;
     let np = pops.len();
@@ -116,11 +118,20 @@ pub fn predictions(exp: &SpikingExperiment) -> Predictions {
         .zip(external_layer_drive(exp))
         .map(|(b, x)| b + x)
         .collect();
-    let coupling = PopulationCoupling {
-        in_degree: k.clone(),
+    PopulationCoupling {
+        in_degree: k,
         weight,
         bias,
-    };
+    }
+}
+
+/// Computes the predictions for `exp`.
+pub fn predictions(exp: &SpikingExperiment) -> Predictions {
+    let net = &exp.network;
+    let pops = &net.populations;
+    let np = pops.len();
+    let (k, j) = in_degrees_and_weights(exp);
+    let coupling = coupling(exp);
     let (balanced_rates_hz, silenced) = match coupling.balanced_rates() {
         Ok(sol) => (
             Some(

@@ -16,12 +16,14 @@ use crate::train::{LearningSchedule, StoredP};
 
 pub use super::build::build_network;
 use super::phases::analyse::{analyse, Analysis};
+use super::phases::perturb::perturb;
+use super::phases::perturb_trained::analyse_trained;
 use super::phases::restore::restore;
 use super::phases::settle::settle;
 use super::phases::targets::targets;
 use super::phases::test::test;
 use super::phases::train::train;
-use super::phases::untrained::simulate_untrained;
+use super::phases::untrained::{simulate_perturbed, simulate_untrained};
 use super::session::Session;
 pub use super::trained::{History, Settled, Setup, TrainedNetwork};
 
@@ -236,6 +238,9 @@ pub struct SpikingExperiment {
     pub inputs: Vec<super::components::InputSpec>,
     /// Plastic projections (`[[plasticity]]`).
     pub plasticity: Vec<super::components::PlasticitySpec>,
+    /// An optogenetic-style perturbation sweep (`[perturbation]`), run instead of the plain
+    /// simulation of an untrained network or after loading a trained one.
+    pub perturbation: Option<super::perturbation::PerturbationSpec>,
     /// Number of conditions.
     pub conditions: usize,
     /// Training.
@@ -281,6 +286,7 @@ impl SpikingExperiment {
             cue: None,
             inputs: Vec::new(),
             plasticity: Vec::new(),
+            perturbation: None,
             conditions: 1,
             training: None,
             test_trials: 1,
@@ -428,6 +434,8 @@ pub struct SpikingRunResult {
     pub traces: Option<crate::monitor::TraceRecorder>,
     /// Mean weight of each plastic projection (`[[plasticity]]`) before and after the run.
     pub plastic_projections: Vec<ProjectionWeights>,
+    /// The perturbation sweep, when the experiment has one.
+    pub perturbation: Option<super::perturbation::PerturbationResult>,
 }
 
 /// The mean weight of a plastic projection before and after a run.
@@ -551,7 +559,10 @@ pub fn run_with_checkpoints(
 ) -> Result<SpikingRunResult, RunError> {
     let mut session = Session::new(exp, observer, checkpoints);
     let Some(training) = &exp.training else {
-        let simulated = simulate_untrained(&mut session)?;
+        let simulated = match &exp.perturbation {
+            Some(spec) => simulate_perturbed(&mut session, spec)?,
+            None => simulate_untrained(&mut session)?,
+        };
         return Ok(untrained_result(&session, simulated));
     };
     let (setup, mut history) = match resume {
@@ -600,7 +611,38 @@ fn test_and_analyse(
 ) -> Result<SpikingRunResult, RunError> {
     let trials = test(&mut session, training)?;
     let analysis = analyse(session.exp, &session.net, training, &setup, trials);
-    Ok(trained_result(&session, training, setup, history, analysis))
+    let perturbation = match &session.exp.perturbation {
+        Some(spec) => Some(perturb_trained(&mut session, spec, training, &setup)?),
+        None => None,
+    };
+    let mut result = trained_result(&session, training, setup, history, analysis);
+    result.perturbation = perturbation;
+    Ok(result)
+}
+
+/// The perturbation sweep of a trained network, after its test: rates, theory (of the static
+/// network), and what the trained neurons do.
+fn perturb_trained(
+    session: &mut Session<'_>,
+    spec: &super::perturbation::PerturbationSpec,
+    training: &SpikingTraining,
+    setup: &Setup,
+) -> Result<super::perturbation::PerturbationResult, RunError> {
+    let exp = session.exp;
+    let (mut result, trials) = perturb(session, spec, Some((training, setup)))?;
+    result.theory = Some(super::perturbation::theory(
+        exp,
+        spec,
+        &super::predictions::coupling(exp),
+    ));
+    result.trained = Some(analyse_trained(
+        exp,
+        &session.net,
+        (training, setup),
+        &result,
+        &trials,
+    ));
+    Ok(result)
 }
 
 /// The result of a trained run.
@@ -636,6 +678,7 @@ fn trained_result(
         population_of: net.population_of.clone(),
         traces: analysis.traces,
         plastic_projections,
+        perturbation: None,
     }
 }
 
@@ -668,5 +711,6 @@ fn untrained_result(
         population_of: net.population_of.clone(),
         traces: simulated.traces,
         plastic_projections,
+        perturbation: simulated.perturbation,
     }
 }

@@ -19,6 +19,7 @@
 mod bias;
 mod correlated_layer;
 mod cue;
+mod opto_layer;
 mod ou_current;
 mod poisson_drive;
 mod poisson_layer;
@@ -27,6 +28,7 @@ mod windowed_current;
 pub use bias::Bias;
 pub use correlated_layer::CorrelatedPoissonLayer;
 pub use cue::CueInput;
+pub use opto_layer::OptoLayer;
 pub use ou_current::OuCurrentInput;
 pub use poisson_drive::PoissonDriveInput;
 pub use poisson_layer::PoissonLayer;

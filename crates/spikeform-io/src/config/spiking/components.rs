@@ -104,7 +104,7 @@ pub(super) fn resolve_set(
 /// A selection resolved as the network will resolve it when it is built (same populations,
 /// seed and stream `name`), so that what is checked here is what runs; `key` names it in
 /// messages.
-fn resolve(
+pub(super) fn resolve(
     selection: &Selection,
     key: &str,
     name: &str,
@@ -123,7 +123,11 @@ fn resolve(
 }
 
 /// A neuron set as the file spells it.
-fn neuron_set(raw: &RawNeuronSet, key: &str, ctx: &Context<'_>) -> Result<NeuronSet, ConfigError> {
+pub(super) fn neuron_set(
+    raw: &RawNeuronSet,
+    key: &str,
+    ctx: &Context<'_>,
+) -> Result<NeuronSet, ConfigError> {
     let set =
         match raw {
             RawNeuronSet::Named(RawNamedSet::All) => NeuronSet::All,
@@ -169,7 +173,7 @@ fn neuron_set(raw: &RawNeuronSet, key: &str, ctx: &Context<'_>) -> Result<Neuron
 }
 
 /// Gains: finite numbers; `min ≤ max`.
-fn gains(raw: &RawGains, key: &str) -> Result<Gains, ConfigError> {
+pub(super) fn gains(raw: &RawGains, key: &str) -> Result<Gains, ConfigError> {
     Ok(match raw {
         RawGains::Uniform(g) => Gains::Uniform(finite(key, *g)?),
         RawGains::Given(g) => {

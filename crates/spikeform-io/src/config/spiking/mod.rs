@@ -5,6 +5,7 @@
 mod components;
 mod network;
 mod pair_rules;
+pub(super) mod perturbation;
 mod target;
 mod training;
 
@@ -56,6 +57,11 @@ pub(super) fn validate(
     };
     let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
     let plasticity = components::plasticity(&raw.plasticity, &network, clock)?;
+    let perturbation = raw
+        .perturbation
+        .as_ref()
+        .map(|p| perturbation::perturbation(p, &context, raw.seed, raw.training.is_some()))
+        .transpose()?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
@@ -67,6 +73,7 @@ pub(super) fn validate(
         cue,
         inputs,
         plasticity,
+        perturbation,
         conditions,
         training,
         test_trials: test.trials,

@@ -12,6 +12,8 @@
 //! through [`restore`] without settling again.
 
 pub(crate) mod analyse;
+pub(crate) mod perturb;
+pub(crate) mod perturb_trained;
 pub(crate) mod restore;
 pub(crate) mod settle;
 pub(crate) mod targets;

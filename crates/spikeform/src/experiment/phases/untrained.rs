@@ -5,9 +5,12 @@ use crate::error::RunError;
 use crate::monitor::{ActivityRecorder, TraceRecorder};
 
 use super::super::activity::summarise_activity;
+use super::super::perturbation::{theory, PerturbationResult, PerturbationSpec};
+use super::super::predictions::coupling;
 use super::super::recorders::{activity_recorder, trace_recorder};
 use super::super::session::Session;
 use super::super::spiking::Activity;
+use super::perturb::perturb;
 
 /// What an untrained simulation gives.
 pub(crate) struct Simulated {
@@ -17,6 +20,8 @@ pub(crate) struct Simulated {
     pub spikes: Vec<Vec<f64>>,
     /// Traces of that trial.
     pub traces: Option<TraceRecorder>,
+    /// The perturbation sweep, if one ran instead of the plain simulation.
+    pub perturbation: Option<PerturbationResult>,
 }
 
 /// Simulates every condition, `test_trials` trials each, condition after condition.
@@ -49,5 +54,26 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
         activity,
         spikes: recorders.swap_remove(0).spikes,
         traces,
+        perturbation: None,
+    })
+}
+
+/// The perturbation sweep of an untrained network instead of its plain simulation: the
+/// activity block and the spikes are those of the first amplitude's trial; the sweep's result
+/// carries the balanced-state prediction of every amplitude.
+pub(crate) fn simulate_perturbed(
+    session: &mut Session<'_>,
+    spec: &PerturbationSpec,
+) -> Result<Simulated, RunError> {
+    let exp = session.exp;
+    let (mut result, mut trials) = perturb(session, spec, None)?;
+    result.theory = Some(theory(exp, spec, &coupling(exp)));
+    let first = trials.swap_remove(0).swap_remove(0).activity;
+    let activity = summarise_activity(exp, &session.net, std::slice::from_ref(&first));
+    Ok(Simulated {
+        activity,
+        spikes: first.spikes,
+        traces: None,
+        perturbation: Some(result),
     })
 }
