@@ -44,8 +44,11 @@ fn run_failure(e: RunError) -> Failure {
 
 fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(Failure::input("--threads: must be at least 1, got 0"));
+        let max = spikeform_io::config::limits::MAX_THREADS;
+        if n == 0 || n > max {
+            return Err(Failure::input(format!(
+                "--threads: must be at least 1 and at most {max}, got {n}"
+            )));
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)

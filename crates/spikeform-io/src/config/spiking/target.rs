@@ -162,6 +162,18 @@ fn read_rates(path: &Path, shown: &str) -> Result<RecordedRates, ConfigError> {
     if let Some((k, v)) = arr.data.iter().enumerate().find(|(_, v)| **v < 0.0) {
         return Err(data(format!("holds the negative rate {v} at {}", at(k))));
     }
+    let bins = arr.shape[1].max(1);
+    if arr
+        .data
+        .chunks(bins)
+        .all(|row| row.iter().all(|&v| v == row[0]))
+    {
+        return Err(data(
+            "every neuron's rate is constant over the bins (all zero, say): training would \
+             have nothing to follow and its score r would be undefined"
+                .into(),
+        ));
+    }
     let name = Path::new(shown)
         .file_stem()
         .map_or_else(|| shown.to_string(), |s| s.to_string_lossy().into_owned());

@@ -1,0 +1,247 @@
+//! Trust: hostile input gets exit 2 and a message naming the key (never a panic or an abort),
+//! and nothing outside a run directory is overwritten.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// `examples/NAME` with `from` replaced by `to` (which must occur), written into `dir`.
+fn edited(dir: &Path, example: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(root().join("examples").join(example)).unwrap();
+    assert!(text.contains(from), "{example} lacks {from:?}");
+    write(dir, example, &text.replacen(from, to, 1))
+}
+
+#[test]
+fn sizes_counts_and_times_beyond_sane_bounds_are_refused_naming_the_key() {
+    #[rustfmt::skip]
+    let cases: [(&str, &str, &[&str]); 10] = [
+        ("examples/rate_sine.toml", "network.units=1000000000000", &["network.units", "at most 10000000"]),
+        ("examples/balanced_sine.toml", "training.feedforward_units=1000000000000", &["training.feedforward_units", "at most"]),
+        ("examples/lif_sine.toml", "training.loops=1000000000", &["training.loops", "at most 100000"]),
+        ("examples/lif_sine.toml", "training.loops=100000000", &["training.loops", "at most 100000"]),
+        ("examples/lif_sine.toml", "test.trials=1000000000000", &["test.trials", "at most 100000"]),
+        ("examples/lif_sine.toml", "duration_ms=1e12", &["duration_ms", "at most 1000000 ms", "got 1000000000000"]),
+        ("examples/lif_sine.toml", "duration_ms=1e7", &["duration_ms", "at most 1000000 ms"]),
+        ("examples/rate_sine.toml", "duration_ms=2.5e7", &["duration_ms", "at most"]),
+        ("examples/lif_sine.toml", "dt_ms=1e-9", &["dt_ms", "at least 0.0001"]),
+        ("examples/lif_sine.toml", "training.rls.block=1000000000", &["training.rls.block", "at most 4096"]),
+    ];
+    for (file, set, needles) in cases {
+        assert_fails(&["check", file, "--set", set], 2, needles);
+        assert_fails(
+            &[
+                "run",
+                file,
+                "--set",
+                set,
+                "--quiet",
+                "--no-report",
+                "--out",
+                "/nonexistent/never",
+            ],
+            2,
+            needles,
+        );
+    }
+}
+
+#[test]
+fn population_sizes_beyond_the_bound_are_refused() {
+    let dir = scratch("trust_sizes");
+    let file = edited(
+        &dir,
+        "balanced_sine.toml",
+        "size = 2500",
+        "size = 1000000000000",
+    );
+    assert_fails(
+        &["check", &file],
+        2,
+        &[
+            "network.populations[0].size",
+            "at most 10000000",
+            "1000000000000",
+        ],
+    );
+    let file = edited(&dir, "balanced_sine.toml", "size = 2500", "size = 9999999");
+    assert_fails(
+        &["check", &file],
+        2,
+        &[
+            "network.populations[1].size",
+            "at most 10000000",
+            "network's neurons",
+        ],
+    );
+}
+
+#[test]
+fn a_record_list_longer_than_the_bound_is_refused() {
+    let dir = scratch("trust_record_list");
+    let list = vec!["0"; 10_000_001].join(",");
+    let file = edited(
+        &dir,
+        "lif_sine.toml",
+        "[test]",
+        &format!("[record]\nneurons = [{list}]\n\n[test]"),
+    );
+    assert_fails(
+        &["check", &file],
+        2,
+        &["record.neurons", "at most 10000000"],
+    );
+}
+
+#[test]
+fn a_huge_number_is_shown_short() {
+    let o = spikeform(&[
+        "check",
+        "examples/lif_sine.toml",
+        "--set",
+        "duration_ms=1e308",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("1e308"), "{err}");
+    assert!(err.len() < 300, "{err}");
+}
+
+#[test]
+fn thread_counts_beyond_the_bound_are_refused() {
+    assert_fails(
+        &[
+            "run",
+            "examples/lif_sine.toml",
+            "--threads",
+            "100000",
+            "--quiet",
+        ],
+        2,
+        &["--threads", "at most"],
+    );
+}
+
+#[test]
+fn a_run_name_is_a_file_name_never_a_path() {
+    let dir = scratch("trust_dotdot");
+    for name in ["..", "."] {
+        let file = edited(
+            &dir,
+            "lif_sine.toml",
+            "name = \"lif_sine\"",
+            &format!("name = \"{name}\""),
+        );
+        assert_fails(&["check", &file], 2, &["name", "file name"]);
+    }
+}
+
+#[test]
+fn population_names_differing_only_in_case_or_empty_are_refused() {
+    let dir = scratch("trust_names");
+    let file = edited(&dir, "balanced_sine.toml", "name = \"I\"", "name = \"e\"");
+    assert_fails(
+        &["check", &file],
+        2,
+        &["network.populations[1].name", "\"e\"", "\"E\"", "case"],
+    );
+    let file = edited(&dir, "balanced_sine.toml", "name = \"I\"", "name = \"\"");
+    assert_fails(
+        &["check", &file],
+        2,
+        &["network.populations[1].name", "empty"],
+    );
+}
+
+#[test]
+fn a_projection_given_twice_is_refused() {
+    let dir = scratch("trust_projections");
+    let file = edited(
+        &dir,
+        "balanced_sine.toml",
+        "  { pre = \"I\", post = \"I\", weight = -0.894427191 },   # -ji",
+        "  { pre = \"I\", post = \"I\", weight = -0.894427191 },\n  { pre = \"E\", post = \"I\", weight = 0.5 },",
+    );
+    assert_fails(
+        &["check", &file],
+        2,
+        &[
+            "network.connectivity.projections[4]",
+            "\"E\" -> \"I\"",
+            "twice",
+            "projections[1]",
+        ],
+    );
+}
+
+#[test]
+fn sampled_plastic_weights_and_populations_keep_dales_law() {
+    let f = "examples/balanced_sine.toml";
+    assert_fails(
+        &["check", f, "--set", "training.plastic_exc_weight=-0.5"],
+        2,
+        &["training.plastic_exc_weight", ">= 0", "-0.5"],
+    );
+    assert_fails(
+        &["check", f, "--set", "training.plastic_inh_weight=0.3"],
+        2,
+        &["training.plastic_inh_weight", "<= 0", "0.3"],
+    );
+    assert_fails(
+        &["check", f, "--set", "training.plastic_inh_population=E"],
+        2,
+        &["training.plastic_inh_population", "inhibitory", "\"E\""],
+    );
+}
+
+#[test]
+fn the_rate_learning_start_is_stated_at_the_files_time_step() {
+    let sets = [
+        "dt_ms=1.0",
+        "duration_ms=610",
+        "stimulus.start_ms=10",
+        "stimulus.end_ms=100",
+        "training.start_ms=110",
+        "record.every_ms=1",
+    ];
+    let mut args = vec!["check", "examples/rate_sine.toml"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    assert_fails(
+        &args,
+        2,
+        &[
+            "training.start_ms",
+            "at least 119 ms",
+            "dt_ms = 1",
+            "got 110",
+        ],
+    );
+}
+
+#[test]
+fn recorded_targets_that_never_change_are_refused() {
+    let dir = scratch("trust_flat_targets");
+    let zeros = dir.join("zeros.npy");
+    spikeform_io::npy::write_npy_f64(&zeros, &[3, 25], &[0.0; 75]).unwrap();
+    let file = write(
+        &dir,
+        "flat.toml",
+        &format!(
+            "version = 1\nname = \"flat\"\nseed = 1\ndt_ms = 0.1\nduration_ms = 1500.0\n\
+             [network]\nkind = \"spiking\"\ntau_exc_ms = 3.0\ntau_inh_ms = 3.0\ntau_plastic_ms = 150.0\n[[network.populations]]\nname = \"E\"\nsize = 50\n\
+             excitatory = true\ntau_membrane_ms = 10.0\nbias = 1.2\n\
+             [target]\nkind = \"recorded\"\nfiles = [\"{}\"]\nbin_ms = 40.0\nsigma = 0.3\n\
+             [training]\nloops = 1\nlearn_every_ms = 40.0\nstart_ms = 500.0\n\
+             penalty_lambda = 0.04\ntrained = \"match\"\ntrained_population = \"E\"\n",
+            zeros.display()
+        ),
+    );
+    assert_fails(
+        &["check", &file],
+        2,
+        &["zeros.npy", "constant", "undefined"],
+    );
+}
