@@ -8,9 +8,9 @@ use spikeform::experiment::spiking::{self, CheckpointSink, TrainedNetwork, Train
 use spikeform::RunError;
 use spikeform_io::checkpoint::{self, LoadTrainedError, CHECKPOINT};
 use spikeform_io::config::{self, Experiment, LoadedExperiment};
-use spikeform_io::rundir::{RunDir, RunDirError, SUMMARY};
+use spikeform_io::rundir::{RunDir, RunDirError, WrittenFile, SUMMARY};
 use spikeform_io::summary::Summary;
-use spikeform_io::{artifacts, summary};
+use spikeform_io::{artifacts, estimate, summary};
 
 use crate::progress::Progress;
 use crate::Failure;
@@ -24,13 +24,32 @@ fn load(file: &Path, set: &[String]) -> Result<LoadedExperiment, Failure> {
 pub fn check(file: &Path, set: &[String]) -> Result<(), Failure> {
     let loaded = load(file, set)?;
     print!("{}", loaded.normalized_toml());
+    let estimate = estimate::estimate(&loaded.experiment, rayon::current_num_threads());
+    for line in estimate.describe().lines() {
+        println!("# {line}");
+    }
     Ok(())
+}
+
+/// Refuses (exit 2) a run whose estimated memory exceeds the memory available.
+fn check_resources(experiment: &Experiment) -> Result<(), Failure> {
+    let estimate = estimate::estimate(experiment, rayon::current_num_threads());
+    let (needed, available) = (estimate.memory_bytes(), estimate::available_memory());
+    match available {
+        Some(available) if needed > available => Err(Failure::input(format!(
+            "this run needs about {} of memory (estimate; `spikeform check` itemises it) but \
+             only {} is available: make the network, the recordings or the test smaller",
+            estimate::bytes(needed),
+            estimate::bytes(available)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn dir_failure(e: RunDirError) -> Failure {
     match e {
-        RunDirError::Finished(_) => Failure::input(e),
         RunDirError::Io { .. } => Failure::run(e),
+        _ => Failure::input(e),
     }
 }
 
@@ -61,20 +80,23 @@ fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
 /// Writes `checkpoint.npz` into the run directory when the library hands over a state. A
 /// checkpoint that cannot be written is reported and the run goes on: its results are worth
 /// more than the ability to resume it.
-struct CheckpointFiles {
+struct CheckpointFiles<'a> {
+    dir: &'a RunDir,
     path: PathBuf,
     every: usize,
     fingerprint: u64,
     error: Option<String>,
 }
 
-impl CheckpointSink for CheckpointFiles {
+impl CheckpointSink for CheckpointFiles<'_> {
     fn every(&self) -> usize {
         self.every
     }
 
     fn save(&mut self, state: &TrainingState) -> Result<(), String> {
-        if let Err(e) = checkpoint::save(&self.path, state, self.fingerprint) {
+        let saved = checkpoint::save(&self.path, state, self.fingerprint)
+            .and_then(|()| self.dir.record_file(CHECKPOINT).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
             eprintln!(
                 "warning: checkpoint after loop {} not written: {e}",
                 state.loops_done
@@ -96,6 +118,7 @@ pub fn run(
 ) -> Result<PathBuf, Failure> {
     let loaded = load(file, set)?;
     set_threads(threads)?;
+    check_resources(&loaded.experiment)?;
     let fingerprint = checkpoint::fingerprint(&loaded.normalized_toml());
     let (dir, state) = match resume {
         None => (
@@ -119,10 +142,11 @@ pub fn run(
                     target.display()
                 )));
             }
-            (
-                RunDir::create(Some(target), loaded.experiment.name()).map_err(dir_failure)?,
-                Some(state),
-            )
+            let dir = match out {
+                Some(o) => RunDir::create(Some(o), loaded.experiment.name()),
+                None => RunDir::resume(from),
+            };
+            (dir.map_err(dir_failure)?, Some(state))
         }
     };
     let procedure = Procedure::Run {
@@ -174,6 +198,7 @@ pub fn test(
     if loaded.settled_again {
         note_settling_again(run_dir);
     }
+    check_resources(&loaded.experiment.experiment)?;
     let out = match out {
         Some(o) => o.to_path_buf(),
         None => free_retest_dir(run_dir),
@@ -212,16 +237,13 @@ fn execute(
     let started = Instant::now();
     dir.write("experiment.toml", loaded.normalized_toml().as_bytes())
         .map_err(dir_failure)?;
-    let (summary, files) = match &loaded.experiment {
+    let summary = match &loaded.experiment {
         Experiment::Rate(exp) => {
             let result = spikeform::experiment::rate::run(exp, progress);
             progress.finish();
             let result = result.map_err(Failure::run)?;
-            let files = artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
-            (
-                summary::rate(exp, &result, started.elapsed().as_secs_f64()),
-                files,
-            )
+            artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
+            summary::rate(exp, &result, started.elapsed().as_secs_f64())
         }
         Experiment::Spiking(exp) => {
             let every = loaded
@@ -230,6 +252,7 @@ fn execute(
                 .as_ref()
                 .map_or(0, |t| t.checkpoint_every);
             let mut sink = CheckpointFiles {
+                dir,
                 path: dir.file(CHECKPOINT),
                 every,
                 fingerprint,
@@ -247,10 +270,11 @@ fn execute(
             };
             progress.finish();
             let result = result.map_err(run_failure)?;
-            let mut files = artifacts::write_spiking(dir, exp, &result).map_err(dir_failure)?;
-            if dir.file(CHECKPOINT).exists() {
-                files.push(CHECKPOINT.into());
+            let recorded = dir.written().iter().any(|f| f.name == CHECKPOINT);
+            if !recorded && dir.file(CHECKPOINT).exists() {
+                dir.record_file(CHECKPOINT).map_err(dir_failure)?;
             }
+            artifacts::write_spiking(dir, exp, &result).map_err(dir_failure)?;
             let theory = crate::theory::for_experiment(exp, &result);
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
             if let Summary::Spiking(spiking) = &mut s {
@@ -259,9 +283,16 @@ fn execute(
                     t.checkpoint_error = sink.error.clone();
                 }
             }
-            (s, files)
+            s
         }
     };
+    // Every file in the order written, with size and CRC-32: summary.json (written last) is
+    // checksummed before it is written; manifest.json cannot hold its own checksum.
+    let summary_bytes = spikeform_io::rundir::json_bytes(&summary);
+    let mut details = dir.written();
+    details.push(WrittenFile::of(SUMMARY, &summary_bytes));
+    let mut files: Vec<String> = details.iter().map(|f| f.name.clone()).collect();
+    files.insert(files.len() - 1, "manifest.json".into());
     let manifest = json!({
         "program": "spikeform",
         "version": env!("CARGO_PKG_VERSION"),
@@ -270,11 +301,12 @@ fn execute(
         "threads": rayon::current_num_threads(),
         "arguments": std::env::args().skip(1).collect::<Vec<_>>(),
         "files": files,
+        "file_details": details,
         "wall_seconds": { "total": started.elapsed().as_secs_f64() },
     });
     dir.write_json("manifest.json", &manifest)
         .map_err(dir_failure)?;
-    dir.write_json(SUMMARY, &summary).map_err(dir_failure)?;
+    dir.write(SUMMARY, &summary_bytes).map_err(dir_failure)?;
     println!("{}", summary.one_line());
     println!("results in {}", dir.path().display());
     Ok(dir.path().to_path_buf())

@@ -245,3 +245,167 @@ fn recorded_targets_that_never_change_are_refused() {
         &["zeros.npy", "constant", "undefined"],
     );
 }
+
+#[test]
+fn check_prints_the_resources_a_run_needs() {
+    let o = spikeform(&["check", "examples/balanced_sine.toml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "# resources (estimate): memory ",
+        "#   static synapses: 60.0 MB",
+        "#   RLS matrices: 92.5 MB",
+        "neuron-steps",
+        "synaptic events at the expected rates",
+        "RLS updates of 46.2 MB each",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in {out}");
+    }
+    // The estimate lines are comments: the output is still the normalized file.
+    assert!(out.parse::<toml::Table>().is_ok());
+}
+
+#[test]
+fn a_run_that_would_not_fit_in_memory_is_refused_before_it_allocates() {
+    let dir = scratch("trust_memory");
+    // 100,000 neurons all-to-all: P alone would take 8e15 bytes.
+    let file = edited(&dir, "lif_sine.toml", "size = 100", "size = 100000");
+    assert_fails(
+        &[
+            "run",
+            &file,
+            "--quiet",
+            "--out",
+            dir.join("run").to_str().unwrap(),
+        ],
+        2,
+        &["needs about", "GB of memory", "is available"],
+    );
+    assert!(!dir.join("run").exists());
+    assert_fails(
+        &[
+            "run",
+            "examples/rate_sine.toml",
+            "--set",
+            "network.units=9000000",
+            "--quiet",
+        ],
+        2,
+        &["needs about", "is available"],
+    );
+}
+
+#[test]
+fn out_naming_a_regular_file_is_refused() {
+    let dir = scratch("trust_out_file");
+    let file = write(&dir, "taken", "mine");
+    assert_fails(
+        &["run", "examples/lif_sine.toml", "--out", &file, "--quiet"],
+        2,
+        &["taken", "is not a directory"],
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
+#[test]
+fn a_directory_in_use_by_another_run_is_refused() {
+    let dir = scratch("trust_busy");
+    let out = dir.join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    let held = std::fs::File::open(&out).unwrap();
+    held.try_lock().unwrap();
+    assert_fails(
+        &[
+            "run",
+            "examples/lif_sine.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+        2,
+        &["another spikeform run", "run"],
+    );
+    drop(held);
+}
+
+/// lif_sine, one loop and one test trial (about a second).
+const QUICK: [&str; 4] = ["--set", "training.loops=1", "--set", "test.trials=1"];
+
+#[test]
+fn an_unfinished_directory_starts_clean_and_one_with_a_checkpoint_is_kept_for_resume() {
+    let dir = scratch("trust_stale");
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("figures")).unwrap();
+    write(&out, "stale_arrays.npz", "left by an interrupted run");
+    write(&out, "report.html", "stale");
+    write(&out, "figures/old.svg", "stale");
+    write(&out, "notes.txt", "the user's own");
+    let mut args = vec![
+        "run",
+        "examples/lif_sine.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(["--quiet", "--no-report"]);
+    args.extend(QUICK);
+    let o = spikeform(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("stale_arrays.npz").exists());
+    assert!(!out.join("report.html").exists());
+    assert!(!out.join("figures").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "the user's own"
+    );
+
+    // An unfinished run with a checkpoint is refused: only --resume may continue it.
+    let second = dir.join("second");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::copy(out.join("checkpoint.npz"), second.join("checkpoint.npz")).unwrap();
+    args[3] = second.to_str().unwrap();
+    assert_fails(&args, 2, &["unfinished run with a checkpoint", "--resume"]);
+    assert!(second.join("checkpoint.npz").exists());
+}
+
+#[test]
+fn the_manifest_lists_every_file_in_the_order_written_with_size_and_checksum() {
+    let dir = scratch("trust_manifest");
+    let out = dir.join("run");
+    let mut args = vec![
+        "run",
+        "examples/lif_sine.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(["--quiet", "--no-report"]);
+    args.extend(QUICK);
+    let o = spikeform(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let names: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"experiment.toml"), "{names:?}");
+    assert_eq!(names.get(1), Some(&"checkpoint.npz"), "{names:?}");
+    assert_eq!(&names[names.len() - 2..], ["manifest.json", "summary.json"]);
+    let details = manifest["file_details"].as_array().unwrap();
+    assert_eq!(
+        details.len(),
+        names.len() - 1,
+        "all but manifest.json itself"
+    );
+    for (d, name) in details
+        .iter()
+        .zip(names.iter().filter(|n| **n != "manifest.json"))
+    {
+        assert_eq!(d["name"].as_str(), Some(*name));
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert_eq!(d["bytes"].as_u64(), Some(bytes.len() as u64), "{name}");
+        let crc = format!("{:08x}", crc32fast::hash(&bytes));
+        assert_eq!(d["crc32"].as_str(), Some(crc.as_str()), "{name}");
+    }
+}
