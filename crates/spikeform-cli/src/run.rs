@@ -132,6 +132,8 @@ pub fn run(
                 ));
             }
             let state = checkpoint::load(from, fingerprint).map_err(Failure::input)?;
+            checkpoint::check_resumable(&state, &loaded.experiment, from)
+                .map_err(Failure::input)?;
             if state.settled.is_none() {
                 note_settling_again(from);
             }
@@ -197,6 +199,18 @@ pub fn test(
     })?;
     if loaded.settled_again {
         note_settling_again(run_dir);
+    }
+    let (done, planned) = loaded.loops;
+    {
+        if done < planned {
+            eprintln!(
+                "warning: {} holds {done} of the run's {planned} training loops (the run was \
+                 interrupted): this tests the partly trained network; `spikeform run FILE \
+                 --resume {}` finishes the training",
+                run_dir.join(CHECKPOINT).display(),
+                run_dir.display()
+            );
+        }
     }
     check_resources(&loaded.experiment.experiment)?;
     let out = match out {

@@ -409,3 +409,113 @@ fn the_manifest_lists_every_file_in_the_order_written_with_size_and_checksum() {
         assert_eq!(d["crc32"].as_str(), Some(crc.as_str()), "{name}");
     }
 }
+
+#[test]
+fn a_checkpoint_with_more_loops_than_asked_for_is_not_resumed() {
+    let dir = scratch("trust_more_loops");
+    let done = dir.join("done");
+    let mut args = vec![
+        "run",
+        "examples/lif_sine.toml",
+        "--out",
+        done.to_str().unwrap(),
+    ];
+    args.extend([
+        "--quiet",
+        "--no-report",
+        "--set",
+        "training.loops=2",
+        "--set",
+        "test.trials=1",
+    ]);
+    let o = spikeform(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let unfinished = dir.join("unfinished");
+    std::fs::create_dir_all(&unfinished).unwrap();
+    for f in ["checkpoint.npz", "experiment.toml"] {
+        std::fs::copy(done.join(f), unfinished.join(f)).unwrap();
+    }
+    assert_fails(
+        &[
+            "run",
+            "examples/lif_sine.toml",
+            "--resume",
+            unfinished.to_str().unwrap(),
+            "--quiet",
+            "--set",
+            "training.loops=1",
+        ],
+        2,
+        &[
+            "checkpoint.npz",
+            "holds 2 training loops but training.loops is 1",
+        ],
+    );
+}
+
+#[test]
+fn spikeform_test_keeps_its_promise() {
+    let dir = scratch("trust_test_promise");
+    let done = dir.join("done");
+    let mut args = vec![
+        "run",
+        "examples/lif_sine.toml",
+        "--out",
+        done.to_str().unwrap(),
+    ];
+    args.extend(["--quiet", "--no-report"]);
+    args.extend(QUICK);
+    let o = spikeform(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Keys that would change the trained network are refused.
+    for set in ["training.loops=10", "seed=3", "network.delay_ms=0.2"] {
+        let key = set.split('=').next().unwrap();
+        assert_fails(
+            &["test", done.to_str().unwrap(), "--set", set, "--quiet"],
+            2,
+            &["--set", key, "only test.* and record.*"],
+        );
+    }
+    assert!(!done.join("retest").join("summary.json").exists());
+
+    // A partly trained network (the run asked for more loops than its checkpoint holds) is
+    // tested with a warning.
+    let partial = dir.join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(done.join("checkpoint.npz"), partial.join("checkpoint.npz")).unwrap();
+    let text = std::fs::read_to_string(done.join("experiment.toml")).unwrap();
+    assert!(text.contains("loops = 1\n"));
+    write(
+        &partial,
+        "experiment.toml",
+        &text.replace("loops = 1\n", "loops = 20\n"),
+    );
+    let o = spikeform(&["test", partial.to_str().unwrap(), "--quiet", "--no-report"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("holds 1 of the run's 20 training loops"),
+        "{err}"
+    );
+
+    // A rate run is told what fits it.
+    let rate = dir.join("rate");
+    let o = spikeform(&[
+        "run",
+        "examples/rate_sine.toml",
+        "--out",
+        rate.to_str().unwrap(),
+        "--quiet",
+        "--no-report",
+        "--set",
+        "training.loops=2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = spikeform(&["test", rate.to_str().unwrap(), "--quiet"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("holds a rate run") && !err.contains("no checkpoint here"),
+        "{err}"
+    );
+}
