@@ -53,11 +53,20 @@ fn dir_failure(e: RunDirError) -> Failure {
     }
 }
 
-/// A bad checkpoint is bad input (exit 2); anything else that stops a run is exit 1.
+/// A bad checkpoint is bad input (exit 2); a stop asked for by a signal exits with 128 + its
+/// number; anything else that stops a run is exit 1.
 fn run_failure(e: RunError) -> Failure {
-    match e {
-        RunError::Invalid(_) => Failure::input(e),
-        _ => Failure::run(e),
+    match (e, crate::signals::requested()) {
+        (e @ RunError::Invalid(_), _) => Failure::input(e),
+        (e @ RunError::Interrupted { .. }, Some(signal)) => Failure::interrupted(
+            signal,
+            format!(
+                "{e} ({}): the checkpoint holds every finished training loop; `spikeform run \
+                 FILE --resume DIR` continues",
+                crate::signals::name(signal)
+            ),
+        ),
+        (e, _) => Failure::run(e),
     }
 }
 
@@ -255,7 +264,7 @@ fn execute(
         Experiment::Rate(exp) => {
             let result = spikeform::experiment::rate::run(exp, progress);
             progress.finish();
-            let result = result.map_err(Failure::run)?;
+            let result = result.map_err(run_failure)?;
             artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
             summary::rate(exp, &result, started.elapsed().as_secs_f64())
         }
