@@ -478,6 +478,18 @@ fn spikeform_test_keeps_its_promise() {
         );
     }
     assert!(!done.join("retest").join("summary.json").exists());
+    // Bounds hold for a test too (it asked for 10^12 trials after training had run).
+    assert_fails(
+        &[
+            "test",
+            done.to_str().unwrap(),
+            "--set",
+            "test.trials=1000000000000",
+            "--quiet",
+        ],
+        2,
+        &["test.trials", "at most 100000"],
+    );
 
     // A partly trained network (the run asked for more loops than its checkpoint holds) is
     // tested with a warning.
@@ -518,5 +530,48 @@ fn spikeform_test_keeps_its_promise() {
     assert!(
         err.contains("holds a rate run") && !err.contains("no checkpoint here"),
         "{err}"
+    );
+}
+
+#[test]
+fn two_runs_into_one_directory_at_once_leave_one_consistent_run() {
+    let dir = scratch("trust_two_runs");
+    let out = dir.join("run");
+    let out_s = out.to_str().unwrap();
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_spikeform"))
+        .args([
+            "run",
+            "examples/lif_sine.toml",
+            "--out",
+            out_s,
+            "--quiet",
+            "--no-report",
+        ])
+        .args(["--set", "training.loops=6", "--set", "test.trials=1"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !out.join("experiment.toml").exists() {
+        assert!(t0.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The second run, with another seed, refuses while the first holds the directory.
+    let mut args = vec!["run", "examples/lif_sine.toml", "--out", out_s, "--quiet"];
+    args.extend(["--no-report", "--set", "seed=2"]);
+    args.extend(QUICK);
+    assert_fails(&args, 2, &["another spikeform run"]);
+    let o = first.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["seed"], 1);
+    assert_eq!(s["training"]["loops"], 6);
+    let toml = std::fs::read_to_string(out.join("experiment.toml")).unwrap();
+    assert!(
+        toml.contains("seed = 1\n") && toml.contains("loops = 6\n"),
+        "{toml}"
     );
 }
