@@ -28,6 +28,14 @@ pub fn check(file: &Path, set: &[String]) -> Result<(), Failure> {
     for line in estimate.describe().lines() {
         println!("# {line}");
     }
+    if let Some(available) = estimate::available_memory() {
+        if estimate.memory_bytes() > available {
+            println!(
+                "# more than the {} available: `spikeform run` would refuse it",
+                estimate::bytes(available)
+            );
+        }
+    }
     Ok(())
 }
 
@@ -77,6 +85,13 @@ fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
             return Err(Failure::input(format!(
                 "--threads: must be at least 1 and at most {max}, got {n}"
             )));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        if n > cores {
+            eprintln!(
+                "warning: --threads {n} is more than the {cores} cores here: the extra threads \
+                 only slow the run (results do not depend on the thread count)"
+            );
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
