@@ -337,7 +337,9 @@ fn an_unfinished_directory_starts_clean_and_one_with_a_checkpoint_is_kept_for_re
     let dir = scratch("trust_stale");
     let out = dir.join("run");
     std::fs::create_dir_all(out.join("figures")).unwrap();
-    write(&out, "stale_arrays.npz", "left by an interrupted run");
+    write(&out, "test_traces.npz", "left by an interrupted rate run");
+    write(&out, "spikes.npz.tmp", "half written");
+    write(&out, "data.csv", "the user's own");
     write(&out, "report.html", "stale");
     write(&out, "figures/old.svg", "stale");
     write(&out, "notes.txt", "the user's own");
@@ -351,7 +353,12 @@ fn an_unfinished_directory_starts_clean_and_one_with_a_checkpoint_is_kept_for_re
     args.extend(QUICK);
     let o = spikeform(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(!out.join("stale_arrays.npz").exists());
+    assert!(!out.join("test_traces.npz").exists());
+    assert!(!out.join("spikes.npz.tmp").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("data.csv")).unwrap(),
+        "the user's own"
+    );
     assert!(!out.join("report.html").exists());
     assert!(!out.join("figures").exists());
     assert_eq!(

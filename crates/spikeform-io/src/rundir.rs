@@ -141,24 +141,31 @@ impl RunDir {
         })
     }
 
-    /// Removes what an unfinished run left: its files (`experiment.toml`, arrays, tables,
-    /// `manifest.json`, temporary files, `report.html`) and its `figures/`. Files of other
-    /// kinds and other directories are kept.
+    /// Removes what an unfinished run left: the files a run writes (`experiment.toml`,
+    /// `manifest.json`, `training_curve.csv`, the arrays of [`crate::outputs::FILES`],
+    /// `report.html`, their temporary `.tmp` files) and `figures/`. Every other file is the
+    /// user's and is kept.
     fn remove_stale(&self) -> Result<(), RunDirError> {
-        const WRITTEN: [&str; 7] = ["toml", "npz", "npy", "csv", "json", "html", "tmp"];
         let io = |path: PathBuf| move |source| RunDirError::Io { path, source };
-        let entries = std::fs::read_dir(&self.path).map_err(io(self.path.clone()))?;
-        for entry in entries {
-            let entry = entry.map_err(io(self.path.clone()))?;
-            let path = entry.path();
-            let ours = path
-                .extension()
-                .is_some_and(|x| WRITTEN.iter().any(|w| x == *w));
-            if path.is_file() && ours {
-                std::fs::remove_file(&path).map_err(io(path.clone()))?;
-            } else if path.is_dir() && entry.file_name() == "figures" {
-                std::fs::remove_dir_all(&path).map_err(io(path.clone()))?;
+        let mut names: Vec<&str> = vec![
+            "experiment.toml",
+            "manifest.json",
+            "training_curve.csv",
+            "report.html",
+            CHECKPOINT,
+        ];
+        names.extend(crate::outputs::FILES.iter().map(|f| f.file));
+        for name in names {
+            for file in [name.to_string(), format!("{name}.tmp")] {
+                let path = self.file(&file);
+                if path.is_file() {
+                    std::fs::remove_file(&path).map_err(io(path.clone()))?;
+                }
             }
+        }
+        let figures = self.file("figures");
+        if figures.is_dir() {
+            std::fs::remove_dir_all(&figures).map_err(io(figures.clone()))?;
         }
         Ok(())
     }
