@@ -69,8 +69,8 @@ fn run_failure(e: RunError) -> Failure {
         (e @ RunError::Interrupted { .. }, Some(signal)) => Failure::interrupted(
             signal,
             format!(
-                "{e} ({}): the checkpoint holds every finished training loop; `spikeform run \
-                 FILE --resume DIR` continues",
+                "{e} ({}); a training run's checkpoint holds every finished loop, and \
+                 `spikeform run FILE --resume DIR` continues it",
                 crate::signals::name(signal)
             ),
         ),

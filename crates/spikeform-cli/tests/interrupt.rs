@@ -87,6 +87,8 @@ fn stop_and_resume(name: &str, signal: &str, code: i32) {
         assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint");
         std::thread::sleep(Duration::from_millis(5));
     }
+    // Into loop 3 (a loop takes a few hundred ms), past the checksum of loop 2's checkpoint.
+    std::thread::sleep(Duration::from_millis(100));
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args([signal, &pid])
@@ -101,9 +103,11 @@ fn stop_and_resume(name: &str, signal: &str, code: i32) {
         "{err}"
     );
     assert!(!out.join("summary.json").exists());
-    // Stopped at the end of loop 3 (or later): a checkpoint of every finished loop.
+    // Stopped at the end of the loop the signal came in (loop 3, unless a loaded machine
+    // delayed it): a checkpoint of every finished loop, written on the stop where no regular
+    // one was due (odd loops).
     let done = loops_done(&out);
-    assert!((3..8).contains(&done), "stopped after loop {done}");
+    assert!((2..8).contains(&done), "stopped after loop {done}");
     let o = spikeform(&args(out.to_str().unwrap(), true));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(summary(&out), expected_summary);
