@@ -1,12 +1,15 @@
 //! `spikeform`: build, train and analyse recurrent networks from experiment files.
 //!
-//! Exit codes: 0 success; 1 a run stopped (NaN, runaway activity, interrupted) or could not write
-//! its results; 2 bad input (experiment file, override, data file, directory).
+//! Exit codes: 0 success; 1 a run stopped (NaN, runaway activity) or could not write its
+//! results; 2 bad input (experiment file, override, data file, directory, a run that would not
+//! fit in memory); 130 (SIGINT, Ctrl-C) or 143 (SIGTERM) a run stopped at a safe point after
+//! writing its checkpoint (`--resume` continues it).
 
 mod perturb;
 mod progress;
 mod report;
 mod run;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,10 +110,19 @@ impl Failure {
             message: message.to_string(),
         }
     }
+
+    /// A run stopped by `signal`: exit code 128 + its number.
+    pub fn interrupted(signal: i32, message: impl ToString) -> Self {
+        Self {
+            code: signals::exit_code(signal),
+            message: message.to_string(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    signals::install();
     let outcome = match cli.command {
         Command::Check { file, set } => run::check(&file, &set),
         Command::Run {

@@ -55,6 +55,7 @@ pub fn run_from(
         sets.push(format!("training.loops={}", t.loops));
     }
     let loaded = config::load(file, &sets, &cwd).map_err(Failure::input)?;
+    crate::run::check_resources(&loaded.experiment)?;
     let dir = RunDir::create(out, loaded.experiment.name()).map_err(dir_failure)?;
     let fingerprint = checkpoint::fingerprint(&loaded.normalized_toml());
     let procedure = Procedure::Test(Box::new(trained.network));

@@ -61,4 +61,8 @@ impl Observer for Progress {
         );
         let _ = std::io::stderr().flush();
     }
+
+    fn should_stop(&mut self) -> bool {
+        crate::signals::requested().is_some()
+    }
 }

@@ -8,9 +8,9 @@ use spikeform::experiment::spiking::{self, CheckpointSink, TrainedNetwork, Train
 use spikeform::RunError;
 use spikeform_io::checkpoint::{self, LoadTrainedError, CHECKPOINT};
 use spikeform_io::config::{self, Experiment, LoadedExperiment};
-use spikeform_io::rundir::{RunDir, RunDirError, SUMMARY};
+use spikeform_io::rundir::{RunDir, RunDirError, WrittenFile, SUMMARY};
 use spikeform_io::summary::Summary;
-use spikeform_io::{artifacts, summary};
+use spikeform_io::{artifacts, estimate, summary};
 
 use crate::progress::Progress;
 use crate::Failure;
@@ -24,28 +24,74 @@ fn load(file: &Path, set: &[String]) -> Result<LoadedExperiment, Failure> {
 pub fn check(file: &Path, set: &[String]) -> Result<(), Failure> {
     let loaded = load(file, set)?;
     print!("{}", loaded.normalized_toml());
+    let estimate = estimate::estimate(&loaded.experiment, rayon::current_num_threads());
+    for line in estimate.describe().lines() {
+        println!("# {line}");
+    }
+    if let Some(available) = estimate::available_memory() {
+        if estimate.memory_bytes() > available {
+            println!(
+                "# more than the {} available: `spikeform run` would refuse it",
+                estimate::bytes(available)
+            );
+        }
+    }
     Ok(())
+}
+
+/// Refuses (exit 2) a run whose estimated memory exceeds the memory available.
+pub(crate) fn check_resources(experiment: &Experiment) -> Result<(), Failure> {
+    let estimate = estimate::estimate(experiment, rayon::current_num_threads());
+    let (needed, available) = (estimate.memory_bytes(), estimate::available_memory());
+    match available {
+        Some(available) if needed > available => Err(Failure::input(format!(
+            "this run needs about {} of memory (estimate; `spikeform check` itemises it) but \
+             only {} is available: make the network, the recordings or the test smaller",
+            estimate::bytes(needed),
+            estimate::bytes(available)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn dir_failure(e: RunDirError) -> Failure {
     match e {
-        RunDirError::Finished(_) => Failure::input(e),
         RunDirError::Io { .. } => Failure::run(e),
+        _ => Failure::input(e),
     }
 }
 
-/// A bad checkpoint is bad input (exit 2); anything else that stops a run is exit 1.
+/// A bad checkpoint is bad input (exit 2); a stop asked for by a signal exits with 128 + its
+/// number; anything else that stops a run is exit 1.
 pub(crate) fn run_failure(e: RunError) -> Failure {
-    match e {
-        RunError::Invalid(_) => Failure::input(e),
-        _ => Failure::run(e),
+    match (e, crate::signals::requested()) {
+        (e @ RunError::Invalid(_), _) => Failure::input(e),
+        (e @ RunError::Interrupted { .. }, Some(signal)) => Failure::interrupted(
+            signal,
+            format!(
+                "{e} ({}); a training run's checkpoint holds every finished loop, and \
+                 `spikeform run FILE --resume DIR` continues it",
+                crate::signals::name(signal)
+            ),
+        ),
+        (e, _) => Failure::run(e),
     }
 }
 
 fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(Failure::input("--threads: must be at least 1, got 0"));
+        let max = spikeform_io::config::limits::MAX_THREADS;
+        if n == 0 || n > max {
+            return Err(Failure::input(format!(
+                "--threads: must be at least 1 and at most {max}, got {n}"
+            )));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        if n > cores {
+            eprintln!(
+                "warning: --threads {n} is more than the {cores} cores here: the extra threads \
+                 only slow the run (results do not depend on the thread count)"
+            );
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -58,20 +104,23 @@ fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
 /// Writes `checkpoint.npz` into the run directory when the library hands over a state. A
 /// checkpoint that cannot be written is reported and the run goes on: its results are worth
 /// more than the ability to resume it.
-struct CheckpointFiles {
+struct CheckpointFiles<'a> {
+    dir: &'a RunDir,
     path: PathBuf,
     every: usize,
     fingerprint: u64,
     error: Option<String>,
 }
 
-impl CheckpointSink for CheckpointFiles {
+impl CheckpointSink for CheckpointFiles<'_> {
     fn every(&self) -> usize {
         self.every
     }
 
     fn save(&mut self, state: &TrainingState) -> Result<(), String> {
-        if let Err(e) = checkpoint::save(&self.path, state, self.fingerprint) {
+        let saved = checkpoint::save(&self.path, state, self.fingerprint)
+            .and_then(|()| self.dir.record_file(CHECKPOINT).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
             eprintln!(
                 "warning: checkpoint after loop {} not written: {e}",
                 state.loops_done
@@ -97,6 +146,7 @@ pub fn run(
         return crate::perturb::run_from(file, from, out, set, quiet);
     }
     let loaded = load(file, set)?;
+    check_resources(&loaded.experiment)?;
     let fingerprint = checkpoint::fingerprint(&loaded.normalized_toml());
     let (dir, state) = match resume {
         None => (
@@ -110,6 +160,8 @@ pub fn run(
                 ));
             }
             let state = checkpoint::load(from, fingerprint).map_err(Failure::input)?;
+            checkpoint::check_resumable(&state, &loaded.experiment, from)
+                .map_err(Failure::input)?;
             if state.settled.is_none() {
                 note_settling_again(from);
             }
@@ -120,10 +172,11 @@ pub fn run(
                     target.display()
                 )));
             }
-            (
-                RunDir::create(Some(target), loaded.experiment.name()).map_err(dir_failure)?,
-                Some(state),
-            )
+            let dir = match out {
+                Some(o) => RunDir::create(Some(o), loaded.experiment.name()),
+                None => RunDir::resume(from),
+            };
+            (dir.map_err(dir_failure)?, Some(state))
         }
     };
     let procedure = Procedure::Run {
@@ -175,6 +228,19 @@ pub fn test(
     if loaded.settled_again {
         note_settling_again(run_dir);
     }
+    let (done, planned) = loaded.loops;
+    {
+        if done < planned {
+            eprintln!(
+                "warning: {} holds {done} of the run's {planned} training loops (the run was \
+                 interrupted): this tests the partly trained network; `spikeform run FILE \
+                 --resume {}` finishes the training",
+                run_dir.join(CHECKPOINT).display(),
+                run_dir.display()
+            );
+        }
+    }
+    check_resources(&loaded.experiment.experiment)?;
     let out = match out {
         Some(o) => o.to_path_buf(),
         None => free_retest_dir(run_dir),
@@ -213,16 +279,13 @@ pub(crate) fn execute(
     let started = Instant::now();
     dir.write("experiment.toml", loaded.normalized_toml().as_bytes())
         .map_err(dir_failure)?;
-    let (summary, files) = match &loaded.experiment {
+    let summary = match &loaded.experiment {
         Experiment::Rate(exp) => {
             let result = spikeform::experiment::rate::run(exp, progress);
             progress.finish();
-            let result = result.map_err(Failure::run)?;
-            let files = artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
-            (
-                summary::rate(exp, &result, started.elapsed().as_secs_f64()),
-                files,
-            )
+            let result = result.map_err(run_failure)?;
+            artifacts::write_rate(dir, exp, &result).map_err(dir_failure)?;
+            summary::rate(exp, &result, started.elapsed().as_secs_f64())
         }
         Experiment::Spiking(exp) => {
             let every = loaded
@@ -231,6 +294,7 @@ pub(crate) fn execute(
                 .as_ref()
                 .map_or(0, |t| t.checkpoint_every);
             let mut sink = CheckpointFiles {
+                dir,
                 path: dir.file(CHECKPOINT),
                 every,
                 fingerprint,
@@ -248,10 +312,11 @@ pub(crate) fn execute(
             };
             progress.finish();
             let result = result.map_err(run_failure)?;
-            let mut files = artifacts::write_spiking(dir, exp, &result).map_err(dir_failure)?;
-            if dir.file(CHECKPOINT).exists() {
-                files.push(CHECKPOINT.into());
+            let recorded = dir.written().iter().any(|f| f.name == CHECKPOINT);
+            if !recorded && dir.file(CHECKPOINT).exists() {
+                dir.record_file(CHECKPOINT).map_err(dir_failure)?;
             }
+            artifacts::write_spiking(dir, exp, &result).map_err(dir_failure)?;
             let theory = spikeform_io::theory::for_experiment(exp, &result);
             let mut s = summary::spiking(exp, &result, theory, started.elapsed().as_secs_f64());
             if let Summary::Spiking(spiking) = &mut s {
@@ -260,9 +325,16 @@ pub(crate) fn execute(
                     t.checkpoint_error = sink.error.clone();
                 }
             }
-            (s, files)
+            s
         }
     };
+    // Every file in the order written, with size and CRC-32: summary.json (written last) is
+    // checksummed before it is written; manifest.json cannot hold its own checksum.
+    let summary_bytes = spikeform_io::rundir::json_bytes(&summary);
+    let mut details = dir.written();
+    details.push(WrittenFile::of(SUMMARY, &summary_bytes));
+    let mut files: Vec<String> = details.iter().map(|f| f.name.clone()).collect();
+    files.insert(files.len() - 1, "manifest.json".into());
     let manifest = json!({
         "program": "spikeform",
         "version": env!("CARGO_PKG_VERSION"),
@@ -271,11 +343,12 @@ pub(crate) fn execute(
         "threads": rayon::current_num_threads(),
         "arguments": std::env::args().skip(1).collect::<Vec<_>>(),
         "files": files,
+        "file_details": details,
         "wall_seconds": { "total": started.elapsed().as_secs_f64() },
     });
     dir.write_json("manifest.json", &manifest)
         .map_err(dir_failure)?;
-    dir.write_json(SUMMARY, &summary).map_err(dir_failure)?;
+    dir.write(SUMMARY, &summary_bytes).map_err(dir_failure)?;
     println!("{}", summary.one_line());
     println!("results in {}", dir.path().display());
     Ok(dir.path().to_path_buf())

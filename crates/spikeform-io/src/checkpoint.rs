@@ -24,6 +24,7 @@ use spikeform::simulate::SimulatorState;
 use spikeform::train::StoredP;
 use spikeform::{Observer, RunError};
 
+use crate::config::limits::MAX_LOOPS;
 use crate::config::{self, ConfigError, Experiment, LoadedExperiment};
 use crate::npy::{NpyArray, NpyError, NpyValues, NpzFile, NpzFileWriter};
 
@@ -223,19 +224,14 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
             "this checkpoint belongs to another experiment (its network, training or target settings differ)".into(),
         ));
     }
-    let loops_done = take(&mut npz, "loops_done")?
-        .first()
-        .copied()
-        .unwrap_or(0.0) as usize;
-    let trial_index = join(&take(&mut npz, "trial_index")?);
-    let clock = join(&take(&mut npz, "clock")?);
-    let trained = take(&mut npz, "trained")?
-        .iter()
-        .map(|&x| x as usize)
-        .collect();
+    let loops_done =
+        count("loops_done", &take(&mut npz, "loops_done")?, MAX_LOOPS).map_err(data)?;
+    let trial_index = pieces("trial_index", &take(&mut npz, "trial_index")?).map_err(data)?;
+    let clock = pieces("clock", &take(&mut npz, "clock")?).map_err(data)?;
+    let trained = indices("trained", &take(&mut npz, "trained")?).map_err(data)?;
     let weights = take(&mut npz, "weights")?;
     let feedforward = take(&mut npz, "feedforward")?;
-    let chunks = take(&mut npz, "p_chunks")?.first().copied().unwrap_or(0.0) as usize;
+    let chunks = count("p_chunks", &take(&mut npz, "p_chunks")?, usize::MAX >> 8).map_err(data)?;
     // The chunks' headers first: P's length, to allocate it once, and its precision (f32 where
     // every chunk is `<f4`, f64 otherwise, exact either way; restoring converts to the
     // storage).
@@ -257,6 +253,19 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
         let (_, values) = npz.read_values(&format!("p_{k}")).map_err(unreadable)?;
         append_p(&mut p, values, total);
     }
+    let r_per_loop = take(&mut npz, "r_per_loop")?;
+    let loop_seconds = take(&mut npz, "loop_seconds")?;
+    for (name, len) in [
+        ("r_per_loop", r_per_loop.len()),
+        ("loop_seconds", loop_seconds.len()),
+    ] {
+        if len != loops_done {
+            return Err(data(format!(
+                "`{name}` has {len} values but `loops_done` is {loops_done}: the checkpoint is \
+                 inconsistent"
+            )));
+        }
+    }
     Ok(TrainingState {
         loops_done,
         trial_index,
@@ -264,8 +273,8 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
         weights,
         feedforward,
         p,
-        r_per_loop: take(&mut npz, "r_per_loop")?,
-        loop_seconds: take(&mut npz, "loop_seconds")?,
+        r_per_loop,
+        loop_seconds,
         simulator: SimulatorState {
             clock,
             queues: take(&mut npz, "queues")?,
@@ -281,6 +290,38 @@ pub fn load(dir: &Path, expected_fingerprint: u64) -> Result<TrainingState, Conf
             false => Vec::new(),
         },
     })
+}
+
+/// The count held by member `name`: one whole number from 0 to `max`.
+fn count(name: &str, values: &[f64], max: usize) -> Result<usize, String> {
+    match values {
+        [v] if v.fract() == 0.0 && *v >= 0.0 && *v <= max as f64 => Ok(*v as usize),
+        _ => Err(format!(
+            "`{name}` must hold one whole number from 0 to {max}, found {values:?}"
+        )),
+    }
+}
+
+/// The u64 held by member `name` as four 16-bit pieces (see `split`).
+fn pieces(name: &str, values: &[f64]) -> Result<u64, String> {
+    let piece = |v: &f64| v.fract() == 0.0 && (0.0..=65535.0).contains(v);
+    match values.len() == 4 && values.iter().all(piece) {
+        true => Ok(join(values)),
+        false => Err(format!(
+            "`{name}` must hold four whole numbers from 0 to 65535, found {values:?}"
+        )),
+    }
+}
+
+/// Neuron indices held by member `name`: whole numbers from 0 to 2^32 − 1.
+fn indices(name: &str, values: &[f64]) -> Result<Vec<usize>, String> {
+    match values
+        .iter()
+        .find(|v| !(v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(*v)))
+    {
+        None => Ok(values.iter().map(|&v| v as usize).collect()),
+        Some(v) => Err(format!("`{name}` holds {v}, which is not a neuron index")),
+    }
 }
 
 /// The members written by `save_settled`. Population names are not stored: the groups of
@@ -302,11 +343,7 @@ fn load_settled(npz: &mut NpzFile) -> Result<Settled, String> {
         }
     };
     let targets = rows(take("targets", 2)?);
-    let recorded_of_row = take("recorded_of_row", 1)?
-        .data
-        .iter()
-        .map(|&a| a as usize)
-        .collect();
+    let recorded_of_row = indices("recorded_of_row", &take("recorded_of_row", 1)?.data)?;
     let sigma = take("sigma", 1)?.data.first().copied();
     let stats = take("initial_population_stats", 2)?;
     if stats.shape[1] != STATS {
@@ -390,6 +427,30 @@ fn append_p(p: &mut StoredP, values: NpyValues, total: usize) {
     }
 }
 
+/// Checks that a loaded `state` can continue `experiment`'s training: it has not done more
+/// loops than `training.loops` asks for (its curve would be cut and mislabelled).
+pub fn check_resumable(
+    state: &TrainingState,
+    experiment: &Experiment,
+    dir: &Path,
+) -> Result<(), ConfigError> {
+    let Experiment::Spiking(exp) = experiment else {
+        return Ok(());
+    };
+    let loops = exp.training.as_ref().map_or(0, |t| t.loops);
+    if state.loops_done > loops {
+        return Err(ConfigError::Data {
+            path: dir.join(CHECKPOINT),
+            problem: format!(
+                "holds {} training loops but training.loops is {loops}: set training.loops to \
+                 at least {} to continue it",
+                state.loops_done, state.loops_done
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Why a trained network could not be loaded from a run directory.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadTrainedError {
@@ -413,6 +474,9 @@ pub struct LoadedTrained {
     /// The checkpoint predates the saved settle results, so the network settled and matched
     /// again to load.
     pub settled_again: bool,
+    /// The loops the checkpoint completed and the loops the run's experiment asked for; fewer
+    /// done than asked for is a partly trained network (an interrupted run).
+    pub loops: (usize, usize),
 }
 
 /// The trained network of run directory `run_dir`, from its `experiment.toml` and
@@ -435,9 +499,36 @@ pub fn load_trained(
         }
         .into());
     }
+    for o in overrides {
+        let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
+        if !(key.starts_with("test.") || key.starts_with("record.")) {
+            return Err(ConfigError::invalid(
+                "--set",
+                format!(
+                    "`{key}`: only test.* and record.* keys may change when testing a trained \
+                     network (the network, its training and its target are the run's)"
+                ),
+            )
+            .into());
+        }
+    }
     let original = config::load(&file, &[], base_dir)?;
+    if let Experiment::Rate(_) = &original.experiment {
+        return Err(ConfigError::Data {
+            path: run_dir.to_path_buf(),
+            problem: "holds a rate run: `spikeform test` tests a trained spiking network again \
+                      from its checkpoint, and rate runs keep no trained state (run the \
+                      experiment again: the same seed gives the same network)"
+                .into(),
+        }
+        .into());
+    }
     let expected = fingerprint(&original.normalized_toml());
     let state = load(run_dir, expected)?;
+    let planned = match &original.experiment {
+        Experiment::Spiking(e) => e.training.as_ref().map_or(0, |t| t.loops),
+        Experiment::Rate(_) => 0,
+    };
     // The loops already done: a test reports the training curve of the checkpoint.
     let mut all = vec![format!("training.loops={}", state.loops_done.max(1))];
     all.extend(overrides.iter().cloned());
@@ -461,6 +552,7 @@ pub fn load_trained(
         experiment: loaded,
         network,
         settled_again: state.settled.is_none(),
+        loops: (state.loops_done, planned),
     })
 }
 
@@ -770,5 +862,57 @@ mod tests {
             0.3,
         ]));
         assert!(same(&back, &expect), "{back:?}");
+    }
+
+    /// A checkpoint of `state(F64 [])` with the given `loops_done` and training curve.
+    fn crafted(path: &Path, loops_done: &[i64], r_per_loop: &[f64], trained: &[i64]) {
+        let s = state(StoredP::F64(vec![]));
+        let mut w = crate::npy::NpzWriter::new();
+        w.add_i64("fingerprint", &[4], &split(FP));
+        w.add_i64("loops_done", &[loops_done.len()], loops_done);
+        w.add_i64("trial_index", &[4], &split(s.trial_index));
+        w.add_i64("clock", &[4], &split(s.simulator.clock));
+        w.add_i64("trained", &[trained.len()], trained);
+        w.add_f64("weights", &[6], &s.weights);
+        w.add_f64("feedforward", &[2], &s.feedforward);
+        w.add_i64("p_chunks", &[1], &[0]);
+        w.add_f64("r_per_loop", &[r_per_loop.len()], r_per_loop);
+        w.add_f64("loop_seconds", &[r_per_loop.len()], r_per_loop);
+        w.add_f64("queues", &[4], &s.simulator.queues);
+        w.add_f64("spiked_prev", &[3], &s.simulator.spiked_prev);
+        w.add_f64("ff_spiked_prev", &[2], &s.simulator.ff_spiked_prev);
+        w.write_to(path).unwrap();
+    }
+
+    #[test]
+    fn a_checkpoint_with_valid_crcs_but_inconsistent_counts_is_refused() {
+        let dir = TempDir::new("crafted");
+        let path = dir.path(CHECKPOINT);
+        let problem = |r: Result<TrainingState, ConfigError>| match r {
+            Err(ConfigError::Data { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        };
+        crafted(&path, &[3], &[0.1, 0.2, 0.3], &[0, 2, 5]);
+        assert_eq!(load(dir.dir(), FP).unwrap().loops_done, 3);
+        crafted(&path, &[99], &[0.1, 0.2, 0.3], &[0, 2, 5]);
+        let e = problem(load(dir.dir(), FP));
+        assert!(
+            e.contains("`r_per_loop` has 3 values but `loops_done` is 99"),
+            "{e}"
+        );
+        crafted(&path, &[-1], &[], &[0, 2, 5]);
+        let e = problem(load(dir.dir(), FP));
+        assert!(e.contains("`loops_done` must hold one whole number"), "{e}");
+        crafted(&path, &[2], &[0.1, 0.2, 0.3], &[0, 2, 5]);
+        let e = problem(load(dir.dir(), FP));
+        assert!(
+            e.contains("`r_per_loop` has 3 values but `loops_done` is 2"),
+            "{e}"
+        );
+        crafted(&path, &[3, 4], &[0.1, 0.2, 0.3], &[0, 2, 5]);
+        assert!(problem(load(dir.dir(), FP)).contains("`loops_done`"));
+        crafted(&path, &[3], &[0.1, 0.2, 0.3], &[0, -2, 5]);
+        let e = problem(load(dir.dir(), FP));
+        assert!(e.contains("`trained` holds -2"), "{e}");
     }
 }

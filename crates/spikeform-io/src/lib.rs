@@ -5,6 +5,7 @@
 //! - [`checkpoint`] saves and loads training states, and [`load_trained`] a trained network
 //!   from its run directory;
 //! - [`config`] reads TOML experiment files, parsed then validated;
+//! - [`estimate`] estimates the memory and work of a run before it starts;
 //! - [`npy`] reads and writes NumPy `.npy` and `.npz` arrays;
 //! - [`outputs`] declares every array a run writes (name, dtype, shape, units, meaning);
 //! - [`rundir`] manages the run directory and its atomic writes;
@@ -16,6 +17,7 @@ pub mod artifacts;
 pub mod atomic;
 pub mod checkpoint;
 pub mod config;
+pub mod estimate;
 pub mod npy;
 pub mod outputs;
 pub mod perturbation_summary;

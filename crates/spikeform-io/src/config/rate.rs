@@ -8,7 +8,7 @@ use super::raw::{
     RawActivation, RawDistribution, RawExperiment, RawRateNetwork, RawRecord, RawSineTarget,
     RawTarget, RawTraining,
 };
-use super::validate::{finite, positive, positive_count, spelled, uniform_amplitude, Clock};
+use super::validate::{finite, positive, positive_count, shown, spelled, uniform_amplitude, Clock};
 use super::ConfigError;
 
 /// Checks a rate experiment.
@@ -194,8 +194,13 @@ fn schedule(
     if schedule.start_step < 119 {
         return Err(ConfigError::invalid(
             "training.start_ms",
-            "must be at least 11.9 ms at dt_ms = 0.1 so that the reference's scoring window \
-             (from step 120) holds the learning window",
+            format!(
+                "must be at least {} ms (119 steps of dt_ms = {}) so that the reference's \
+                 scoring window (from step 120) holds the learning window, got {}",
+                shown(119.0 * clock.dt_ms),
+                clock.dt_ms,
+                shown(start)
+            ),
         ));
     }
     Ok(schedule)

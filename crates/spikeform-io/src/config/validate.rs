@@ -11,6 +11,7 @@ use spikeform::experiment::rate::RateExperiment;
 use spikeform::experiment::spiking::SpikingExperiment;
 use spikeform::train::LearningSchedule;
 
+use super::limits::{MAX_TRIAL_STEPS, MIN_DT_MS};
 use super::raw::{RawExperiment, RawNetwork, RawStimulus, RawTraining};
 use super::ConfigError;
 
@@ -45,6 +46,7 @@ impl Experiment {
 pub fn validate(raw: &RawExperiment, base_dir: &Path) -> Result<Experiment, ConfigError> {
     check_version(raw.version)?;
     check_name(&raw.name)?;
+    super::limits::check(raw)?;
     let clock = Clock::new(raw.dt_ms, raw.duration_ms)?;
     match &raw.network {
         RawNetwork::Spiking(net) => super::spiking::validate(raw, net, &clock, base_dir)
@@ -67,6 +69,12 @@ fn check_version(version: u32) -> Result<(), ConfigError> {
 fn check_name(name: &str) -> Result<(), ConfigError> {
     if name.trim().is_empty() {
         return Err(ConfigError::invalid("name", "must not be empty"));
+    }
+    if name == "." || name == ".." {
+        return Err(ConfigError::invalid(
+            "name",
+            format!("names the run directory, so it must be a file name, not {name:?}"),
+        ));
     }
     if !name
         .chars()
@@ -95,13 +103,32 @@ pub(super) struct Clock {
 }
 
 impl Clock {
-    /// Checks `dt_ms` and `duration_ms`.
+    /// Checks `dt_ms` (at least [`MIN_DT_MS`]) and `duration_ms` (at most
+    /// [`MAX_TRIAL_STEPS`] steps).
     fn new(dt_ms: f64, duration_ms: f64) -> Result<Self, ConfigError> {
+        if positive("dt_ms", dt_ms)? < MIN_DT_MS {
+            return Err(ConfigError::invalid(
+                "dt_ms",
+                format!("must be at least {MIN_DT_MS} ms, got {}", shown(dt_ms)),
+            ));
+        }
         let mut clock = Clock {
-            dt_ms: positive("dt_ms", dt_ms)?,
+            dt_ms,
             duration_ms,
             trial_steps: 0,
         };
+        let steps = finite("duration_ms", duration_ms)? / dt_ms;
+        if steps > MAX_TRIAL_STEPS as f64 {
+            return Err(ConfigError::invalid(
+                "duration_ms",
+                format!(
+                    "must be at most {} ms at dt_ms = {dt_ms} ({MAX_TRIAL_STEPS} steps, \
+                     spikeform's bound on a trial), got {}",
+                    shown(MAX_TRIAL_STEPS as f64 * dt_ms),
+                    shown(duration_ms)
+                ),
+            ));
+        }
         clock.trial_steps = clock.positive_steps("duration_ms", duration_ms)?;
         Ok(clock)
     }
@@ -109,12 +136,19 @@ impl Clock {
     /// `ms / dt` as an integer ([`spikeform::time::steps`]); `ms` must be a multiple of `dt`.
     pub(super) fn steps(&self, key: &str, ms: f64) -> Result<u64, ConfigError> {
         if finite(key, ms)? < 0.0 {
-            return Err(ConfigError::invalid(key, format!("must be >= 0, got {ms}")));
+            return Err(ConfigError::invalid(
+                key,
+                format!("must be >= 0, got {}", shown(ms)),
+            ));
         }
         spikeform::time::steps(ms, self.dt_ms).ok_or_else(|| {
             ConfigError::invalid(
                 key,
-                format!("must be a multiple of dt_ms ({}), got {ms}", self.dt_ms),
+                format!(
+                    "must be a multiple of dt_ms ({}), got {}",
+                    self.dt_ms,
+                    shown(ms)
+                ),
             )
         })
     }
@@ -204,6 +238,17 @@ pub(super) fn uniform_amplitude(stim: &RawStimulus) -> Result<(f64, f64), Config
 /// A value as the file spells it (`"normal"` for [`super::raw::RawDistribution::Normal`]).
 pub(super) fn spelled<T: serde::Serialize>(value: T) -> String {
     toml::Value::try_from(value).map_or_else(|e| e.to_string(), |v| v.to_string())
+}
+
+/// `v` for a message: as written where short, in exponent form (`1e308`) where it would take
+/// more than 16 digits.
+pub(super) fn shown(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() > 16 {
+        format!("{v:e}")
+    } else {
+        plain
+    }
 }
 
 pub(super) fn finite(key: &str, v: f64) -> Result<f64, ConfigError> {

@@ -186,6 +186,17 @@ fn record(
                     ),
                 ));
             }
+            let mut seen = vec![false; n];
+            if let Some((k, i)) = list
+                .iter()
+                .enumerate()
+                .find(|(_, &i)| std::mem::replace(&mut seen[i], true))
+            {
+                return Err(ConfigError::invalid(
+                    format!("record.neurons[{k}]"),
+                    format!("neuron {i} is listed twice (each neuron is recorded once)"),
+                ));
+            }
             list.clone()
         }
         RawRecordNeurons::Set(set) => {

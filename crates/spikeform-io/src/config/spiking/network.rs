@@ -52,10 +52,20 @@ fn populations(raw: &[RawPopulation], clock: &Clock) -> Result<Vec<Population>, 
     let mut populations = Vec::with_capacity(raw.len());
     for (k, p) in raw.iter().enumerate() {
         let key = |field: &str| format!("network.populations[{k}].{field}");
-        if populations.iter().any(|q: &Population| q.name == p.name) {
+        if p.name.trim().is_empty() {
+            return Err(ConfigError::invalid(key("name"), "must not be empty"));
+        }
+        if let Some(q) = populations
+            .iter()
+            .find(|q: &&Population| q.name.eq_ignore_ascii_case(&p.name))
+        {
             return Err(ConfigError::invalid(
                 key("name"),
-                format!("population name {:?} is used twice", p.name),
+                format!(
+                    "population name {:?} is used twice (as {:?}; names that differ only in \
+                     case would share a key of summary.json)",
+                    p.name, q.name
+                ),
             ));
         }
         populations.push(population(p, &key, clock)?);
@@ -262,11 +272,20 @@ fn projections(
     raw: &[RawProjection],
     populations: &[Population],
 ) -> Result<Vec<Projection>, ConfigError> {
-    let mut checked = Vec::with_capacity(raw.len());
+    let mut checked: Vec<Projection> = Vec::with_capacity(raw.len());
     for (k, pr) in raw.iter().enumerate() {
         let key = |f: &str| format!("network.connectivity.projections[{k}].{f}");
         let pre = population_index(&key("pre"), &pr.pre, populations)?;
         let post = population_index(&key("post"), &pr.post, populations)?;
+        if let Some(j) = checked.iter().position(|q| q.pre == pre && q.post == post) {
+            return Err(ConfigError::invalid(
+                key("post"),
+                format!(
+                    "projection {:?} -> {:?} is given twice (also as projections[{j}])",
+                    pr.pre, pr.post
+                ),
+            ));
+        }
         let w = finite(&key("weight"), pr.weight)?;
         let (wrong_sign, sign, rule) = match populations[pre].sign {
             Sign::Excitatory => (w < 0.0, "excitatory", ">= 0"),

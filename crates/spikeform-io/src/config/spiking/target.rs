@@ -72,6 +72,9 @@ fn recorded(
         .collect::<Result<Vec<_>, _>>()?;
     check_shapes(&recorded, &r.files, window, training.learn_every_ms)?;
     check_matched(&recorded[0], &r.files[0], trained, context)?;
+    for (rec, file) in recorded.iter().zip(&r.files) {
+        check_not_constant(rec, file)?;
+    }
     Ok(TargetSpec::Recorded {
         conditions: recorded,
         sigma,
@@ -134,6 +137,25 @@ fn check_matched(
                  matched to",
                 first.n_neurons, pop.size, pop.name
             ),
+        });
+    }
+    Ok(())
+}
+
+/// Some neuron's rate must change over the bins: with constant targets (all zero, say) the
+/// score r of every trained neuron would be undefined.
+fn check_not_constant(rec: &RecordedRates, file: &str) -> Result<(), ConfigError> {
+    let bins = rec.n_bins.max(1);
+    if rec
+        .rates_hz
+        .chunks(bins)
+        .all(|row| row.iter().all(|&v| v == row[0]))
+    {
+        return Err(ConfigError::Data {
+            path: file.into(),
+            problem: "every neuron's rate is constant over the bins (all zero, say): training \
+                      would have nothing to follow and its score r would be undefined"
+                .into(),
         });
     }
     Ok(())

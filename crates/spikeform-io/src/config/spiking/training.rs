@@ -124,6 +124,12 @@ fn sampled(t: &RawTraining, populations: &[Population]) -> Result<PlasticSpec, C
     )?;
     let inh_population =
         population_index("training.plastic_inh_population", inh_name, populations)?;
+    if populations[inh_population].sign != Sign::Inhibitory {
+        return Err(ConfigError::invalid(
+            "training.plastic_inh_population",
+            format!("must name an inhibitory population, but {inh_name:?} is excitatory"),
+        ));
+    }
     if n_inh > populations[inh_population].size {
         return Err(ConfigError::invalid(
             "training.plastic_inh_inputs",
@@ -132,11 +138,23 @@ fn sampled(t: &RawTraining, populations: &[Population]) -> Result<PlasticSpec, C
     }
     let w_exc = required("training.plastic_exc_weight", t.plastic_exc_weight)?;
     let w_inh = required("training.plastic_inh_weight", t.plastic_inh_weight)?;
+    if finite("training.plastic_exc_weight", w_exc)? < 0.0 {
+        return Err(ConfigError::invalid(
+            "training.plastic_exc_weight",
+            format!("an excitatory weight must be >= 0 (Dale's law), got {w_exc}"),
+        ));
+    }
+    if finite("training.plastic_inh_weight", w_inh)? > 0.0 {
+        return Err(ConfigError::invalid(
+            "training.plastic_inh_weight",
+            format!("an inhibitory weight must be <= 0 (Dale's law), got {w_inh}"),
+        ));
+    }
     Ok(PlasticSpec::Sampled {
         n_exc,
         n_inh,
-        w_exc: finite("training.plastic_exc_weight", w_exc)?,
-        w_inh: finite("training.plastic_inh_weight", w_inh)?,
+        w_exc,
+        w_inh,
         inh_population,
     })
 }

@@ -24,7 +24,14 @@ pub(crate) fn train(
 ) -> Result<(), RunError> {
     session.observer.phase_started("training", training.loops);
     for l in history.loops_done()..training.loops {
-        session.check_stop(|| format!("training loop {}", l + 1))?;
+        if let Err(stop) = session.check_stop(|| format!("training loop {}", l + 1)) {
+            // A stop asked for (Ctrl-C) ends the run at this safe point: the loops done so
+            // far are saved, unless the last loop's checkpoint already holds them.
+            if history.loops_done() > 0 && !checkpoint_due(session, training, history) {
+                save(session, setup, history)?;
+            }
+            return Err(stop);
+        }
         let t0 = Instant::now();
         learn(session, training, setup, l)?;
         let r = evaluate(session, training, setup, l)?;
@@ -97,10 +104,22 @@ fn save_checkpoint(
     setup: &Setup,
     history: &History,
 ) -> Result<(), RunError> {
-    let (done, every) = (history.loops_done(), session.checkpoints.every());
-    if done != training.loops && (every == 0 || !done.is_multiple_of(every)) {
-        return Ok(());
+    match checkpoint_due(session, training, history) {
+        true => save(session, setup, history),
+        false => Ok(()),
     }
+}
+
+/// Whether a checkpoint is due after the last loop of `history`: at the end of training and
+/// every `checkpoints.every()` loops.
+fn checkpoint_due(session: &Session<'_>, training: &SpikingTraining, history: &History) -> bool {
+    let (done, every) = (history.loops_done(), session.checkpoints.every());
+    done == training.loops || (every > 0 && done.is_multiple_of(every))
+}
+
+/// Hands the state after the last loop of `history` to the checkpoint sink.
+fn save(session: &mut Session<'_>, setup: &Setup, history: &History) -> Result<(), RunError> {
+    let done = history.loops_done();
     let state = training_state(session, setup, history);
     session.checkpoints.save(&state).map_err(|e| {
         RunError::Invalid(format!("cannot save the checkpoint after loop {done}: {e}"))

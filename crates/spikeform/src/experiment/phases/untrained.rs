@@ -41,6 +41,7 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
                 1 => format!("simulation trial {}", k + 1),
                 _ => format!("simulation trial {} of condition {}", k + 1, c + 1),
             };
+            session.check_stop(|| phase.clone())?;
             session.run_trial(c, None, &phase, &mut [&mut rec, &mut tr])?;
             if first {
                 traces = Some(tr);
