@@ -14,6 +14,8 @@ use spikeform::experiment::spiking::{
     Activity, GroupActivity, SpikingExperiment, SpikingRunResult,
 };
 
+pub mod latent;
+
 /// Readers of numbers that `summary.json` writes as `null` when undefined: `null` becomes NaN.
 mod null_is_nan {
     use super::*;
@@ -227,6 +229,9 @@ pub struct SpikingSummary {
     /// Runs with `[[plasticity]]`: each plastic projection's mean weight, keyed `PRE->POST`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub plasticity: std::collections::BTreeMap<String, ProjectionSummary>,
+    /// Runs with `[latent]`: the latent analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent: Option<latent::LatentSummary>,
     /// Wall-clock times.
     pub timing: SpikingTiming,
 }
@@ -545,6 +550,7 @@ pub fn spiking(
                 (p.name.clone(), summary)
             })
             .collect(),
+        latent: res.latent.as_ref().map(latent::latent),
         timing: SpikingTiming {
             total_seconds,
             simulated_ms_per_wall_second: res.simulated_ms_per_wall_second,
@@ -633,6 +639,7 @@ mod tests {
             },
             analysis: None,
             plasticity: Default::default(),
+            latent: None,
             timing: SpikingTiming {
                 total_seconds: 1.5,
                 simulated_ms_per_wall_second: 100.0,

@@ -31,6 +31,7 @@
 //!   `spiking/network.rs` that requires and checks them.
 
 mod de;
+pub mod latent;
 pub mod overrides;
 mod rate;
 pub mod raw;

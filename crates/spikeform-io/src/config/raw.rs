@@ -48,6 +48,9 @@ pub struct RawExperiment {
     /// Plastic projections, each tagged by `rule`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plasticity: Vec<RawPlasticity>,
+    /// A latent embedding (spiking networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent: Option<super::latent::RawLatent>,
 }
 
 fn default_dt_ms() -> f64 {

@@ -55,6 +55,11 @@ pub(super) fn validate(
     };
     let inputs = components::inputs(&raw.inputs, &context, raw.seed)?;
     let plasticity = components::plasticity(&raw.plasticity, &network)?;
+    let latent = raw
+        .latent
+        .as_ref()
+        .map(|l| super::latent::validate(l, clock, &network.populations, base_dir))
+        .transpose()?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
@@ -66,6 +71,7 @@ pub(super) fn validate(
         cue,
         inputs,
         plasticity,
+        latent,
         conditions,
         training,
         test_trials: test.trials,
