@@ -46,6 +46,43 @@ pub struct LatentSummary {
     /// D = 2 grids: the single-index fits (G5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_index: Option<SingleIndexSummary>,
+    /// The mean field calibrated on the κ = 0 stretch (absent where it cannot be).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<LatentTheorySummary>,
+}
+
+/// `latent.theory`: σ and σ_q calibrated at κ = 0, then predictions per stretch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentTheorySummary {
+    /// Noise of the f–I curve (mV).
+    pub sigma: f64,
+    /// Quenched input SD.
+    pub sigma_q: f64,
+    /// Balance-adjusted gain G(0) (Hz per input unit).
+    pub gain0: f64,
+    /// Critical overlap s_c of the closed loop (D = 1).
+    pub critical_overlap: f64,
+    /// Predictions per stretch, in the order of `segments`.
+    pub segments: Vec<LatentTheorySegment>,
+}
+
+/// One stretch's predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentTheorySegment {
+    /// κ.
+    pub kappa: Vec<f64>,
+    /// Predicted μ(κ) − μ(0).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_input_shift: f64,
+    /// Predicted across-cell rate SD (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub rate_sd_hz: f64,
+    /// Predicted untuned-cell rate (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub untuned_rate_hz: f64,
+    /// Kolmogorov–Smirnov distance of the predicted rate distribution from the cells' (G3).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub ks_distance: f64,
 }
 
 /// One stretch of constant κ.
@@ -139,6 +176,24 @@ pub fn latent(a: &LatentAnalysis) -> LatentSummary {
             poor_fit_fraction: f.poor_fit_fraction,
             mean_r2: f.r2.iter().sum::<f64>() / f.r2.len().max(1) as f64,
             mean_interaction_index: f.mean_interaction_index,
+        }),
+        theory: a.theory.as_ref().map(|t| LatentTheorySummary {
+            sigma: t.sigma,
+            sigma_q: t.sigma_q,
+            gain0: t.gain0,
+            critical_overlap: t.critical_overlap,
+            segments: a
+                .segments
+                .iter()
+                .zip(&t.segments)
+                .map(|(s, p)| LatentTheorySegment {
+                    kappa: s.segment.kappa.clone(),
+                    mean_input_shift: p[0],
+                    rate_sd_hz: p[1],
+                    untuned_rate_hz: p[2],
+                    ks_distance: p[3],
+                })
+                .collect(),
         }),
     }
 }

@@ -13,6 +13,7 @@
 pub mod balance;
 pub mod brunel;
 mod error;
+pub mod latent;
 mod roots;
 pub mod siegert;
 pub mod special;
