@@ -219,8 +219,8 @@ fn g1_to_g4_at_n5000() {
     assert!(num(&b, "untuned_asymmetry") < 0.1);
 }
 
-/// G1 at N = 20000 against N = 5000 on the same protocol, at the smallest |κ| that at least
-/// doubles the rate SD (κ = 1): the relative change of the E rate must shrink with N (to at most
+/// G1 at N = 20000 against N = 5000 on the same protocol, at κ = 1, which about doubles the
+/// rate SD at both sizes (×2.19 and ×2.00 measured): the relative change of the E rate must shrink with N (to at most
 /// 0.6 of N = 5000's; O(1/√N) corrections give 0.5). The spec's thresholds (≤ 0.2 and ≤ 0.1) are
 /// printed, not asserted: its own reference (+31%, +14.9%) and ours exceed them
 /// (docs/latent.md).
@@ -238,26 +238,13 @@ fn g1_pinning_improves_with_n() {
         let s = run_summary(&write(&dir, "balanced.toml", &text), &dir.join("run"), &[]);
         let l = s["latent"].clone();
         report(&format!("balanced N={n}"), &l);
-        let first = l["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| num(s, "sd_ratio") >= 1.95)
-            .map(|s| {
-                (
-                    s["kappa"][0].as_f64().unwrap().abs(),
-                    num(s, "rate_change").abs(),
-                )
-            })
-            .fold(
-                (f64::INFINITY, f64::NAN),
-                |a, b| if b.0 < a.0 { b } else { a },
-            );
+        let k1 = at(&l, 1.0);
         eprintln!(
-            "G1 N={n}: |kappa| = {}, rate change {:.3}",
-            first.0, first.1
+            "G1 N={n}: kappa = 1, SD x{:.2}, rate change {:.3}",
+            num(k1, "sd_ratio"),
+            num(k1, "rate_change")
         );
-        first.1
+        num(k1, "rate_change").abs()
     };
     let small = change_at_doubling(5000);
     let large = change_at_doubling(20000);
