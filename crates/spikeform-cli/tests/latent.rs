@@ -389,7 +389,7 @@ fn g6_closed_loop_bifurcation_against_the_mean_field() {
     for k in 0..10 {
         let s = s_c * (0.7 + 0.1 * k as f64);
         let kappa = closed_loop_kappa(s, 3000.0, &format!("latent_g6_{k}"));
-        let predicted = field.fixed_point(s, 20.0);
+        let predicted = field.fixed_point(s, 4.0);
         eprintln!(
             "s = {s:.4} (x{:.1} s_c): simulated |kappa| {kappa:.3}, mean field {predicted:?}",
             s / s_c

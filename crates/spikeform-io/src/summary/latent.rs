@@ -46,6 +46,9 @@ pub struct LatentSummary {
     /// D = 2 grids: the single-index fits (G5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_index: Option<SingleIndexSummary>,
+    /// D = 2 grids: the same fits of the low-rank rate baseline (G5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_single_index: Option<SingleIndexSummary>,
     /// The mean field calibrated on the κ = 0 stretch (absent where it cannot be).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theory: Option<LatentTheorySummary>,
@@ -134,6 +137,15 @@ fn monotone(x: &[f64], sign: f64) -> bool {
     x.len() >= 2 && x.windows(2).all(|w| sign * (w[1] - w[0]) > 0.0)
 }
 
+fn single_index(f: &spikeform::experiment::latent::SingleIndexFits) -> SingleIndexSummary {
+    SingleIndexSummary {
+        cells: f.cells,
+        poor_fit_fraction: f.poor_fit_fraction,
+        mean_r2: f.r2.iter().sum::<f64>() / f.r2.len().max(1) as f64,
+        mean_interaction_index: f.mean_interaction_index,
+    }
+}
+
 /// The summary of a latent analysis.
 pub fn latent(a: &LatentAnalysis) -> LatentSummary {
     let by_norm = a.by_kappa_norm();
@@ -171,12 +183,8 @@ pub fn latent(a: &LatentAnalysis) -> LatentSummary {
         untuned_asymmetry: a.untuned_asymmetry(),
         readout_mean: a.readout_mean.clone(),
         readout_abs_mean: a.readout_abs_mean.clone(),
-        single_index: a.single_index.as_ref().map(|f| SingleIndexSummary {
-            cells: f.cells,
-            poor_fit_fraction: f.poor_fit_fraction,
-            mean_r2: f.r2.iter().sum::<f64>() / f.r2.len().max(1) as f64,
-            mean_interaction_index: f.mean_interaction_index,
-        }),
+        single_index: a.single_index.as_ref().map(single_index),
+        baseline_single_index: a.baseline_single_index.as_ref().map(single_index),
         theory: a.theory.as_ref().map(|t| LatentTheorySummary {
             sigma: t.sigma,
             sigma_q: t.sigma_q,

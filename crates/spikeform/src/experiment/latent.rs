@@ -257,6 +257,9 @@ pub struct LatentAnalysis {
     pub single_index: Option<SingleIndexFits>,
     /// The mean field calibrated on the κ = 0 stretch (see [`mean_field`]).
     pub theory: Option<LatentTheory>,
+    /// D = 2 grids with a calibrated mean field: the same fits of the low-rank rate baseline
+    /// (see [`rate_baseline_fits`]).
+    pub baseline_single_index: Option<SingleIndexFits>,
 }
 
 impl LatentAnalysis {
@@ -424,9 +427,69 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         segments,
         input_kappa_squared_pearson,
         theory: None,
+        baseline_single_index: None,
     };
     analysis.theory = mean_field(&analysis, run.populations, sigma_m);
+    if d == 2 {
+        if let Some(t) = &analysis.theory {
+            let m_cells: Vec<f64> = analysis
+                .cells
+                .iter()
+                .flat_map(|&i| m[i * 2..i * 2 + 2].to_vec())
+                .collect();
+            let fits = rate_baseline_fits(
+                t,
+                &m_cells,
+                &analysis.segments,
+                (run.seed, a.fit_min_rate_hz),
+            );
+            analysis.baseline_single_index = fits;
+        }
+    }
     analysis
+}
+
+/// The low-rank rate baseline on the same protocol (spec §5): `τ ẋ_i = −x_i + m_i·κ + b_i`,
+/// `r_i = Φ(x_i)`, no balance, at its steady state `r_i = Φ(m_i·κ + b_i)` for every stretch of
+/// constant κ, with the calibrated f–I curve Φ, `b_i ~ N(μ(0), σ_q²)` (the balanced network's
+/// κ = 0 input distribution) and the same loadings; each rate is observed as a Poisson count
+/// over the stretch's window, as the spiking cells are. Draws from `latent:rate-baseline`.
+pub fn rate_baseline_fits(
+    theory: &LatentTheory,
+    m_cells: &[f64],
+    segments: &[SegmentStats],
+    (seed, min_rate_hz): (u64, f64),
+) -> Option<SingleIndexFits> {
+    use rand_distr::Poisson;
+    let mut r = rng::stream(seed, "latent:rate-baseline");
+    let mu0 = theory.field.mean_input(0.0).ok()?;
+    let b: Vec<f64> = (0..m_cells.len() / 2)
+        .map(|_| {
+            let x: f64 = StandardNormal.sample(&mut r);
+            mu0 + theory.sigma_q * x
+        })
+        .collect();
+    let baseline: Vec<SegmentStats> = segments
+        .iter()
+        .map(|s| {
+            let window_s = (s.segment.end_ms - s.segment.start_ms) / 1000.0;
+            let k = &s.segment.kappa;
+            let cell_rates_hz = b
+                .iter()
+                .zip(m_cells.chunks_exact(2))
+                .map(|(bi, mi)| {
+                    let rate = theory.field.transfer.rate(mi[0] * k[0] + mi[1] * k[1] + bi);
+                    let count = Poisson::new(rate * window_s).map_or(0.0, |p| p.sample(&mut r));
+                    count / window_s
+                })
+                .collect();
+            SegmentStats {
+                cell_rates_hz,
+                ..s.clone()
+            }
+        })
+        .collect();
+    single_index_fits(&baseline, min_rate_hz)
 }
 
 fn norm(x: &[f64]) -> f64 {

@@ -226,15 +226,24 @@ impl LatentMeanField {
         Ok(1.0 / (self.sigma_m.powi(2) * self.gain(0.0)?))
     }
 
-    /// The non-zero fixed point κ* > 0 for overlap `s` (n̄ = 0): the root of
-    /// `s σ_m² G(κ) = 1` in `(0, kappa_max]`; `None` where there is none.
+    /// The non-zero fixed point κ* > 0 for overlap `s` (n̄ = 0): the first root of
+    /// `s σ_m² G(κ) = 1` on a grid of 200 points in `(0, kappa_max]`, refined by Brent's method;
+    /// `None` where there is none (or where μ(κ) leaves the table).
     pub fn fixed_point(&self, overlap: f64, kappa_max: f64) -> Option<f64> {
         let f = |k: f64| overlap * self.sigma_m.powi(2) * self.gain(k).unwrap_or(f64::NAN) - 1.0;
-        let (a, b) = (1e-6, kappa_max);
-        if f(a) * f(b) > 0.0 {
-            return None;
+        let grid: Vec<f64> = (1..=200).map(|j| kappa_max * j as f64 / 200.0).collect();
+        let mut prev = (1e-6, f(1e-6));
+        for &k in &grid {
+            let v = f(k);
+            if !v.is_finite() {
+                return None;
+            }
+            if prev.1 * v <= 0.0 {
+                return brent("latent fixed point", f, prev.0, k, 1e-9, 1e-9, 200).ok();
+            }
+            prev = (k, v);
         }
-        brent("latent fixed point", f, a, b, 1e-9, 1e-9, 200).ok()
+        None
     }
 }
 
