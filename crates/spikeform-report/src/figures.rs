@@ -180,7 +180,7 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
     match run.kind {
         Kind::Spiking => {
             let s = Spiking::new(run)?;
-            Ok(vec![
+            let mut figures = vec![
                 training_curve(run)?,
                 target_vs_input(&s)?,
                 psth(&s)?,
@@ -191,7 +191,11 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
                 pca(&s)?,
                 selectivity(&s)?,
                 plastic_weights(&s)?,
-            ])
+            ];
+            if run.summary.get("latent").is_some() {
+                figures.push(crate::latent::figure(run)?);
+            }
+            Ok(figures)
         }
         Kind::Rate => Ok(vec![
             training_curve(run)?,

@@ -20,6 +20,7 @@ mod error;
 mod figures;
 mod html;
 pub mod inspect;
+mod latent;
 mod plot;
 mod png;
 mod run;
