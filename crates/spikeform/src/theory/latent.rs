@@ -43,7 +43,7 @@ pub fn gaussian_average(f: impl Fn(f64) -> f64) -> f64 {
 /// from the reset to the spike threshold: with drift `A(V)` and `D = σ²/(2τ)`,
 /// `T = ∫_{V_r}^{V_th} H(y)/D dy`, `H(y) = e^{U(y)} ∫_{−∞}^{y} e^{−U(z)} dz`, `U' = −A/D`;
 /// `H` solves `H' = 1 − (A/D)·H`, integrated upward from 10σ + 10 mV below the lower of reset
-/// and rest in steps of `min(Δ_T/4, 0.005 mV)` with an exponential step (stable both where the
+/// and rest in steps of `min(Δ_T/4, 0.02 mV)` with an exponential step (stable both where the
 /// drift pushes up and where it holds the voltage down). Rate `= 1000/(τ_ref + T)` Hz.
 /// `μ` is the mean input in mV (`μ = τ·I/C` for a current `I`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,7 +86,7 @@ impl EifTransfer {
             (self.v_rest - v + self.slope * e + mu) / self.tau_ms
         };
         let low = self.reset.min(self.v_rest + mu) - 10.0 * sigma - 10.0;
-        let h = (0.25 * self.slope).min(0.005);
+        let h = (0.25 * self.slope).min(0.02);
         let steps = ((self.threshold - low) / h).ceil() as usize;
         let mut hv = 0.0;
         let mut t = 0.0;
@@ -249,7 +249,7 @@ impl LatentMeanField {
 
 /// A root of `f` in `[a, b]` by Brent's method; `None` without a sign change.
 pub fn find_root(f: impl FnMut(f64) -> f64, a: f64, b: f64) -> Option<f64> {
-    brent("latent calibration", f, a, b, 1e-6, 1e-9, 100).ok()
+    brent("latent calibration", f, a, b, 1e-4, 1e-6, 100).ok()
 }
 
 /// σ_q such that the predicted rate SD at κ = 0 equals `sd_hz`, μ pinned at `rate_hz` (σ_m is
