@@ -14,6 +14,8 @@ use spikeform::experiment::spiking::{
     Activity, GroupActivity, SpikingExperiment, SpikingRunResult,
 };
 
+pub mod latent;
+
 /// Readers of numbers that `summary.json` writes as `null` when undefined: `null` becomes NaN.
 mod null_is_nan {
     use super::*;
@@ -230,6 +232,9 @@ pub struct SpikingSummary {
     /// Runs with `[perturbation]`: the sweep's rates beside the balanced-state prediction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perturbation: Option<crate::perturbation_summary::PerturbationSummary>,
+    /// Runs with `[latent]`: the latent analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent: Option<latent::LatentSummary>,
     /// Wall-clock times.
     pub timing: SpikingTiming,
 }
@@ -615,6 +620,7 @@ pub fn spiking(
             .perturbation
             .as_ref()
             .map(crate::perturbation_summary::summary),
+        latent: res.latent.as_ref().map(latent::latent),
         timing: SpikingTiming {
             total_seconds,
             simulated_ms_per_wall_second: res.simulated_ms_per_wall_second,
@@ -704,6 +710,7 @@ mod tests {
             analysis: None,
             perturbation: None,
             plasticity: Default::default(),
+            latent: None,
             timing: SpikingTiming {
                 total_seconds: 1.5,
                 simulated_ms_per_wall_second: 100.0,

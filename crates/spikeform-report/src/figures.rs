@@ -192,6 +192,9 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
                 selectivity(&s)?,
                 plastic_weights(&s)?,
             ];
+            if run.summary.get("latent").is_some() {
+                all.push(crate::latent::figure(run)?);
+            }
             all.extend(crate::perturbation::figures(run)?);
             Ok(all)
         }

@@ -21,6 +21,7 @@ mod figures;
 mod html;
 pub mod inspect;
 mod perturbation;
+mod latent;
 mod plot;
 mod png;
 mod run;

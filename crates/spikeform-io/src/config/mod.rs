@@ -32,6 +32,7 @@
 
 mod de;
 pub mod limits;
+pub mod latent;
 pub mod overrides;
 mod rate;
 pub mod raw;

@@ -54,6 +54,9 @@ pub struct RawExperiment {
     /// An optogenetic-style perturbation sweep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perturbation: Option<RawPerturbation>,
+    /// A latent embedding (spiking networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent: Option<super::latent::RawLatent>,
 }
 
 fn default_dt_ms() -> f64 {

@@ -27,6 +27,7 @@
 mod balance;
 mod box_average;
 mod correlation;
+pub mod latent;
 mod matrix;
 mod pca;
 mod plastic_weights;

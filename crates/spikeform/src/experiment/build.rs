@@ -110,6 +110,9 @@ pub(crate) fn inputs(
     for spec in &exp.inputs {
         inputs.push(spec.build(ctx, exp.dt_ms, exp.network.integration)?);
     }
+    if let Some(latent) = &exp.latent {
+        inputs.push(Arc::new(latent.build(exp.seed, pops, exp.dt_ms)));
+    }
     Ok(inputs)
 }
 

@@ -9,6 +9,7 @@
 mod activity;
 mod build;
 pub mod components;
+pub mod latent;
 mod matching;
 pub mod perturbation;
 mod phases;

@@ -241,6 +241,8 @@ pub struct SpikingExperiment {
     /// An optogenetic-style perturbation sweep (`[perturbation]`), run instead of the plain
     /// simulation of an untrained network or after loading a trained one.
     pub perturbation: Option<super::perturbation::PerturbationSpec>,
+    /// A latent embedding (`[latent]`).
+    pub latent: Option<super::latent::LatentSpec>,
     /// Number of conditions.
     pub conditions: usize,
     /// Training.
@@ -287,6 +289,7 @@ impl SpikingExperiment {
             inputs: Vec::new(),
             plasticity: Vec::new(),
             perturbation: None,
+            latent: None,
             conditions: 1,
             training: None,
             test_trials: 1,
@@ -436,6 +439,8 @@ pub struct SpikingRunResult {
     pub plastic_projections: Vec<ProjectionWeights>,
     /// The perturbation sweep, when the experiment has one.
     pub perturbation: Option<super::perturbation::PerturbationResult>,
+    /// Untrained runs with `[latent]`: its analysis (first trial).
+    pub latent: Option<super::latent::LatentAnalysis>,
 }
 
 /// The mean weight of a plastic projection before and after a run.
@@ -679,6 +684,7 @@ fn trained_result(
         traces: analysis.traces,
         plastic_projections,
         perturbation: None,
+        latent: None,
     }
 }
 
@@ -689,6 +695,11 @@ fn untrained_result(
 ) -> SpikingRunResult {
     let net = &session.net;
     let plastic_projections = projection_weights(net, &simulated.activity.neuron_rates_hz);
+    let latent = session
+        .exp
+        .latent
+        .as_ref()
+        .map(|spec| latent_analysis(session.exp, spec, &simulated));
     SpikingRunResult {
         population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
         trained: Vec::new(),
@@ -707,10 +718,45 @@ fn untrained_result(
         plastic_weights_initial: Vec::new(),
         plastic_weights_final: Vec::new(),
         pca: None,
+        latent,
         spikes: simulated.spikes,
         population_of: net.population_of.clone(),
         traces: simulated.traces,
         plastic_projections,
         perturbation: simulated.perturbation,
     }
+}
+
+/// The latent analysis of an untrained run's first trial: spikes, and the first excitatory
+/// population's mean net input (1-ms samples after the burn-in).
+fn latent_analysis(
+    exp: &SpikingExperiment,
+    spec: &super::latent::LatentSpec,
+    simulated: &super::phases::untrained::Simulated,
+) -> super::latent::LatentAnalysis {
+    let pops = &exp.network.populations;
+    let every = super::recorders::steps_of(exp, 1.0);
+    let first_step = ((exp.burn_in_ms / exp.dt_ms).round() as u64 / every + 1) * every;
+    let e = pops
+        .iter()
+        .position(|p| p.sign == crate::network::Sign::Excitatory);
+    let mean_input = e
+        .and_then(|e| simulated.activity.input_timecourse.get(e))
+        .map(|c| analysis::latent::SampledInput {
+            values: &c[3],
+            first_ms: first_step as f64 * exp.dt_ms,
+            every_ms: every as f64 * exp.dt_ms,
+        });
+    super::latent::analyse(
+        spec,
+        super::latent::LatentRun {
+            spikes: &simulated.spikes,
+            populations: pops,
+            mean_input,
+            seed: exp.seed,
+            trial_ms: exp.trial_steps as f64 * exp.dt_ms,
+            dt_ms: exp.dt_ms,
+            burn_in_ms: exp.burn_in_ms,
+        },
+    )
 }

@@ -20,6 +20,7 @@ mod bias;
 mod correlated_layer;
 mod cue;
 mod opto_layer;
+mod latent;
 mod ou_current;
 mod poisson_drive;
 mod poisson_layer;
@@ -29,6 +30,7 @@ pub use bias::Bias;
 pub use correlated_layer::CorrelatedPoissonLayer;
 pub use cue::CueInput;
 pub use opto_layer::OptoLayer;
+pub use latent::{LatentCourse, LatentFeedback};
 pub use ou_current::OuCurrentInput;
 pub use poisson_drive::PoissonDriveInput;
 pub use poisson_layer::PoissonLayer;
@@ -76,6 +78,15 @@ pub trait Input: Send + Sync + std::fmt::Debug {
 
     /// Adds this step's input to `drive`, advancing `state` and drawing from `rng`.
     fn step(&self, at: InputStep, state: &mut [f64], rng: &mut Rng, drive: &mut Drive<'_>);
+
+    /// Whether this input reads the network's spikes ([`Input::after_spikes`]).
+    fn reads_spikes(&self) -> bool {
+        false
+    }
+
+    /// Sees the neurons that spiked this step (after integration), advancing `state`; called
+    /// only when [`Input::reads_spikes`] (a readout of the network's activity, for feedback).
+    fn after_spikes(&self, _spiked: &[u32], _state: &mut [f64]) {}
 }
 
 /// The inputs of a network and, per simulator, their states and random streams.
@@ -157,6 +168,15 @@ impl InputStates {
         for ((input, (state, rng)), &constant) in inputs.iter().zip(states).zip(&self.is_constant) {
             if !constant {
                 input.step(at, state, rng, &mut drive);
+            }
+        }
+    }
+
+    /// Hands this step's spikes to the inputs that read them.
+    pub(crate) fn after_spikes(&mut self, inputs: &[std::sync::Arc<dyn Input>], spiked: &[u32]) {
+        for (input, state) in inputs.iter().zip(&mut self.states) {
+            if input.reads_spikes() {
+                input.after_spikes(spiked, state);
             }
         }
     }

@@ -298,6 +298,7 @@ impl Simulator {
             let net = access.net();
             self.add_inputs(net, step, trial.condition, at.now);
             self.integrate(net, &plan, at, &mut noise_rng)?;
+            self.inputs.after_spikes(&net.inputs, &self.spiked);
             self.feedforward(net, &plan, (step, trial.condition), at.later, &mut ff_rng);
             self.apply_rules(
                 &mut access,

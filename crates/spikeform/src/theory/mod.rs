@@ -16,6 +16,7 @@ pub mod balance;
 pub mod brunel;
 mod error;
 pub mod plastic;
+pub mod latent;
 mod roots;
 pub mod siegert;
 pub mod special;

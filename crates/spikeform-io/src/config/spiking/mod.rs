@@ -62,6 +62,11 @@ pub(super) fn validate(
         .as_ref()
         .map(|p| perturbation::perturbation(p, &context, raw.seed, raw.training.is_some()))
         .transpose()?;
+    let latent = raw
+        .latent
+        .as_ref()
+        .map(|l| super::latent::validate(l, clock, &network.populations, base_dir))
+        .transpose()?;
     let test = test(&raw.test, clock)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
@@ -74,6 +79,7 @@ pub(super) fn validate(
         inputs,
         plasticity,
         perturbation,
+        latent,
         conditions,
         training,
         test_trials: test.trials,

@@ -1,0 +1,207 @@
+//! `latent` in summary.json: what a run with `[latent]` shows (`../shared/spec/latent.md`, a
+//! reconstruction after Gort & Renart). Changes are relative to the first stretch with κ = 0.
+
+use serde::{Deserialize, Serialize};
+use spikeform::experiment::latent::LatentAnalysis;
+
+use super::null_is_nan;
+
+/// `latent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentSummary {
+    /// D.
+    pub dims: usize,
+    /// Cells analysed (the excitatory neurons).
+    pub cells: usize,
+    /// Untuned cells among them (‖m_i‖ below `latent.analysis.untuned_below`).
+    pub untuned_cells: usize,
+    /// Every stretch of constant κ, in time order.
+    pub segments: Vec<LatentSegmentSummary>,
+    /// G1: the largest |relative change| of the E rate where the across-cell SD at least
+    /// doubled (null without such a stretch).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub max_rate_change_sd_doubled: f64,
+    /// The largest SD ratio reached.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub max_sd_ratio: f64,
+    /// G2: Pearson correlation of the E mean net input with |κ|² in bins.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub input_kappa_squared_pearson: f64,
+    /// G2: the largest |μ(κ) − μ(0)|.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub max_mean_input_shift: f64,
+    /// G3: whether the across-cell rate variance rises with |κ| (stretches averaged per |κ|).
+    pub variance_rises_with_kappa: bool,
+    /// G4: whether the untuned cells' rate falls with |κ|.
+    pub untuned_fall_with_kappa: bool,
+    /// G4: the largest |r_u(κ) − r_u(−κ)|/r_u(0).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub untuned_asymmetry: f64,
+    /// Mean of the readout κ̂ after the burn-in, per dimension.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub readout_mean: Vec<f64>,
+    /// Mean of |κ̂| after the burn-in, per dimension.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub readout_abs_mean: Vec<f64>,
+    /// D = 2 grids: the single-index fits (G5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_index: Option<SingleIndexSummary>,
+    /// D = 2 grids: the same fits of the low-rank rate baseline (G5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_single_index: Option<SingleIndexSummary>,
+    /// The mean field calibrated on the κ = 0 stretch (absent where it cannot be).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<LatentTheorySummary>,
+}
+
+/// `latent.theory`: σ and σ_q calibrated at κ = 0, then predictions per stretch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentTheorySummary {
+    /// Noise of the f–I curve (mV).
+    pub sigma: f64,
+    /// Quenched input SD.
+    pub sigma_q: f64,
+    /// Balance-adjusted gain G(0) (Hz per input unit).
+    pub gain0: f64,
+    /// Critical overlap s_c of the closed loop (D = 1).
+    pub critical_overlap: f64,
+    /// Predictions per stretch, in the order of `segments`.
+    pub segments: Vec<LatentTheorySegment>,
+}
+
+/// One stretch's predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentTheorySegment {
+    /// κ.
+    pub kappa: Vec<f64>,
+    /// Predicted μ(κ) − μ(0).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_input_shift: f64,
+    /// Predicted across-cell rate SD (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub rate_sd_hz: f64,
+    /// Predicted untuned-cell rate (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub untuned_rate_hz: f64,
+    /// Kolmogorov–Smirnov distance of the predicted rate distribution from the cells' (G3).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub ks_distance: f64,
+}
+
+/// One stretch of constant κ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentSegmentSummary {
+    /// κ.
+    pub kappa: Vec<f64>,
+    /// Start and end (ms).
+    pub window_ms: [f64; 2],
+    /// E population rate (Hz).
+    pub rate_hz: f64,
+    /// Relative change from κ = 0.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub rate_change: f64,
+    /// Across-cell SD of the E rates (Hz).
+    pub rate_sd_hz: f64,
+    /// SD relative to κ = 0.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub sd_ratio: f64,
+    /// Mean rate of the untuned cells (Hz).
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub untuned_rate_hz: f64,
+    /// E population-mean net input.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_input: f64,
+    /// Its shift from κ = 0.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_input_shift: f64,
+}
+
+/// `latent.single_index`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SingleIndexSummary {
+    /// Cells fitted.
+    pub cells: usize,
+    /// Fraction with R² < 0.9.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub poor_fit_fraction: f64,
+    /// Mean R².
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_r2: f64,
+    /// Mean |interaction index|.
+    #[serde(deserialize_with = "null_is_nan::f64")]
+    pub mean_interaction_index: f64,
+}
+
+/// Whether `x` rises (`sign = 1`) or falls (`sign = −1`) strictly along the list.
+fn monotone(x: &[f64], sign: f64) -> bool {
+    x.len() >= 2 && x.windows(2).all(|w| sign * (w[1] - w[0]) > 0.0)
+}
+
+fn single_index(f: &spikeform::experiment::latent::SingleIndexFits) -> SingleIndexSummary {
+    SingleIndexSummary {
+        cells: f.cells,
+        poor_fit_fraction: f.poor_fit_fraction,
+        mean_r2: f.r2.iter().sum::<f64>() / f.r2.len().max(1) as f64,
+        mean_interaction_index: f.mean_interaction_index,
+    }
+}
+
+/// The summary of a latent analysis.
+pub fn latent(a: &LatentAnalysis) -> LatentSummary {
+    let by_norm = a.by_kappa_norm();
+    let variance: Vec<f64> = by_norm.iter().map(|r| r[2]).collect();
+    let untuned: Vec<f64> = by_norm.iter().map(|r| r[3]).collect();
+    LatentSummary {
+        dims: a.dims,
+        cells: a.cells.len(),
+        untuned_cells: a.untuned.len(),
+        segments: a
+            .segments
+            .iter()
+            .map(|s| LatentSegmentSummary {
+                kappa: s.segment.kappa.clone(),
+                window_ms: [s.segment.start_ms, s.segment.end_ms],
+                rate_hz: s.rate_hz,
+                rate_change: a.rate_change(s),
+                rate_sd_hz: s.rate_sd_hz,
+                sd_ratio: a.sd_ratio(s),
+                untuned_rate_hz: s.untuned_rate_hz,
+                mean_input: s.mean_input,
+                mean_input_shift: a.mean_input_shift(s),
+            })
+            .collect(),
+        max_rate_change_sd_doubled: a.max_rate_change(2.0),
+        max_sd_ratio: a
+            .segments
+            .iter()
+            .map(|s| a.sd_ratio(s))
+            .fold(f64::NAN, f64::max),
+        input_kappa_squared_pearson: a.input_kappa_squared_pearson,
+        max_mean_input_shift: a.max_mean_input_shift(),
+        variance_rises_with_kappa: monotone(&variance, 1.0),
+        untuned_fall_with_kappa: monotone(&untuned, -1.0),
+        untuned_asymmetry: a.untuned_asymmetry(),
+        readout_mean: a.readout_mean.clone(),
+        readout_abs_mean: a.readout_abs_mean.clone(),
+        single_index: a.single_index.as_ref().map(single_index),
+        baseline_single_index: a.baseline_single_index.as_ref().map(single_index),
+        theory: a.theory.as_ref().map(|t| LatentTheorySummary {
+            sigma: t.sigma,
+            sigma_q: t.sigma_q,
+            gain0: t.gain0,
+            critical_overlap: t.critical_overlap,
+            segments: a
+                .segments
+                .iter()
+                .zip(&t.segments)
+                .map(|(s, p)| LatentTheorySegment {
+                    kappa: s.segment.kappa.clone(),
+                    mean_input_shift: p[0],
+                    rate_sd_hz: p[1],
+                    untuned_rate_hz: p[2],
+                    ks_distance: p[3],
+                })
+                .collect(),
+        }),
+    }
+}

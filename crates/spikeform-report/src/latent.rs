@@ -1,0 +1,111 @@
+//! The figure of a run with `[latent]` (a reconstruction after Gort & Renart,
+//! `docs/latent.md`): per stretch of constant κ, from summary.json `latent`, the E rate, the
+//! across-cell rate SD, the shift of the mean net input and the untuned cells' rate, with the
+//! mean field's predictions (`latent.theory`) where they exist.
+
+use serde_json::Value;
+
+use crate::figures::Outcome;
+use crate::plot::{Figure, Panel, Swatch};
+use crate::run::Run;
+use crate::ReportError;
+
+const ID: &str = "latent";
+const TITLE: &str = "Latent variable: pinned rate, wider rate distribution, coherent mean input";
+const SIM: &str = "#d62728";
+const THEORY: &str = "#1f77b4";
+
+/// `(|κ|·sign(κ₁), value)` of every stretch for `key` in `list`, sorted by κ.
+fn series(list: &[Value], key: &str) -> (Vec<f64>, Vec<f64>) {
+    let mut points: Vec<(f64, f64)> = list
+        .iter()
+        .filter_map(|s| {
+            let k: Vec<f64> = s["kappa"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect();
+            let norm = k.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let signed = if k.first().copied().unwrap_or(0.0) < 0.0 {
+                -norm
+            } else {
+                norm
+            };
+            Some((signed, s[key].as_f64()?))
+        })
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.into_iter().unzip()
+}
+
+/// The latent figure, or why it is not drawn.
+pub(crate) fn figure(run: &Run) -> Result<Outcome, ReportError> {
+    let latent = &run.summary["latent"];
+    let Some(segments) = latent["segments"].as_array().filter(|s| !s.is_empty()) else {
+        return Ok(Outcome::Skipped(
+            ID,
+            TITLE,
+            "no stretches of constant κ (no [latent], or κ varies smoothly or in closed loop)"
+                .into(),
+        ));
+    };
+    let theory = latent["theory"]["segments"].as_array();
+    let xlabel = "κ (signed |κ|)";
+    let panel = |title: &str, ylabel: &str, key: &str, theory_key: Option<&str>| {
+        let mut p = Panel::new(title, xlabel, ylabel);
+        let (x, y) = series(segments, key);
+        p.line(x.clone(), y.clone(), SIM).points(x, y, SIM);
+        if let (Some(t), Some(k)) = (theory, theory_key) {
+            let (x, y) = series(t, k);
+            p.dashed(x, y, THEORY);
+        }
+        p
+    };
+    let panels = vec![
+        panel("E population rate", "Hz", "rate_hz", None),
+        panel(
+            "SD of E rates across cells",
+            "Hz",
+            "rate_sd_hz",
+            Some("rate_sd_hz"),
+        ),
+        panel(
+            "shift of the E mean net input",
+            "µA/cm² (input units)",
+            "mean_input_shift",
+            Some("mean_input_shift"),
+        ),
+        panel(
+            "untuned cells (‖m‖ < 0.25)",
+            "Hz",
+            "untuned_rate_hz",
+            Some("untuned_rate_hz"),
+        ),
+    ];
+    let mut legend = vec![("simulation".to_string(), SIM, Swatch::Line)];
+    if theory.is_some() {
+        legend.push((
+            "mean field, calibrated at κ = 0".into(),
+            THEORY,
+            Swatch::Dashed,
+        ));
+    }
+    Ok(Outcome::Drawn(Figure {
+        id: ID,
+        title: TITLE.into(),
+        caption: format!(
+            "Every stretch of constant κ ({} of them), analysed after its settling time: the E \
+             population rate, the SD of the E cells' rates, the shift of the E population's mean \
+             net input from κ = 0 and the mean rate of untuned cells. Balance keeps the rate \
+             nearly constant while the distribution widens and the mean input falls with κ². \
+             Dashed: the mean field (pinning equation) calibrated on the κ = 0 stretch. A \
+             reconstruction after Gort & Renart (docs/latent.md). Source: summary.json latent.",
+            segments.len()
+        ),
+        cols: 2,
+        panel_w: 420.0,
+        panel_h: 260.0,
+        panels,
+        legend,
+    }))
+}
