@@ -31,8 +31,8 @@
 //!   `spiking/network.rs` that requires and checks them.
 
 mod de;
-pub mod limits;
 pub mod latent;
+pub mod limits;
 pub mod overrides;
 mod rate;
 pub mod raw;

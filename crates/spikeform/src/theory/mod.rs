@@ -15,8 +15,8 @@
 pub mod balance;
 pub mod brunel;
 mod error;
-pub mod plastic;
 pub mod latent;
+pub mod plastic;
 mod roots;
 pub mod siegert;
 pub mod special;
