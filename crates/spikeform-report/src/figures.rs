@@ -196,6 +196,7 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
                 all.push(crate::latent::figure(run)?);
             }
             all.extend(crate::perturbation::figures(run)?);
+            all.extend(crate::plasticity::figures(run)?);
             Ok(all)
         }
         Kind::Rate => Ok(vec![

@@ -22,6 +22,7 @@ mod html;
 pub mod inspect;
 mod latent;
 mod perturbation;
+mod plasticity;
 mod plot;
 mod png;
 mod run;

@@ -183,6 +183,8 @@ pub(crate) struct Run {
     pub traces: Option<Archive>,
     /// `perturbation.npz`, if present.
     pub perturbation: Option<Archive>,
+    /// `plasticity.npz`, if present.
+    pub plasticity: Option<Archive>,
     /// Populations (spiking runs), in index order.
     pub populations: Vec<Population>,
 }
@@ -459,6 +461,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
     let test = archive(test::FILE)?;
     let traces = archive(test_traces::FILE)?;
     let perturbation = archive(spikeform_io::outputs::perturbation::FILE)?;
+    let plasticity = archive(spikeform_io::outputs::plasticity::FILE)?;
     let populations = match kind {
         Kind::Spiking => populations(&summary, &experiment),
         Kind::Rate => Vec::new(),
@@ -475,6 +478,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
         test,
         traces,
         perturbation,
+        plasticity,
         populations,
     })
 }
