@@ -5,7 +5,7 @@
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 
 use crate::npy::NpzWriter;
-use crate::outputs::{plasticity, spikes, test, test_traces, traces};
+use crate::outputs::{plasticity, spikes, test, test_traces, traces, ArraySpec};
 use crate::rundir::{RunDir, RunDirError};
 
 /// Writes the training curve (`training_curve.csv`) and the test traces (`test_traces.npz`) of a
@@ -223,11 +223,80 @@ pub fn write_spiking(
     Ok(files)
 }
 
+/// The values of one `.npz` member, in its declared dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// float64 values.
+    F64(Vec<f64>),
+    /// int64 values (indices).
+    I64(Vec<i64>),
+}
+
+/// One member of an `.npz` file before it is written: its declaration, shape and values
+/// (row-major). What the run directory stores and what the Python package gives are both built
+/// from these, so the two share one layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The member's declaration in [`crate::outputs`].
+    pub spec: &'static ArraySpec,
+    /// Its dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Its values.
+    pub values: Values,
+}
+
+impl Member {
+    /// A float64 member.
+    pub fn f64(spec: &'static ArraySpec, shape: &[usize], values: Vec<f64>) -> Self {
+        let (shape, values) = (shape.to_vec(), Values::F64(values));
+        Self {
+            spec,
+            shape,
+            values,
+        }
+    }
+
+    /// An int64 member.
+    pub fn i64(spec: &'static ArraySpec, shape: &[usize], values: Vec<i64>) -> Self {
+        let (shape, values) = (shape.to_vec(), Values::I64(values));
+        Self {
+            spec,
+            shape,
+            values,
+        }
+    }
+}
+
+/// Writes `members` as the `.npz` file `file` of `dir`.
+pub fn write_members(dir: &RunDir, file: &str, members: &[Member]) -> Result<(), RunDirError> {
+    let mut npz = NpzWriter::new();
+    for m in members {
+        match &m.values {
+            Values::F64(v) => m.spec.add(&mut npz, &m.shape, v),
+            Values::I64(v) => m.spec.add(&mut npz, &m.shape, v),
+        }
+    }
+    dir.write(file, &npz.finish())
+}
+
 /// Writes `plasticity.npz` when a plastic projection recorded its weights; says whether it did.
 fn write_plasticity(dir: &RunDir, res: &SpikingRunResult) -> Result<bool, RunDirError> {
+    match plasticity_members(res) {
+        Some(members) => write_members(dir, plasticity::FILE.file, &members).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// The members of `plasticity.npz`, or `None` when no plastic projection recorded its weights.
+///
+/// With R projections, T = the most recorded times and S = the most sampled synapses of any of
+/// them: `time_ms`, `mean_weight` (R × T) and `sample_weight` (R × T × S) are padded with NaN,
+/// `sample_pre`/`sample_post` (R × S) with -1; `final_weight` and `final_projection` list every
+/// plastic synapse's final weight and its projection's index.
+pub fn plasticity_members(res: &SpikingRunResult) -> Option<Vec<Member>> {
     let projections = &res.plastic_projections;
     if projections.iter().all(|p| p.record.times_ms.is_empty()) {
-        return Ok(false);
+        return None;
     }
     let r = projections.len();
     let t = projections
@@ -260,14 +329,14 @@ fn write_plasticity(dir: &RunDir, res: &SpikingRunResult) -> Result<bool, RunDir
         finals.extend_from_slice(&p.weights_final);
         which.extend(std::iter::repeat_n(k as i64, p.weights_final.len()));
     }
-    let mut npz = NpzWriter::new();
-    plasticity::TIME_MS.add(&mut npz, &[r, t], &times);
-    plasticity::MEAN_WEIGHT.add(&mut npz, &[r, t], &means);
-    plasticity::SAMPLE_WEIGHT.add(&mut npz, &[r, t, s], &samples);
-    plasticity::SAMPLE_PRE.add(&mut npz, &[r, s], &pre);
-    plasticity::SAMPLE_POST.add(&mut npz, &[r, s], &post);
-    plasticity::FINAL_WEIGHT.add(&mut npz, &[finals.len()], &finals);
-    plasticity::FINAL_PROJECTION.add(&mut npz, &[which.len()], &which);
-    dir.write(plasticity::FILE.file, &npz.finish())?;
-    Ok(true)
+    let finals_len = finals.len();
+    Some(vec![
+        Member::f64(&plasticity::TIME_MS, &[r, t], times),
+        Member::f64(&plasticity::MEAN_WEIGHT, &[r, t], means),
+        Member::f64(&plasticity::SAMPLE_WEIGHT, &[r, t, s], samples),
+        Member::i64(&plasticity::SAMPLE_PRE, &[r, s], pre),
+        Member::i64(&plasticity::SAMPLE_POST, &[r, s], post),
+        Member::f64(&plasticity::FINAL_WEIGHT, &[finals_len], finals),
+        Member::i64(&plasticity::FINAL_PROJECTION, &[finals_len], which),
+    ])
 }

@@ -162,10 +162,21 @@ pub fn write_npz(
     dir: &crate::rundir::RunDir,
     res: &PerturbationResult,
 ) -> Result<(), crate::rundir::RunDirError> {
+    crate::artifacts::write_members(
+        dir,
+        crate::outputs::perturbation::FILE.file,
+        &npz_members(res),
+    )
+}
+
+/// The members of `perturbation.npz`: `amplitude` (A), `time_ms` (bins, bin centres),
+/// `population_rate_hz` (A × populations × bins) and, for trained networks, the coding
+/// projection `coding_projection_hz` (A × bins).
+pub fn npz_members(res: &PerturbationResult) -> Vec<crate::artifacts::Member> {
+    use crate::artifacts::Member;
     use crate::outputs::perturbation as out;
-    let mut npz = crate::npy::NpzWriter::new();
     let a = res.amplitudes.len();
-    out::AMPLITUDE.add(&mut npz, &[a], &res.amplitudes);
+    let mut members = vec![Member::f64(&out::AMPLITUDE, &[a], res.amplitudes.clone())];
     let pops = res.population_rate_hz.first().map_or(0, |p| p.len());
     let bins = res
         .population_rate_hz
@@ -173,7 +184,7 @@ pub fn write_npz(
         .and_then(|p| p.first())
         .map_or(0, |b| b.len());
     let time: Vec<f64> = (0..bins).map(|b| (b as f64 + 0.5) * res.bin_ms).collect();
-    out::TIME_MS.add(&mut npz, &[bins], &time);
+    members.push(Member::f64(&out::TIME_MS, &[bins], time));
     let flat: Vec<f64> = res
         .population_rate_hz
         .iter()
@@ -181,7 +192,11 @@ pub fn write_npz(
         .flatten()
         .copied()
         .collect();
-    out::POPULATION_RATE_HZ.add(&mut npz, &[a, pops, bins], &flat);
+    members.push(Member::f64(
+        &out::POPULATION_RATE_HZ,
+        &[a, pops, bins],
+        flat,
+    ));
     if let Some(t) = res
         .trained
         .as_ref()
@@ -189,7 +204,7 @@ pub fn write_npz(
     {
         let nb = t.coding_timecourse[0].len();
         let flat: Vec<f64> = t.coding_timecourse.iter().flatten().copied().collect();
-        out::CODING_PROJECTION_HZ.add(&mut npz, &[a, nb], &flat);
+        members.push(Member::f64(&out::CODING_PROJECTION_HZ, &[a, nb], flat));
     }
-    dir.write(out::FILE.file, &npz.finish())
+    members
 }

@@ -1,5 +1,6 @@
 //! A run's results as NumPy arrays, grouped and named as the run directory's `.npz` files and
-//! members are (`spikes`, `traces`, `test`, `test_traces`; names from `spikeform_io::outputs`),
+//! members are (`spikes`, `traces`, `test`, `test_traces`, `plasticity`, `perturbation`; names
+//! from `spikeform_io::outputs`),
 //! so a run in memory and a run directory opened with `spikeform.load` read alike.
 //!
 //! No copy where the library already holds the array as one flat `Vec` (weights, rates, PSTHs,
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 use spikeform::experiment::spiking::{SpikingExperiment, SpikingRunResult};
+use spikeform_io::artifacts::{Member, Values};
 use spikeform_io::outputs::{spikes, test, test_traces, traces, ArraySpec};
 
 /// `data` as an array of `shape`, owning `data`'s memory.
@@ -75,9 +77,23 @@ fn spike_tuple<'py>(py: Python<'py>, spikes: &[Vec<f64>]) -> PyResult<Bound<'py,
     Ok(pair.into_pyobject(py)?.into_any())
 }
 
+/// A group built by `spikeform_io::artifacts` for its `.npz` file (same members, same layout).
+fn members_group(py: Python<'_>, members: Vec<Member>) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    for m in members {
+        let value = match m.values {
+            Values::F64(v) => array(py, v, &m.shape)?,
+            Values::I64(v) => array(py, v, &m.shape)?,
+        };
+        dict.set_item(m.spec.name, value)?;
+    }
+    Ok(dict)
+}
+
 /// The arrays of a spiking run: `{"spikes": {...}, "traces": {...}, "test": {...},
-/// "training": {...}, "spikes_by_condition": [(neuron, time_ms), ...]}`, the last for the
-/// test's conditions after the first.
+/// "plasticity": {...}, "perturbation": {...}, "training": {...},
+/// "spikes_by_condition": [(neuron, time_ms), ...]}`, the last for the test's conditions after
+/// the first.
 pub fn spiking<'py>(
     py: Python<'py>,
     exp: &SpikingExperiment,
@@ -92,6 +108,13 @@ pub fn spiking<'py>(
         }
     }
     out.set_item("spikes", spikes_group(py, &mut res)?.dict)?;
+    if let Some(members) = spikeform_io::artifacts::plasticity_members(&res) {
+        out.set_item("plasticity", members_group(py, members)?)?;
+    }
+    if let Some(p) = &res.perturbation {
+        let members = spikeform_io::perturbation_summary::npz_members(p);
+        out.set_item("perturbation", members_group(py, members)?)?;
+    }
     if let Some(tr) = res.traces.take().filter(|t| !t.neurons.is_empty()) {
         let g = Group::new(py);
         let k = tr.neurons.len();

@@ -36,7 +36,8 @@ class CoreExperiment:
     def populations(self) -> List[Tuple[str, int, bool]]: ...
     def to_toml(self) -> str: ...
     def run(self, progress: _Progress = None, threads: Optional[int] = None) -> Tuple[str, _Arrays]:
-        """Runs without the GIL; returns (summary JSON, arrays by group)."""
+        """Runs without the GIL; returns (summary JSON, arrays by group: ``spikes``, ``traces``,
+        ``test``, ``plasticity``, ``perturbation``, ``training``, as present)."""
 
 class CoreTrained:
     """A trained network loaded from a run directory."""

@@ -187,7 +187,9 @@ class Run:
 
     Attributes:
         summary: ``summary.json`` as a dict (undefined numbers are None, as in the file).
-        arrays: ``{"spikes": {...}, "test": {...}, "traces": {...}, "training": {...}}``.
+        arrays: ``{"spikes": {...}, "test": {...}, "traces": {...}, "plasticity": {...},
+            "perturbation": {...}, "training": {...}}`` (groups a run does not produce are
+            absent).
         path: the run directory, for loaded runs (else None).
     """
 
@@ -317,6 +319,35 @@ class Run:
         """Voltage and input traces of ``record.neurons`` (``time_ms``, ``neurons``, and one
         samples × neurons array per quantity), or None when nothing was recorded."""
         return self.arrays.get("traces")
+
+    @property
+    def plasticity(self) -> Optional[Dict[str, np.ndarray]]:
+        """Weights of the plastic projections over the run (``plasticity.npz``), or None when no
+        ``[[plasticity]]`` rule recorded. R = projections in ``[[plasticity]]`` order, T =
+        recording times, S = sampled synapses per projection, W = all plastic synapses:
+
+        - ``time_ms`` (R × T, float64, ms): recording times, NaN past a projection's last one;
+        - ``mean_weight`` (R × T, float64, weight units of the experiment file): mean weight;
+        - ``sample_weight`` (R × T × S, float64, weight units): a fixed sample of synapses;
+        - ``sample_pre``, ``sample_post`` (R × S, int64): their pre- and postsynaptic neurons
+          (-1 where padded);
+        - ``final_weight`` (W, float64, weight units): every plastic synapse's final weight;
+        - ``final_projection`` (W, int64): the projection of each ``final_weight`` entry.
+        """
+        return self.arrays.get("plasticity")
+
+    @property
+    def perturbation(self) -> Optional[Dict[str, np.ndarray]]:
+        """The ``[perturbation]`` sweep's time courses (``perturbation.npz``), or None without
+        one. A = amplitudes, P = populations, Bp = 10-ms bins of the trial:
+
+        - ``amplitude`` (A, float64, in ``perturbation.amplitude_units``): the amplitudes;
+        - ``time_ms`` (Bp, float64, ms): bin centres;
+        - ``population_rate_hz`` (A × P × Bp, float64, Hz): population rates per amplitude;
+        - ``coding_projection_hz`` (A × Bp, float64, Hz; trained runs with two conditions): the
+          conditions' difference on the coding direction.
+        """
+        return self.arrays.get("perturbation")
 
     def trained_network(self, overrides: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> "TrainedNetwork":
         """The trained network of this run directory, loaded from its checkpoint without
