@@ -65,3 +65,93 @@ pub fn assert_fails(args: &[&str], code: i32, needles: &[&str]) {
     assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
     assert!(!err.contains("RUST_BACKTRACE"), "{args:?}: {err}");
 }
+
+/// A small version of examples/balanced_alm.toml: 250 E + 250 I neurons with K = 50 inputs from
+/// each population (weights scaled as the tutorial's, 1/sqrt(K)), 1500-ms trials with 25
+/// updates, 30 recorded neurons in two conditions.
+pub fn small_alm_experiment(dir: &Path, rates: [&str; 2]) -> String {
+    let text = format!(
+        r#"
+version = 1
+name = "small_alm"
+seed = 7
+dt_ms = 0.1
+duration_ms = 1500.0
+[network]
+kind = "spiking"
+tau_exc_ms = 3.0
+tau_inh_ms = 3.0
+tau_plastic_ms = 150.0
+[[network.populations]]
+name = "E"
+size = 250
+excitatory = true
+tau_membrane_ms = 10.0
+bias = 1.2728
+[[network.populations]]
+name = "I"
+size = 250
+excitatory = false
+tau_membrane_ms = 10.0
+bias = 0.8485
+[network.connectivity]
+rule = "fixed_out_degree"
+out_degree = 100
+projections = [
+  {{ pre = "E", post = "E", weight = 0.4243 }},
+  {{ pre = "E", post = "I", weight = 2.8284 }},
+  {{ pre = "I", post = "E", weight = -2.1213 }},
+  {{ pre = "I", post = "I", weight = -2.8284 }},
+]
+[stimulus]
+start_ms = 300.0
+end_ms = 500.0
+amplitude_min = -0.5
+amplitude_max = 0.5
+[target]
+kind = "recorded"
+files = ["{}", "{}"]
+bin_ms = 40.0
+sigma = 0.309
+[training]
+loops = 2
+learn_every_ms = 40.0
+start_ms = 500.0
+penalty_lambda = 0.04
+penalty_mu = 8.0
+trained = "match"
+trained_population = "E"
+plastic = "sampled"
+plastic_exc_inputs = 10
+plastic_inh_inputs = 10
+plastic_exc_weight = 0.6
+plastic_inh_weight = -0.32
+plastic_inh_population = "I"
+feedforward_units = 20
+checkpoint_every = 1
+[test]
+trials = 2
+"#,
+        rates[0], rates[1]
+    );
+    write(dir, "e.toml", &text)
+}
+
+/// 30 neurons × 25 bins of smooth synthetic rates, one file per condition.
+pub fn small_alm_rates(dir: &Path) -> [String; 2] {
+    let mut out = Vec::new();
+    for c in 0..2 {
+        let data: Vec<f64> = (0..30)
+            .flat_map(|a| {
+                (0..25).map(move |b| {
+                    let base = 2.0 + (a % 7) as f64;
+                    base * (1.0 + 0.5 * ((b as f64 / 8.0) + a as f64 + c as f64 * 1.3).sin())
+                })
+            })
+            .collect();
+        let p = dir.join(format!("rates_{c}.npy"));
+        spikeform_io::npy::write_npy_f64(&p, &[30, 25], &data).unwrap();
+        out.push(p.to_str().unwrap().to_string());
+    }
+    [out[0].clone(), out[1].clone()]
+}

@@ -7,96 +7,6 @@ use common::*;
 use spikeform_io::npy::{read_npz, write_npy_f64};
 use std::path::Path;
 
-/// A small version of examples/balanced_alm.toml: 250 E + 250 I neurons with K = 50 inputs from
-/// each population (weights scaled as the tutorial's, 1/sqrt(K)), 1500-ms trials with 25
-/// updates, 30 recorded neurons in two conditions.
-fn experiment(dir: &Path, rates: [&str; 2]) -> String {
-    let text = format!(
-        r#"
-version = 1
-name = "small_alm"
-seed = 7
-dt_ms = 0.1
-duration_ms = 1500.0
-[network]
-kind = "spiking"
-tau_exc_ms = 3.0
-tau_inh_ms = 3.0
-tau_plastic_ms = 150.0
-[[network.populations]]
-name = "E"
-size = 250
-excitatory = true
-tau_membrane_ms = 10.0
-bias = 1.2728
-[[network.populations]]
-name = "I"
-size = 250
-excitatory = false
-tau_membrane_ms = 10.0
-bias = 0.8485
-[network.connectivity]
-rule = "fixed_out_degree"
-out_degree = 100
-projections = [
-  {{ pre = "E", post = "E", weight = 0.4243 }},
-  {{ pre = "E", post = "I", weight = 2.8284 }},
-  {{ pre = "I", post = "E", weight = -2.1213 }},
-  {{ pre = "I", post = "I", weight = -2.8284 }},
-]
-[stimulus]
-start_ms = 300.0
-end_ms = 500.0
-amplitude_min = -0.5
-amplitude_max = 0.5
-[target]
-kind = "recorded"
-files = ["{}", "{}"]
-bin_ms = 40.0
-sigma = 0.309
-[training]
-loops = 2
-learn_every_ms = 40.0
-start_ms = 500.0
-penalty_lambda = 0.04
-penalty_mu = 8.0
-trained = "match"
-trained_population = "E"
-plastic = "sampled"
-plastic_exc_inputs = 10
-plastic_inh_inputs = 10
-plastic_exc_weight = 0.6
-plastic_inh_weight = -0.32
-plastic_inh_population = "I"
-feedforward_units = 20
-checkpoint_every = 1
-[test]
-trials = 2
-"#,
-        rates[0], rates[1]
-    );
-    write(dir, "e.toml", &text)
-}
-
-/// 30 neurons × 25 bins of smooth synthetic rates, one file per condition.
-fn rates(dir: &Path) -> [String; 2] {
-    let mut out = Vec::new();
-    for c in 0..2 {
-        let data: Vec<f64> = (0..30)
-            .flat_map(|a| {
-                (0..25).map(move |b| {
-                    let base = 2.0 + (a % 7) as f64;
-                    base * (1.0 + 0.5 * ((b as f64 / 8.0) + a as f64 + c as f64 * 1.3).sin())
-                })
-            })
-            .collect();
-        let p = dir.join(format!("rates_{c}.npy"));
-        write_npy_f64(&p, &[30, 25], &data).unwrap();
-        out.push(p.to_str().unwrap().to_string());
-    }
-    [out[0].clone(), out[1].clone()]
-}
-
 fn weights(dir: &Path) -> Vec<f64> {
     read_npz(dir.join("checkpoint.npz")).unwrap()["weights"]
         .data
@@ -106,8 +16,8 @@ fn weights(dir: &Path) -> Vec<f64> {
 #[test]
 fn resumed_run_ends_with_the_same_weights_and_test_reproduces() {
     let dir = scratch("recorded_resume");
-    let r = rates(&dir);
-    let file = experiment(&dir, [&r[0], &r[1]]);
+    let r = small_alm_rates(&dir);
+    let file = small_alm_experiment(&dir, [&r[0], &r[1]]);
     let full = run_summary(&file, &dir.join("full"), &[]);
     assert_eq!(full["training"]["trained_neurons"], 30);
     let half = dir.join("half");
@@ -232,8 +142,8 @@ fn resumed_run_ends_with_the_same_weights_and_test_reproduces() {
 #[test]
 fn checkpoints_of_other_experiments_and_corrupt_checkpoints_are_refused() {
     let dir = scratch("recorded_checkpoint_bad");
-    let r = rates(&dir);
-    let file = experiment(&dir, [&r[0], &r[1]]);
+    let r = small_alm_rates(&dir);
+    let file = small_alm_experiment(&dir, [&r[0], &r[1]]);
     let run = dir.join("run");
     run_summary(&file, &run, &["training.loops=1"]);
     let out = dir.join("other");
@@ -281,7 +191,7 @@ fn data_fails(
     needles: &[&str],
 ) {
     let dir = scratch(&format!("recorded_bad_{name}"));
-    let good = rates(&dir);
+    let good = small_alm_rates(&dir);
     let bad = dir.join("bad.npy");
     write_npy_f64(&bad, shape, data).unwrap();
     let second = match other {
@@ -292,7 +202,7 @@ fn data_fails(
         }
         None => good[1].clone(),
     };
-    let file = experiment(&dir, [bad.to_str().unwrap(), &second]);
+    let file = small_alm_experiment(&dir, [bad.to_str().unwrap(), &second]);
     assert_fails(&["check", &file], 2, needles);
 }
 
@@ -344,7 +254,7 @@ fn bad_recorded_data_is_rejected_with_the_file_and_the_problem() {
 #[test]
 fn wrong_dtype_and_missing_data_files_are_rejected() {
     let dir = scratch("recorded_bad_dtype");
-    let good = rates(&dir);
+    let good = small_alm_rates(&dir);
     let bad = dir.join("bytes.npy");
     // A uint8 array: valid .npy, wrong dtype.
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
@@ -357,17 +267,17 @@ fn wrong_dtype_and_missing_data_files_are_rejected() {
     bytes.extend_from_slice(header.as_bytes());
     bytes.extend_from_slice(&[1, 2, 3, 4]);
     std::fs::write(&bad, &bytes).unwrap();
-    let file = experiment(&dir, [bad.to_str().unwrap(), &good[1]]);
+    let file = small_alm_experiment(&dir, [bad.to_str().unwrap(), &good[1]]);
     assert_fails(&["check", &file], 2, &["bytes.npy", "dtype"]);
-    let file = experiment(&dir, ["no_such_rates.npy", &good[1]]);
+    let file = small_alm_experiment(&dir, ["no_such_rates.npy", &good[1]]);
     assert_fails(&["check", &file], 2, &["no_such_rates.npy"]);
 }
 
 #[test]
 fn one_and_two_threads_give_bit_identical_weights() {
     let dir = scratch("recorded_threads");
-    let r = rates(&dir);
-    let file = experiment(&dir, [&r[0], &r[1]]);
+    let r = small_alm_rates(&dir);
+    let file = small_alm_experiment(&dir, [&r[0], &r[1]]);
     let mut summaries = Vec::new();
     for threads in ["1", "2"] {
         let out = dir.join(format!("t{threads}"));
@@ -413,8 +323,8 @@ fn one_and_two_threads_give_bit_identical_weights() {
 #[test]
 fn npz_outputs_have_the_documented_names_and_shapes() {
     let dir = scratch("recorded_outputs");
-    let r = rates(&dir);
-    let file = experiment(&dir, [&r[0], &r[1]]);
+    let r = small_alm_rates(&dir);
+    let file = small_alm_experiment(&dir, [&r[0], &r[1]]);
     let out = dir.join("run");
     let s = run_summary(
         &file,
