@@ -91,23 +91,11 @@ impl Input for CorrelatedPoissonLayer {
         let due = &mut pending[slot * layer.units..(slot + 1) * layer.units];
         for (unit, count) in due.iter_mut().enumerate() {
             for _ in 0..*count as u64 {
-                layer.synapses.for_each_run(unit, |targets, w| {
-                    for &t in targets {
-                        arrivals[t as usize] += w;
-                    }
-                });
+                layer.deliver(unit, arrivals);
             }
             *count = 0.0;
         }
-        for ((x, f), c) in channel
-            .iter_mut()
-            .zip(arrivals.iter_mut())
-            .zip(drive.current.iter_mut())
-        {
-            *x = *x * layer.decay + *f / layer.tau_ms;
-            *f = 0.0;
-            *c += *x;
-        }
+        layer.filter(channel, arrivals, drive.current);
     }
 }
 

@@ -14,9 +14,6 @@ pub struct OptoLayer {
     pub layer: PoissonLayer,
     /// When its units fire.
     pub window: StepWindow,
-    /// The same channel at rate 0 and without synapses: what steps outside the window run
-    /// (no draws, the channel decays).
-    silent: PoissonLayer,
 }
 
 impl OptoLayer {
@@ -33,19 +30,9 @@ impl OptoLayer {
         dt_ms: f64,
         window: StepWindow,
     ) -> Self {
-        let silent = PoissonLayer::new(
-            name,
-            0.0,
-            tau_ms,
-            decay,
-            StaticSynapses::empty(synapses.n_neurons()),
-            n_neurons,
-            dt_ms,
-        );
         Self {
             layer: PoissonLayer::new(name, rate_hz, tau_ms, decay, synapses, n_neurons, dt_ms),
             window,
-            silent,
         }
     }
 }
@@ -59,13 +46,14 @@ impl Input for OptoLayer {
         self.layer.state_len()
     }
 
-    /// Inside the window the layer's step; outside it the channel only decays (a layer of rate
-    /// 0 draws no spikes and adds the decaying channel).
+    /// Inside the window the layer's step; outside it no draws, and the channel only decays
+    /// and adds itself to the current.
     fn step(&self, at: InputStep, state: &mut [f64], rng: &mut Rng, drive: &mut Drive<'_>) {
         if at.step > self.window.start && at.step <= self.window.end {
             self.layer.step(at, state, rng, drive);
         } else {
-            self.silent.step(at, state, rng, drive);
+            let (channel, arrivals) = state.split_at_mut(self.layer.n_neurons);
+            self.layer.filter(channel, arrivals, drive.current);
         }
     }
 }

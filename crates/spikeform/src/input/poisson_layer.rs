@@ -62,6 +62,24 @@ impl PoissonLayer {
             n_neurons,
         }
     }
+
+    /// Adds one spike of `unit` to the arrivals F of the neurons it projects to.
+    pub(crate) fn deliver(&self, unit: usize, arrivals: &mut [f64]) {
+        self.synapses.for_each_run(unit, |targets, w| {
+            for &t in targets {
+                arrivals[t as usize] += w;
+            }
+        });
+    }
+
+    /// The channel's step, `I_x ← d·I_x + F/τ_x`, then F cleared and I_x added to `current`.
+    pub(crate) fn filter(&self, channel: &mut [f64], arrivals: &mut [f64], current: &mut [f64]) {
+        for ((x, f), c) in channel.iter_mut().zip(arrivals.iter_mut()).zip(current) {
+            *x = *x * self.decay + *f / self.tau_ms;
+            *f = 0.0;
+            *c += *x;
+        }
+    }
 }
 
 impl Input for PoissonLayer {
@@ -78,22 +96,9 @@ impl Input for PoissonLayer {
         let (channel, arrivals) = state.split_at_mut(self.n_neurons);
         if let Some(count) = &self.spikes_per_step {
             for _ in 0..count.sample(rng) as u64 {
-                let unit = rng.random_range(0..self.units);
-                self.synapses.for_each_run(unit, |targets, w| {
-                    for &t in targets {
-                        arrivals[t as usize] += w;
-                    }
-                });
+                self.deliver(rng.random_range(0..self.units), arrivals);
             }
         }
-        for ((x, f), c) in channel
-            .iter_mut()
-            .zip(arrivals.iter_mut())
-            .zip(drive.current.iter_mut())
-        {
-            *x = *x * self.decay + *f / self.tau_ms;
-            *f = 0.0;
-            *c += *x;
-        }
+        self.filter(channel, arrivals, drive.current);
     }
 }
