@@ -98,6 +98,8 @@ pub(crate) struct InputStates {
     constant: Vec<f64>,
     /// Whether each input is constant (asked once per trial, not at every step).
     is_constant: Vec<bool>,
+    /// The inputs that read the network's spikes (asked once per trial; usually none).
+    reading_spikes: Vec<usize>,
     /// Whether the current buffer holds the constant sum and nothing else varies, so that
     /// later steps of the trial have nothing to write.
     settled: bool,
@@ -119,6 +121,9 @@ impl InputStates {
         self.is_constant.clear();
         self.is_constant
             .extend(inputs.iter().map(|i| i.is_constant()));
+        self.reading_spikes.clear();
+        self.reading_spikes
+            .extend((0..inputs.len()).filter(|&i| inputs[i].reads_spikes()));
         let mut no_arrivals = Vec::new();
         for (input, state) in inputs.iter().zip(&mut self.states) {
             state.clear();
@@ -172,12 +177,11 @@ impl InputStates {
         }
     }
 
-    /// Hands this step's spikes to the inputs that read them.
+    /// Hands this step's spikes to the inputs that read them (none, in most networks: then
+    /// this returns at once).
     pub(crate) fn after_spikes(&mut self, inputs: &[std::sync::Arc<dyn Input>], spiked: &[u32]) {
-        for (input, state) in inputs.iter().zip(&mut self.states) {
-            if input.reads_spikes() {
-                input.after_spikes(spiked, state);
-            }
+        for &i in &self.reading_spikes {
+            inputs[i].after_spikes(spiked, &mut self.states[i]);
         }
     }
 }
