@@ -61,8 +61,9 @@ fn indices(v: &[usize]) -> Vec<i64> {
     v.iter().map(|&i| i as i64).collect()
 }
 
-/// Spike times as two aligned arrays: neuron index and time (ms).
-fn spike_arrays(spikes: &[Vec<f64>]) -> (Vec<i64>, Vec<f64>) {
+/// Spike times as two aligned arrays: neuron index and time (ms), neuron by neuron, times
+/// ascending (the layout of `spikes.npz`; Python's results use it too).
+pub fn spike_arrays(spikes: &[Vec<f64>]) -> (Vec<i64>, Vec<f64>) {
     let mut neuron = Vec::new();
     let mut time = Vec::new();
     for (i, s) in spikes.iter().enumerate() {

@@ -57,21 +57,8 @@ fn flatten(v: Vec<Vec<f64>>) -> Vec<f64> {
     v.into_iter().flatten().collect()
 }
 
-/// Spike times of one trial as (neuron, time_ms), neuron by neuron, times ascending.
-fn spike_pairs(spikes: &[Vec<f64>]) -> (Vec<i64>, Vec<f64>) {
-    let mut neuron = Vec::new();
-    let mut time = Vec::new();
-    for (i, s) in spikes.iter().enumerate() {
-        for &t in s {
-            neuron.push(i as i64);
-            time.push(t);
-        }
-    }
-    (neuron, time)
-}
-
 fn spike_tuple<'py>(py: Python<'py>, spikes: &[Vec<f64>]) -> PyResult<Bound<'py, PyAny>> {
-    let (neuron, time) = spike_pairs(spikes);
+    let (neuron, time) = spikeform_io::artifacts::spike_arrays(spikes);
     let n = neuron.len();
     let pair = (array(py, neuron, &[n])?, array(py, time, &[n])?);
     Ok(pair.into_pyobject(py)?.into_any())
@@ -160,7 +147,7 @@ fn spikes_group<'py>(py: Python<'py>, res: &mut SpikingRunResult) -> PyResult<Gr
         Some(t) => &t.spikes[0],
         None => &res.spikes,
     };
-    let (neuron, time) = spike_pairs(first);
+    let (neuron, time) = spikeform_io::artifacts::spike_arrays(first);
     let count = neuron.len();
     g.dict
         .set_item(spikes::NEURON.name, array(py, neuron, &[count])?)?;
