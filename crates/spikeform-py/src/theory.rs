@@ -28,6 +28,27 @@ fn same_shape(a: &[usize], b: &[usize], names: &str) -> PyResult<()> {
     Ok(())
 }
 
+/// `f(a_i, b_i)` for every element of two arrays of one shape (`names` for the error), as an
+/// array of that shape; an error of `f` is a `ValueError`.
+fn elementwise<'py, E: std::fmt::Display>(
+    py: Python<'py>,
+    a: &PyReadonlyArrayDyn<'py, f64>,
+    b: &PyReadonlyArrayDyn<'py, f64>,
+    names: &str,
+    f: impl Fn(f64, f64) -> Result<f64, E>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    same_shape(a.shape(), b.shape(), names)?;
+    let (a, b) = (a.as_array(), b.as_array());
+    let shape = a.shape().to_vec();
+    let out = a
+        .iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| f(x, y))
+        .collect::<Result<Vec<f64>, _>>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    PyArray1::from_vec(py, out).reshape(shape)
+}
+
 /// The Siegert rate ν(μ, σ) (Hz) elementwise, for arrays of one shape.
 #[pyfunction]
 #[pyo3(signature = (mu, sigma, tau_ms, threshold, reset, refractory_ms))]
@@ -41,15 +62,9 @@ pub fn siegert_rate<'py>(
     refractory_ms: f64,
 ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
     let t = transfer(tau_ms, threshold, reset, refractory_ms)?;
-    same_shape(mu.shape(), sigma.shape(), "mu, sigma")?;
-    let (mu, sigma) = (mu.as_array(), sigma.as_array());
-    let shape = mu.shape().to_vec();
-    let out: Vec<f64> = mu
-        .iter()
-        .zip(sigma.iter())
-        .map(|(&m, &s)| t.rate_hz(m, s))
-        .collect();
-    PyArray1::from_vec(py, out).reshape(shape)
+    elementwise(py, &mu, &sigma, "mu, sigma", |m, s| {
+        Ok::<f64, std::convert::Infallible>(t.rate_hz(m, s))
+    })
 }
 
 /// The mean input μ with ν(μ, σ) = rate (Hz) elementwise; `recorded` replaces 0 Hz by 0.1 Hz
@@ -68,22 +83,13 @@ pub fn siegert_inverse<'py>(
     recorded: bool,
 ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
     let t = transfer(tau_ms, threshold, reset, refractory_ms)?;
-    same_shape(rate_hz.shape(), sigma.shape(), "rate_hz, sigma")?;
-    let (rate, sigma) = (rate_hz.as_array(), sigma.as_array());
-    let shape = rate.shape().to_vec();
-    let out = rate
-        .iter()
-        .zip(sigma.iter())
-        .map(|(&r, &s)| {
-            if recorded {
-                t.input_for_recorded_rate(r, s)
-            } else {
-                t.inverse_rate(r, s)
-            }
-        })
-        .collect::<Result<Vec<f64>, _>>()
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    PyArray1::from_vec(py, out).reshape(shape)
+    elementwise(py, &rate_hz, &sigma, "rate_hz, sigma", |r, s| {
+        if recorded {
+            t.input_for_recorded_rate(r, s)
+        } else {
+            t.inverse_rate(r, s)
+        }
+    })
 }
 
 /// Balanced-state rates of W r + X = 0 with silenced populations: a dict of `rates`,
