@@ -9,7 +9,8 @@
 //!    (spikes of `delay` steps ago), its own trace `r` takes its spike of the previous step, the
 //!    membrane integrates external + synaptic input (+ noise) with its population's model; a
 //!    neuron that fires resets, and its spike is queued for its targets with the current
-//!    weights;
+//!    weights; inputs that read the network's spikes (the latent readout) then see this step's
+//!    spikes (`Input::after_spikes`);
 //! 4. **feed-forward** — the feed-forward units' traces take their previous spikes, and each unit
 //!    spikes with its current probability, queueing input for the trained neurons;
 //! 5. **synapse rules** — plastic projections update their weights for this step's spikes, then
