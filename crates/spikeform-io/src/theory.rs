@@ -134,7 +134,8 @@ fn plastic(exp: &SpikingExperiment, res: &SpikingRunResult) -> Option<PlasticThe
             250.0,
         )
     };
-    if !res.spikes.is_empty() && t1 - exp.burn_in_ms >= 500.0 {
+    // No spike trains with `record.spikes = false`: no simulated covariances.
+    if exp.record_spikes && !res.spikes.is_empty() && t1 - exp.burn_in_ms >= 500.0 {
         out.simulated_count_covariance_250ms = [
             ("ee", cov(0, None)),
             ("ei", cov(0, Some(1))),

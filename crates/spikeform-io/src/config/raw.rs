@@ -692,6 +692,11 @@ pub struct RawRecord {
     /// bins × neurons).
     #[serde(default = "default_record_input_trials")]
     pub input_trials: usize,
+    /// Untrained runs: whether every spike time is kept (`spikes.npz`, CV and Fano factor in
+    /// the summary). `false` keeps only each neuron's spike count (the rates), for timing the
+    /// simulation alone. Default `true`.
+    #[serde(default = "default_record_spikes", skip_serializing_if = "is_true")]
+    pub spikes: bool,
 }
 
 impl Default for RawRecord {
@@ -700,8 +705,17 @@ impl Default for RawRecord {
             every_ms: default_record_every_ms(),
             neurons: RawRecordNeurons::default(),
             input_trials: default_record_input_trials(),
+            spikes: default_record_spikes(),
         }
     }
+}
+
+fn default_record_spikes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_record_input_trials() -> usize {

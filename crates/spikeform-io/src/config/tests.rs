@@ -244,3 +244,14 @@ fn the_normalized_file_reads_back_as_the_same_experiment() {
         assert_eq!(first.normalized_toml(), again.normalized_toml());
     }
 }
+
+#[test]
+fn record_spikes_false_is_refused_where_a_phase_reads_the_spike_times() {
+    let message = error(&format!("{SPIKING}\n[record]\nspikes = false\n"));
+    assert_names(
+        &message,
+        &["record.spikes", "[training]", "reads the spike times"],
+    );
+    let untrained = load(&format!("{BRUNEL}\n[record]\nspikes = false\n"));
+    assert!(untrained.is_ok(), "{:?}", untrained.err());
+}

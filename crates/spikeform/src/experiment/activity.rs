@@ -25,12 +25,13 @@ pub(crate) fn summarise_activity(
             let idx: Vec<usize> = range.clone().collect();
             let rate_hz =
                 idx.iter().map(|&i| neuron_rates_hz[i]).sum::<f64>() / idx.len().max(1) as f64;
-            let cvs: Vec<f64> = recorders
-                .iter()
+            // Recorders that kept counts only have no spike trains: no CV, no Fano factor.
+            let with_times = recorders.iter().filter(|r| r.spike_counts().is_none());
+            let cvs: Vec<f64> = with_times
+                .clone()
                 .map(|r| analysis::cv_isi(&r.spikes, &idx, window.0, window.1, 3).mean)
                 .collect();
-            let fanos: Vec<f64> = recorders
-                .iter()
+            let fanos: Vec<f64> = with_times
                 .map(|r| {
                     analysis::fano_factor(&r.spikes, &idx, window.0, window.1, exp.fano_window_ms)
                 })
@@ -58,8 +59,13 @@ pub(crate) fn summarise_activity(
 /// Per-neuron rates (Hz) in `window`, averaged over the trials.
 fn neuron_rates(n: usize, recorders: &[ActivityRecorder], window: (f64, f64)) -> Vec<f64> {
     let mut rates = vec![0.0; n];
+    let seconds = (window.1 - window.0) / 1000.0;
     for rec in recorders {
-        let trial = analysis::firing_rates_hz(&rec.spikes, window.0, window.1);
+        // The same count over the same window, whether the times were kept or only the counts.
+        let trial = match rec.spike_counts() {
+            Some(counts) => counts.iter().map(|&k| f64::from(k) / seconds).collect(),
+            None => analysis::firing_rates_hz(&rec.spikes, window.0, window.1),
+        };
         for (acc, r) in rates.iter_mut().zip(trial) {
             *acc += r / recorders.len() as f64;
         }

@@ -266,6 +266,9 @@ pub struct SpikingExperiment {
     /// Test trials per condition whose box-averaged inputs are kept for output (the first
     /// ones); every trial is scored.
     pub record_input_trials: usize,
+    /// Untrained runs: keep every spike time (`true`), or only each neuron's spike count after
+    /// the burn-in (`false`: rates only; no spike trains, CV or Fano factor).
+    pub record_spikes: bool,
 }
 
 impl SpikingExperiment {
@@ -301,6 +304,7 @@ impl SpikingExperiment {
             record_neurons: Vec::new(),
             record_every_steps: crate::time::at_least_one_step(1.0, dt_ms),
             record_input_trials: 0,
+            record_spikes: true,
         }
     }
 

@@ -15,12 +15,16 @@ fn with_plastic(excitatory: f64, inhibitory: f64, plastic: f64) -> (f64, f64) {
     }
 }
 
-/// Records spike times of every neuron, per-neuron mean input components, and the population
-/// spike count in bins. Never stores dense per-step state.
+/// Records spike times of every neuron (or, after [`ActivityRecorder::counts_only`], only each
+/// neuron's spike count), per-neuron mean input components, and the population spike count in
+/// bins. Never stores dense per-step state.
 #[derive(Debug, Clone)]
 pub struct ActivityRecorder {
-    /// Spike times (ms) of every neuron.
+    /// Spike times (ms) of every neuron (empty trains when only counts are kept).
     pub spikes: Vec<Vec<f64>>,
+    /// When only counts are kept: every neuron's spikes at `t >= counts_from_ms`.
+    counts: Option<Vec<u32>>,
+    counts_from_ms: f64,
     /// Input components are averaged over samples every `sample_every` steps with
     /// `t > from_ms`.
     sample_every: u64,
@@ -57,6 +61,8 @@ impl ActivityRecorder {
         let n_bins = trial_steps.div_ceil(bin_steps) as usize;
         Self {
             spikes: vec![Vec::new(); n],
+            counts: None,
+            counts_from_ms: 0.0,
             sample_every,
             from_ms,
             sums: std::array::from_fn(|_| vec![0.0; n]),
@@ -80,6 +86,20 @@ impl ActivityRecorder {
                 .map(|p| population_of.iter().filter(|&&q| q == p).count())
                 .collect(),
         }
+    }
+
+    /// Keeps no spike times, only each neuron's number of spikes at `t >= from_ms`
+    /// ([`ActivityRecorder::spike_counts`]); everything else is recorded as before.
+    pub fn counts_only(mut self, from_ms: f64) -> Self {
+        self.counts = Some(vec![0; self.spikes.len()]);
+        self.counts_from_ms = from_ms;
+        self
+    }
+
+    /// Every neuron's spike count at `t >= from_ms` if the recorder keeps counts only
+    /// ([`ActivityRecorder::counts_only`]); `None` when it keeps the spike times.
+    pub fn spike_counts(&self) -> Option<&[u32]> {
+        self.counts.as_deref()
     }
 
     /// Time-averaged input components of every neuron.
@@ -128,7 +148,11 @@ impl Monitor for ActivityRecorder {
     fn on_step(&mut self, view: &StepView<'_>) -> Control {
         let bin = ((view.step - 1) / self.bin_steps) as usize;
         for &j in view.spiked {
-            self.spikes[j as usize].push(view.t_ms);
+            match &mut self.counts {
+                None => self.spikes[j as usize].push(view.t_ms),
+                Some(counts) if view.t_ms >= self.counts_from_ms => counts[j as usize] += 1,
+                Some(_) => {}
+            }
             let p = self.population_of[j as usize];
             if let Some(c) = self.population_counts[p].get_mut(bin) {
                 *c += 1;

@@ -91,7 +91,25 @@ pub(super) fn validate(
         record_every_steps: record.every_steps,
         record_input_trials: record.input_trials,
         record_neurons: record.neurons,
+        record_spikes: record_spikes(raw)?,
     })
+}
+
+/// `record.spikes`: `false` (spike counts only) is for plain untrained runs; every other phase
+/// reads the spike times.
+fn record_spikes(raw: &RawExperiment) -> Result<bool, ConfigError> {
+    let readers = [
+        ("[training]", raw.training.is_some()),
+        ("[perturbation]", raw.perturbation.is_some()),
+        ("[latent]", raw.latent.is_some()),
+    ];
+    match readers.iter().find(|(_, present)| *present) {
+        Some((section, _)) if !raw.record.spikes => Err(ConfigError::invalid(
+            "record.spikes",
+            format!("must be true in a run with {section}, which reads the spike times"),
+        )),
+        _ => Ok(raw.record.spikes),
+    }
 }
 
 /// The index of the population named `name`; `key` names the key that gave it.

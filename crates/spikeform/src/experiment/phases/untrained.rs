@@ -36,6 +36,9 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
         for k in 0..exp.test_trials {
             let first = c == 0 && k == 0;
             let mut rec = activity_recorder(exp, &session.net);
+            if !exp.record_spikes {
+                rec = rec.counts_only(exp.burn_in_ms);
+            }
             let mut tr = trace_recorder(exp, first);
             let phase = match exp.conditions {
                 1 => format!("simulation trial {}", k + 1),
