@@ -104,35 +104,10 @@ def fixed_out_degree(rng):
     return pre, post
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=1,
-                    help="1: serial build (no OpenMP); N >= 2: OpenMP with N threads")
-    ap.add_argument("--reps", type=int, default=3, help="runs of the compiled binary")
-    ap.add_argument("--duration-ms", type=float, default=3000.0)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--build-dir", default=None,
-                    help="standalone project directory (default /tmp/brian2_balanced_t<threads>)")
-    ap.add_argument("--save-spikes", default=None,
-                    help="write the last run's spikes (neuron, step) and v(0) to this .npz")
-    ap.add_argument("--serve", action="store_true",
-                    help="build, then run once per 'run' line on stdin (used by compare.py)")
-    args = ap.parse_args()
-
-    from brian2 import (Network, NeuronGroup, Synapses, SpikeMonitor, defaultclock, device,
-                        ms, prefs, set_device)
-
-    build_dir = args.build_dir or f"/tmp/brian2_balanced_t{args.threads}"
-    set_device("cpp_standalone", directory=build_dir, build_on_run=False)
-    prefs.devices.cpp_standalone.openmp_threads = 0 if args.threads <= 1 else args.threads
-    prefs.codegen.cpp.headers += ["<chrono>", "<fstream>"]
-    defaultclock.dt = DT * ms
-
-    rng = np.random.default_rng(args.seed)
-    t0 = time.perf_counter()
-    pre, post = fixed_out_degree(rng)
-    v0 = rng.uniform(0.0, 1.0, N)
-    connectivity_s = time.perf_counter() - t0
+def exact_network(pre, post, v0, record):
+    """The reference's step order, written out (see the module doc). Returns the objects of
+    the network, its SpikeMonitor and the namespace of the run."""
+    from brian2 import NeuronGroup, SpikeMonitor, Synapses
 
     G = NeuronGroup(
         N,
@@ -178,7 +153,57 @@ def main():
         S.connect(i=pre[sel] - (0 if pre_is_e else N_E),
                   j=post[sel] - (0 if post_is_e else N_E))
         synapses.append(S)
-    spikes = SpikeMonitor(G, name="spikes")
+    # record=False keeps only the per-neuron spike count (the rates), not i and t.
+    spikes = SpikeMonitor(G, record=record, name="spikes")
+    # Plain numbers: all quantities are dimensionless, times in ms (as in the reference).
+    namespace = {"dt_ms": DT, "tau_s": TAU_S, "tau_m": TAU_M}
+    return [G, *synapses, spikes], spikes, namespace
+
+
+def main(formulation="exact"):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=1,
+                    help="1: serial build (no OpenMP); N >= 2: OpenMP with N threads")
+    ap.add_argument("--reps", type=int, default=3, help="runs of the compiled binary")
+    ap.add_argument("--duration-ms", type=float, default=3000.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--formulation", choices=["exact", "plain"], default=formulation,
+                    help="exact: the reference's step order (this file); plain: the Brian2 "
+                         "script a Brian2 user writes (plain_brian2.py)")
+    ap.add_argument("--no-record", action="store_true",
+                    help="SpikeMonitor(record=False): spike counts only, no spike times")
+    ap.add_argument("--build-dir", default=None,
+                    help="standalone project directory (default "
+                         "/tmp/brian2_<formulation>_t<threads>[_norec]_<duration>ms)")
+    ap.add_argument("--save-spikes", default=None,
+                    help="write the last run's spikes (neuron, step) and v(0) to this .npz")
+    ap.add_argument("--serve", action="store_true",
+                    help="build, then run once per 'run' line on stdin (used by compare.py)")
+    args = ap.parse_args()
+
+    from brian2 import Network, Synapses, defaultclock, device, ms, prefs, set_device
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    build_dir = args.build_dir or (f"/tmp/brian2_{args.formulation}_t{args.threads}"
+                                   f"{'_norec' if args.no_record else ''}"
+                                   f"_{args.duration_ms:g}ms")
+    set_device("cpp_standalone", directory=build_dir, build_on_run=False)
+    prefs.devices.cpp_standalone.openmp_threads = 0 if args.threads <= 1 else args.threads
+    prefs.codegen.cpp.headers += ["<chrono>", "<fstream>"]
+    defaultclock.dt = DT * ms
+
+    rng = np.random.default_rng(args.seed)
+    t0 = time.perf_counter()
+    pre, post = fixed_out_degree(rng)
+    v0 = rng.uniform(0.0, 1.0, N)
+    connectivity_s = time.perf_counter() - t0
+
+    if args.formulation == "plain":
+        from plain_brian2 import plain_network as network
+    else:
+        network = exact_network
+    objects, spikes, namespace = network(pre, post, v0, record=not args.no_record)
+    n_synapses = int(sum(len(o) for o in objects if isinstance(o, Synapses)))
 
     device.insert_code(
         "before_network_run",
@@ -191,9 +216,8 @@ def main():
         "  _f.precision(9);\n"
         "  _f << std::chrono::duration<double>(_peer_t1 - _peer_t0).count() << std::endl; }",
     )
-    # Plain numbers: all quantities are dimensionless, times in ms (as in the reference).
-    net = Network(G, *synapses, spikes)
-    net.run(args.duration_ms * ms, namespace={"dt_ms": DT, "tau_s": TAU_S, "tau_m": TAU_M})
+    net = Network(*objects)
+    net.run(args.duration_ms * ms, namespace=namespace)
 
     t0 = time.perf_counter()
     device.build(directory=build_dir, compile=True, run=False, clean=True)
@@ -211,7 +235,7 @@ def main():
         for var in list(device.array_cache):
             device.array_cache[var] = None
         count = np.asarray(spikes.count[:], dtype=np.float64)
-        if args.save_spikes:
+        if args.save_spikes and not args.no_record:
             np.savez(args.save_spikes, neuron=np.asarray(spikes.i[:]),
                      step=np.rint(np.asarray(spikes.t[:] / ms) / DT).astype(np.int64),
                      v0=v0, seed=args.seed)
@@ -224,10 +248,13 @@ def main():
             "rate_e_hz": count[:N_E].sum() / N_E / seconds,
             "rate_i_hz": count[N_E:].sum() / N_I / seconds,
             "spikes": int(count.sum()),
+            "formulation": args.formulation,
+            "record": not args.no_record,
         }
 
     def describe(k, rep):
-        return (f"brian2 threads={args.threads} rep {k}: simulation {rep['sim_wall_s']:.3f} s "
+        return (f"brian2 {args.formulation} record={not args.no_record} "
+                f"threads={args.threads} rep {k}: simulation {rep['sim_wall_s']:.3f} s "
                 f"wall (Brian2 _last_run_time {rep['brian2_run_time_s']:.3f} s; whole binary "
                 f"{rep['binary_wall_s']:.3f} s wall, {rep['binary_cpu_s']:.3f} s CPU); "
                 f"rates E {rep['rate_e_hz']:.3f} Hz, I {rep['rate_i_hz']:.3f} Hz")
@@ -259,7 +286,9 @@ def main():
         "openmp_threads": prefs.devices.cpp_standalone.openmp_threads,
         "duration_ms": args.duration_ms,
         "seed": args.seed,
-        "synapses": int(sum(len(S) for S in synapses)),
+        "formulation": args.formulation,
+        "record": not args.no_record,
+        "synapses": n_synapses,
         "connectivity_numpy_s": connectivity_s,
         "build_s": build_s,
         "sim_wall_s_min": min(sims),
@@ -268,7 +297,7 @@ def main():
         "rate_i_hz": reps[-1]["rate_i_hz"],
         "reps": reps,
     }
-    print(f"brian2 threads={args.threads}: simulation min {summary['sim_wall_s_min']:.3f} s, "
+    print(f"brian2 {args.formulation} threads={args.threads}: simulation min {summary['sim_wall_s_min']:.3f} s, "
           f"median {summary['sim_wall_s_median']:.3f} s over {args.reps} runs; "
           f"mean rates E {summary['rate_e_hz']:.2f} Hz, I {summary['rate_i_hz']:.2f} Hz "
           f"(reference 6.61 / 11.99 Hz)")

@@ -3,32 +3,38 @@
 
 Run from the repository root (see benches/peers/README.md for the Brian2 venv):
 
-    python3 benches/peers/compare.py                      # 1 thread, 3 repetitions
-    python3 benches/peers/compare.py --threads 1,2       # also 2 threads (OpenMP for Brian2)
-    python3 benches/peers/compare.py --threads 1 --reps 5
+    python3 benches/peers/compare.py                          # 30 s and 3 s, spikes on and off
+    python3 benches/peers/compare.py --durations-ms 3000 --record on --reps 1   # a quick check
+    python3 benches/peers/compare.py --threads 1,2 --reps 5 --json out.json
 
-Steps:
-1. `cargo build --release` (spikeform).
-2. For each thread count, start benches/peers/balanced_brian2.py --serve with the venv's Python:
-   it draws the same-size network, generates and compiles the cpp_standalone project once
-   (not timed here) and then runs the binary on request.
-3. Repetitions are interleaved: spikeform run k, then Brian2 run k, and so on, so that load
-   changes on a shared machine hit both programs alike.
-4. Prints a table: simulation seconds (min / median), seconds with setup, process CPU
-   seconds, mean E/I rates, and the ratio Brian2 / spikeform of the simulation seconds
-   (of the medians and of the minima).
+Two Brian2 formulations of the same network (examples/balanced_untrained.toml):
+* "exact" (balanced_brian2.py): the reference's step order written out with run_regularly and
+  accumulator variables;
+* "plain" (plain_brian2.py): the script a Brian2 user writes (ODEs integrated by Euler, two
+  Synapses with on_pre "xE_post += w/tau_s").
+Both are compiled with the cpp_standalone device, one thread (no OpenMP). spikeform is run
+with each of --threads. The report compares spikeform with the faster of the two.
 
-What "simulation seconds" means:
-* spikeform: duration_ms / timing.simulated_ms_per_wall_second from summary.json, i.e. the wall
-  time of the "simulate" phase. That phase starts before the network is built, so it includes
-  spikeform's network construction (drawing 5 million synapses); the script estimates that
-  setup by a run of 0.1 ms (reported separately, and subtracted in the "setup-free" ratio).
-* Brian2: wall time of network.run(...) inside the compiled binary (excludes code generation,
-  compilation, loading arrays and creating synapses). See balanced_brian2.py.
-"with setup": spikeform's timing.total_seconds (network construction, simulation, summary
-statistics and writing its output files); Brian2's whole binary (loading the connectivity
-arrays, creating the synapses, the run, writing results). Process CPU: user + sys seconds of
-the spikeform process / of the Brian2 binary.
+Steps, for every duration and every spike-recording setting:
+1. `cargo build --release` (once, unless --no-build).
+2. Start both Brian2 formulations with --serve: each draws the network, generates and
+   compiles its cpp_standalone project (not timed; a project per duration and recording
+   setting, since both are compiled in) and then runs the binary on request.
+3. Repetitions are interleaved: spikeform (each thread count), Brian2 exact, Brian2 plain, then
+   the next repetition, so that load changes on a shared machine hit all programs alike.
+Spike recording "off": spikeform `--set record.spikes=false` (spike counts only) and Brian2
+`SpikeMonitor(record=False)` (counts only); both still report the rates.
+
+What is timed (wall clock):
+* spikeform "simulation": duration_ms / timing.simulated_ms_per_wall_second from summary.json,
+  the "simulate" phase, which includes building the network (drawing 5 million synapses;
+  estimated by a 0.1-ms run and printed as "setup"). "command": the whole `spikeform run`
+  process (`--no-report`): reading the file, building, simulating, statistics, writing files.
+* Brian2 "simulation": network.run(...) inside the compiled binary; "binary": the whole
+  binary (loading the connectivity arrays, creating the synapses, the run, writing results).
+  Excluded: drawing the connectivity in numpy, Python, code generation and compilation.
+The ratio is (faster Brian2 simulation, median) / (spikeform simulation, median); the
+"vs command" ratio divides by spikeform's whole command instead (the harder comparison).
 """
 
 import argparse
@@ -40,19 +46,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLE = "examples/balanced_untrained.toml"
+FORMULATIONS = {"exact": "balanced_brian2.py", "plain": "plain_brian2.py"}
 
 
-def run_spikeform(exe, threads, duration_ms, tmp, tag):
+def run_spikeform(exe, threads, duration_ms, record, tmp, tag):
+    """One `spikeform run` of the example; its timings and rates."""
     out = os.path.join(tmp, f"sf_{tag}")
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [exe, "run", EXAMPLE, "--out", out, "--quiet",
+    cmd = [exe, "run", EXAMPLE, "--out", out, "--quiet", "--no-report",
            "--threads", str(threads), "--set", f"duration_ms={duration_ms}"]
+    if not record:
+        cmd += ["--set", "record.spikes=false"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
+    command_s = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(os.path.join(out, "summary.json")) as f:
         s = json.load(f)
@@ -60,7 +73,7 @@ def run_spikeform(exe, threads, duration_ms, tmp, tag):
     t = s["timing"]
     return {
         "sim_wall_s": duration_ms / t["simulated_ms_per_wall_second"],
-        "total_s": t["total_seconds"],
+        "whole_s": command_s,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "rate_e_hz": s["activity"]["rate_hz"]["e"],
         "rate_i_hz": s["activity"]["rate_hz"]["i"],
@@ -68,26 +81,30 @@ def run_spikeform(exe, threads, duration_ms, tmp, tag):
 
 
 class Brian2:
-    def __init__(self, python, threads, duration_ms, seed):
-        script = os.path.join(ROOT, "benches", "peers", "balanced_brian2.py")
-        self.p = subprocess.Popen(
-            [python, script, "--serve", "--threads", str(threads),
-             "--duration-ms", str(duration_ms), "--seed", str(seed)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """One Brian2 formulation, built once, run on request (balanced_brian2.py --serve)."""
+
+    def __init__(self, python, formulation, duration_ms, record, seed):
+        script = os.path.join(ROOT, "benches", "peers", FORMULATIONS[formulation])
+        cmd = [python, script, "--serve", "--threads", "1",
+               "--duration-ms", str(duration_ms), "--seed", str(seed)]
+        if not record:
+            cmd.append("--no-record")
+        self.p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
         self.info = json.loads(self._expect("READY"))
 
     def _expect(self, tag):
         for line in self.p.stdout:
             if line.startswith(tag + " "):
                 return line[len(tag) + 1:]
-        raise RuntimeError(f"balanced_brian2.py ended without {tag} (exit {self.p.wait()})")
+        raise RuntimeError(f"Brian2 script ended without {tag} (exit {self.p.wait()})")
 
     def run(self):
         self.p.stdin.write("run\n")
         self.p.stdin.flush()
         r = json.loads(self._expect("REP"))
         r["cpu_s"] = r["binary_cpu_s"]
-        r["total_s"] = r["binary_wall_s"]
+        r["whole_s"] = r["binary_wall_s"]
         return r
 
     def close(self):
@@ -95,14 +112,86 @@ class Brian2:
         self.p.wait()
 
 
+def stats(reps, key):
+    v = [x[key] for x in reps]
+    return min(v), statistics.median(v)
+
+
+def measure(args, threads, duration_ms, record, tmp, log):
+    """Interleaved repetitions of spikeform (every thread count) and both Brian2 formulations
+    for one duration and recording setting; {label: [rep, ...]}."""
+    log(f"[{duration_ms:g} ms, spikes {'on' if record else 'off'}] building both Brian2 "
+        f"projects (code generation + g++, not timed)...")
+    servers = {f: Brian2(args.python, f, duration_ms, record, args.seed) for f in FORMULATIONS}
+    reps = {f"spikeform t{th}": [] for th in threads}
+    reps.update({f"brian2 {f}": [] for f in FORMULATIONS})
+    try:
+        for k in range(args.reps):
+            for th in threads:
+                r = run_spikeform(args.spikeform, th, duration_ms, record, tmp, f"{th}_{k}")
+                reps[f"spikeform t{th}"].append(r)
+                log(f"  rep {k + 1} spikeform t{th} {r['sim_wall_s']:.3f} s")
+            for f, server in servers.items():
+                r = server.run()
+                reps[f"brian2 {f}"].append(r)
+                log(f"  rep {k + 1} brian2 {f} {r['sim_wall_s']:.3f} s")
+    finally:
+        for server in servers.values():
+            server.close()
+    build = {f: s.info["build_s"] for f, s in servers.items()}
+    return reps, build
+
+
+def report(results, threads, setup):
+    """Prints the table of every measurement and the ratios."""
+    print("\nN = 5000, dt = 0.1 ms (wall seconds, min / median over the repetitions; CPU = "
+          "user+sys of the process; Brian2: cpp_standalone, one thread)\n")
+    print("| network time | spikes | program | simulation s | whole command / binary s "
+          "| CPU s | E Hz | I Hz |")
+    print("|---|---|---|---|---|---|---|---|")
+    for res in results:
+        for label, reps in res["reps"].items():
+            mn, md = stats(reps, "sim_wall_s")
+            _, whole = stats(reps, "whole_s")
+            _, cpu = stats(reps, "cpu_s")
+            last = reps[-1]
+            print(f"| {res['duration_ms'] / 1000:g} s | {'on' if res['record'] else 'off'} "
+                  f"| {label} | {mn:.3f} / {md:.3f} | {whole:.3f} | {cpu:.3f} "
+                  f"| {last['rate_e_hz']:.3f} | {last['rate_i_hz']:.3f} |")
+    print("\n| network time | spikes | spikeform threads | faster Brian2 | Brian2 / spikeform "
+          "simulation (median; min) | Brian2 simulation / spikeform command (median) |")
+    print("|---|---|---|---|---|---|")
+    for res in results:
+        b2 = {f: stats(res["reps"][f"brian2 {f}"], "sim_wall_s") for f in FORMULATIONS}
+        best = min(b2, key=lambda f: b2[f][1])
+        bmn, bmd = b2[best]
+        for th in threads:
+            sf = res["reps"][f"spikeform t{th}"]
+            smn, smd = stats(sf, "sim_wall_s")
+            _, cmd = stats(sf, "whole_s")
+            print(f"| {res['duration_ms'] / 1000:g} s | {'on' if res['record'] else 'off'} "
+                  f"| {th} | {best} | {bmd / smd:.2f}; {bmn / smn:.2f} | {bmd / cmd:.2f} |")
+    print()
+    for th in threads:
+        print(f"spikeform setup (a 0.1-ms run, whole command, median), threads {th}: "
+              f"{setup[th]:.3f} s")
+    for res in results:
+        print(f"Brian2 code generation + compilation, {res['duration_ms']:g} ms, spikes "
+              f"{'on' if res['record'] else 'off'}: "
+              + ", ".join(f"{f} {s:.1f} s" for f, s in res["build_s"].items()) + " (excluded)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--python", default="/tmp/peers-venv/bin/python",
                     help="Python with brian2 installed")
-    ap.add_argument("--threads", default="1",
-                    help="comma-separated thread counts, e.g. 1,2 (see the README on OpenMP)")
+    ap.add_argument("--threads", default="1,2",
+                    help="comma-separated spikeform thread counts (Brian2 runs one thread)")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--duration-ms", type=float, default=3000.0)
+    ap.add_argument("--durations-ms", default="30000,3000",
+                    help="comma-separated network times (ms)")
+    ap.add_argument("--record", default="on,off",
+                    help="spike recording settings to measure: on, off or on,off")
     ap.add_argument("--seed", type=int, default=1, help="Brian2 network seed")
     ap.add_argument("--no-build", action="store_true", help="skip cargo build --release")
     ap.add_argument("--spikeform", default="./target/release/spikeform",
@@ -110,73 +199,31 @@ def main():
     ap.add_argument("--json", help="also write all measurements to this file")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
+    durations = [float(d) for d in args.durations_ms.split(",")]
+    records = [{"on": True, "off": False}[r.strip()] for r in args.record.split(",")]
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp(prefix="peers-")
     results = []
     try:
-        for th in threads:
-            setup = [run_spikeform(args.spikeform, th, 0.1, tmp, f"setup{th}_{k}")["total_s"]
-                     for k in range(args.reps)]
-            print(f"[threads {th}] building the Brian2 project (code generation + g++)...",
-                  file=sys.stderr, flush=True)
-            b2 = Brian2(args.python, th, args.duration_ms, args.seed)
-            print(f"[threads {th}] Brian2 build {b2.info['build_s']:.1f} s (not timed below)",
-                  file=sys.stderr, flush=True)
-            sf_reps, b2_reps = [], []
-            for k in range(args.reps):
-                sf_reps.append(
-                    run_spikeform(args.spikeform, th, args.duration_ms, tmp, f"{th}_{k}"))
-                print(f"[threads {th}] rep {k + 1} spikeform {sf_reps[-1]['sim_wall_s']:.3f} s",
-                      file=sys.stderr, flush=True)
-                b2_reps.append(b2.run())
-                print(f"[threads {th}] rep {k + 1} brian2    {b2_reps[-1]['sim_wall_s']:.3f} s",
-                      file=sys.stderr, flush=True)
-            b2.close()
-            results.append({"program": "spikeform", "threads": th, "reps": sf_reps,
-                            "setup_s_median": statistics.median(setup)})
-            results.append({"program": "brian2", "threads": th, "reps": b2_reps,
-                            "build_s": b2.info["build_s"]})
+        setup = {th: statistics.median(
+            run_spikeform(args.spikeform, th, 0.1, True, tmp, f"setup{th}_{k}")["whole_s"]
+            for k in range(args.reps)) for th in threads}
+        for duration_ms in durations:
+            for record in records:
+                reps, build = measure(args, threads, duration_ms, record, tmp, log)
+                results.append({"duration_ms": duration_ms, "record": record,
+                                "reps": reps, "build_s": build})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-    def stats(r, key):
-        v = [x[key] for x in r["reps"]]
-        return min(v), statistics.median(v)
-
-    print(f"\nN = 5000, {args.duration_ms:g} ms, dt = 0.1 ms, {args.reps} repetitions "
-          f"(wall seconds; CPU = user+sys of the process)\n")
-    head = ("| program | threads | simulation s (min / median) | with setup s (median) "
-            "| process CPU s (median) | E Hz | I Hz | Brian2 / spikeform (median; min) |")
-    print(head)
-    print("|---|---|---|---|---|---|---|---|")
-    by = {(r["program"], r["threads"]): r for r in results}
-    for r in results:
-        mn, md = stats(r, "sim_wall_s")
-        _, tot = stats(r, "total_s")
-        _, cpu = stats(r, "cpu_s")
-        last = r["reps"][-1]
-        ratio = ""
-        if r["program"] == "brian2":
-            sf = by[("spikeform", r["threads"])]
-            smn, smd = stats(sf, "sim_wall_s")
-            ratio = f"{md / smd:.2f}; {mn / smn:.2f}"
-        print(f"| {r['program']} | {r['threads']} | {mn:.3f} / {md:.3f} | {tot:.3f} | {cpu:.3f} "
-              f"| {last['rate_e_hz']:.2f} | {last['rate_i_hz']:.2f} | {ratio} |")
-    print()
-    for th in threads:
-        sf, b2 = by[("spikeform", th)], by[("brian2", th)]
-        setup = sf["setup_s_median"]
-        _, smd = stats(sf, "sim_wall_s")
-        _, bmd = stats(b2, "sim_wall_s")
-        print(f"threads {th}: spikeform setup (a 0.1-ms run, median) {setup:.3f} s; "
-              f"setup-free ratio Brian2 / spikeform = {bmd:.3f} / {smd - setup:.3f} = "
-              f"{bmd / (smd - setup):.2f}; Brian2 code generation + compilation "
-              f"{b2['build_s']:.1f} s (excluded)")
+    report(results, threads, setup)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({"setup_s": setup, "results": results}, f, indent=1)
     return 0
 
 
