@@ -731,12 +731,14 @@ fn default_record_every_ms() -> f64 {
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
-    expecting = "a table with `kind = \"windowed_current\"`, `\"poisson_layer\"` or \
-                 `\"correlated_poisson_layer\"`"
+    expecting = "a table with `kind = \"windowed_current\"`, `\"ou_stimulus\"`, \
+                 `\"poisson_layer\"` or `\"correlated_poisson_layer\"`"
 )]
 pub enum RawInput {
     /// A current on a neuron set inside a time window.
     WindowedCurrent(Section<RawWindowedCurrent>),
+    /// An Ornstein-Uhlenbeck current per neuron of a set inside a time window.
+    OuStimulus(Section<RawOuStimulus>),
     /// An external layer of Poisson units with random synapses onto the populations.
     PoissonLayer(Section<RawPoissonLayer>),
     /// The same with units copying a shared mother process (correlated inputs).
@@ -786,6 +788,35 @@ pub struct RawWindowedCurrent {
     pub end_ms: f64,
     /// Time course.
     pub waveform: RawWaveform,
+}
+
+/// `kind = "ou_stimulus"`: `x ← x + (dt/τ)(mean − x) + σ√dt ξ` per neuron, from `mean` at
+/// `start_ms`, added while `start_ms < t ≤ end_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawOuStimulus {
+    /// Name (random stream, messages).
+    pub name: String,
+    /// Which neurons (each its own process).
+    pub neurons: RawNeuronSet,
+    /// The window opens after this time (ms).
+    pub start_ms: f64,
+    /// The window's last time (ms).
+    pub end_ms: f64,
+    /// τ (ms, > 0).
+    pub tau_ms: f64,
+    /// σ (≥ 0, per √ms).
+    pub sigma: f64,
+    /// Mean and starting value (default 0).
+    #[serde(default)]
+    pub mean: f64,
+    /// The same realisation in every trial (TrainSpikingNet.jl's cue); default `true`.
+    #[serde(default = "default_frozen")]
+    pub frozen: bool,
+}
+
+fn default_frozen() -> bool {
+    true
 }
 
 fn unit_gain() -> RawGains {

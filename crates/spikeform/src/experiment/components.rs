@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::input::{CorrelatedPoissonLayer, Input, PoissonLayer, Waveform, WindowedCurrent};
+use crate::input::{
+    CorrelatedPoissonLayer, Input, OuStimulus, PoissonLayer, Waveform, WindowedCurrent,
+};
 use crate::network::{ProbabilityProjection, StaticSynapses};
 use crate::neuron_set::{Selection, SetContext};
 use crate::plasticity::{
@@ -27,6 +29,25 @@ pub enum InputSpec {
         end_step: u64,
         /// Time course.
         waveform: Waveform,
+    },
+    /// An Ornstein-Uhlenbeck current per neuron of a set inside a window (see [`OuStimulus`]).
+    OuStimulus {
+        /// Name (streams and messages).
+        name: String,
+        /// The neurons (gains are not used).
+        neurons: Selection,
+        /// The window opens after this step.
+        start_step: u64,
+        /// The window's last step.
+        end_step: u64,
+        /// τ (ms).
+        tau_ms: f64,
+        /// σ (per √ms).
+        sigma: f64,
+        /// Mean and starting value.
+        mean: f64,
+        /// `Some(seed)`: the same realisation in every trial.
+        frozen_seed: Option<u64>,
     },
     /// An external layer of Poisson units (see [`PoissonLayer`]).
     PoissonLayer {
@@ -60,7 +81,7 @@ impl InputSpec {
         match self {
             InputSpec::PoissonLayer { .. } => Some(self),
             InputSpec::CorrelatedPoissonLayer { layer, .. } => layer.as_poisson_layer(),
-            InputSpec::WindowedCurrent { .. } => None,
+            InputSpec::WindowedCurrent { .. } | InputSpec::OuStimulus { .. } => None,
         }
     }
 }
@@ -92,6 +113,26 @@ impl InputSpec {
                     dt_ms,
                 })
             }
+            InputSpec::OuStimulus {
+                name,
+                neurons,
+                start_step,
+                end_step,
+                tau_ms,
+                sigma,
+                mean,
+                frozen_seed,
+            } => Arc::new(OuStimulus {
+                name: name.clone(),
+                neurons: neurons.resolve(ctx, &format!("inputs.{name}"))?.neurons,
+                start_step: *start_step,
+                end_step: *end_step,
+                tau_ms: *tau_ms,
+                sigma: *sigma,
+                mean: *mean,
+                frozen_seed: *frozen_seed,
+                dt_ms,
+            }),
             InputSpec::PoissonLayer {
                 name,
                 units,

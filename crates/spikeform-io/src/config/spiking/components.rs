@@ -13,7 +13,7 @@ use super::pair_rules::{self, Kind};
 use super::{population_index, Context};
 use crate::config::raw::{
     RawAdditiveStdp, RawCorrelatedPoissonLayer, RawGains, RawInput, RawNamedSet, RawNeuronSet,
-    RawPlasticity, RawPoissonLayer, RawWaveform, RawWindowedCurrent,
+    RawOuStimulus, RawPlasticity, RawPoissonLayer, RawWaveform, RawWindowedCurrent,
 };
 use crate::config::validate::{finite, non_negative, positive, Clock};
 use crate::config::ConfigError;
@@ -30,6 +30,7 @@ pub(super) fn inputs(
         let key = |f: &str| format!("inputs[{k}].{f}");
         let name = match input {
             RawInput::WindowedCurrent(w) => &w.name,
+            RawInput::OuStimulus(o) => &o.name,
             RawInput::PoissonLayer(l) => &l.name,
             RawInput::CorrelatedPoissonLayer(l) => &l.name,
         };
@@ -42,6 +43,7 @@ pub(super) fn inputs(
         names.push(name);
         checked.push(match input {
             RawInput::WindowedCurrent(w) => windowed_current(w, &key, ctx, seed)?,
+            RawInput::OuStimulus(o) => ou_stimulus(o, &key, ctx, seed)?,
             RawInput::PoissonLayer(l) => poisson_layer(l, &key, ctx)?,
             RawInput::CorrelatedPoissonLayer(l) => correlated_layer(l, &key, ctx)?,
         });
@@ -86,6 +88,46 @@ fn windowed_current(
         start_step: clock.steps(&key("start_ms"), w.start_ms)?,
         end_step: clock.steps(&key("end_ms"), w.end_ms)?,
         waveform: waveform(&w.waveform, &key("waveform"))?,
+    })
+}
+
+/// An OU stimulus: a window as a windowed current's, τ > 0, σ ≥ 0, a finite mean, a neuron
+/// set that selects at least one neuron.
+fn ou_stimulus(
+    o: &RawOuStimulus,
+    key: &dyn Fn(&str) -> String,
+    ctx: &Context<'_>,
+    seed: u64,
+) -> Result<InputSpec, ConfigError> {
+    let clock = ctx.clock;
+    clock.within_trial(&key("start_ms"), o.start_ms)?;
+    clock.within_trial(&key("end_ms"), o.end_ms)?;
+    if o.end_ms <= o.start_ms {
+        return Err(ConfigError::invalid(
+            key("end_ms"),
+            format!(
+                "must be later than start_ms ({}), got {}",
+                o.start_ms, o.end_ms
+            ),
+        ));
+    }
+    let selection = Selection::plain(neuron_set(&o.neurons, &key("neurons"), ctx)?);
+    resolve(
+        &selection,
+        &key("neurons"),
+        &format!("inputs.{}", o.name),
+        ctx,
+        seed,
+    )?;
+    Ok(InputSpec::OuStimulus {
+        name: o.name.clone(),
+        neurons: selection,
+        start_step: clock.steps(&key("start_ms"), o.start_ms)?,
+        end_step: clock.steps(&key("end_ms"), o.end_ms)?,
+        tau_ms: positive(&key("tau_ms"), o.tau_ms)?,
+        sigma: non_negative(&key("sigma"), o.sigma)?,
+        mean: finite(&key("mean"), o.mean)?,
+        frozen_seed: o.frozen.then_some(seed),
     })
 }
 
