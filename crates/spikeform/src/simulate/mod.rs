@@ -28,8 +28,10 @@
 //! synapses ([`integrate`]) and a general one for voltage jumps (zero synaptic time constants);
 //! a unit test compares them bit for bit.
 
+mod gate;
 mod integrate;
 mod membrane;
+mod parallel;
 mod threshold;
 
 pub use crate::train::Learning;
@@ -124,6 +126,11 @@ pub struct Simulator {
     /// Take the vectorised path where the network allows it (always, except in the test that
     /// checks it against the general loop).
     vectorised: bool,
+    /// Threads of the neuron update and the spike delivery: `None` for rayon's thread count
+    /// (the CLI's `--threads`) on large networks, one on a rayon worker; `Some(k)` for `k`
+    /// (tests, benchmarks). Results do not depend on it (see the `parallel` module); trials
+    /// that change weights always run on one thread.
+    pub threads: Option<usize>,
 }
 
 /// The outcome of a membrane potential that became NaN or infinite.
@@ -203,6 +210,7 @@ impl Simulator {
             spiked: Vec::new(),
             reset_queues: false,
             vectorised: true,
+            threads: None,
         }
     }
 
@@ -283,10 +291,14 @@ impl Simulator {
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
         let plan = TrialPlan::new(access.net(), self.vectorised);
+        let mut rules = trial_rules(&access, &trial);
+        let threads = self.simulation_threads(access.net(), &plan, &rules);
+        if threads > 1 {
+            return self.run_parallel(access.net(), &plan, trial, monitors, threads);
+        }
         self.start_trial(access.net(), &trial);
         let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
         let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
-        let mut rules = trial_rules(&access, &trial);
         let dt = access.net().dt_ms;
         for step in 1..=trial.steps {
             let at = self.step_at(&plan, step, dt, trial.phase);
