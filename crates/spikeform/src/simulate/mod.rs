@@ -27,6 +27,12 @@
 //! The neuron loop has two forms with the same arithmetic: a vectorised one for filtered
 //! synapses ([`integrate`]) and a general one for voltage jumps (zero synaptic time constants);
 //! a unit test compares them bit for bit.
+//!
+//! Trials that change no weights, of networks without plastic synapses or voltage jumps, run
+//! step 3 on several threads (module `parallel`, [`Simulator::threads`]) with the same numbers
+//! to the bit: threads own blocks of neurons for the update and blocks of targets for the
+//! delivery, every thread delivers every spike in neuron order onto its own targets, the noise
+//! is drawn in the serial order, and the rest of a step runs on the leading thread.
 
 mod gate;
 mod integrate;
