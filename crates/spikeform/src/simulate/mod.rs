@@ -137,6 +137,8 @@ pub struct Simulator {
     /// (tests, benchmarks). Results do not depend on it (see the `parallel` module); trials
     /// that change weights always run on one thread.
     pub threads: Option<usize>,
+    /// Whether parallel trials step on every thread or on the leading one, as measured so far.
+    pace: parallel::Pace,
 }
 
 /// The outcome of a membrane potential that became NaN or infinite.
@@ -217,6 +219,7 @@ impl Simulator {
             reset_queues: false,
             vectorised: true,
             threads: None,
+            pace: parallel::Pace::new(),
         }
     }
 

@@ -117,6 +117,107 @@ struct Parallel<'a> {
     gate: Gate,
 }
 
+/// Steps per measured stretch of [`Pace`] in its current way, and in a try of the other way.
+const STRETCH_STEPS: u32 = 128;
+const TRY_STEPS: u32 = 16;
+
+/// The most stretches between two tries of the other way.
+const MAX_INTERVAL: u32 = 256;
+
+/// Whether the threads of a trial work together or the leader runs the steps alone, chosen by
+/// measurement as trials go: stepping together needs every thread on a core at once, and on a
+/// machine busier than its cores it is slower than one thread. The numbers are the same either
+/// way (every block's work is the same, only who does it changes).
+///
+/// Steps run in timed stretches (the first step of each untimed): [`STRETCH_STEPS`] in the
+/// current way (first: alone), then, every `interval` stretches, [`TRY_STEPS`] the other way.
+/// When the try is faster per step it becomes the way (and `interval` returns to 1); otherwise
+/// `interval` doubles, up to [`MAX_INTERVAL`], so a way that keeps losing costs little. A
+/// stretch of the current way slower per step than the other way's latest try is followed by a
+/// try at once. Only a short try switches ways: stepping together on a busy machine can take a
+/// millisecond per step. A simulator keeps its pace from trial to trial.
+#[derive(Debug, Clone)]
+pub(super) struct Pace {
+    /// The current way: together (`true`) or alone.
+    together: bool,
+    /// Whether this stretch tries the other way.
+    trying: bool,
+    /// Latest seconds per step, alone and together.
+    per_step: [f64; 2],
+    interval: u32,
+    stretches_since_try: u32,
+    steps_in_stretch: u32,
+    stretch_start: std::time::Instant,
+}
+
+impl Pace {
+    pub(super) fn new() -> Self {
+        Self {
+            together: false,
+            trying: false,
+            per_step: [f64::INFINITY; 2],
+            interval: 1,
+            stretches_since_try: 0,
+            steps_in_stretch: 0,
+            stretch_start: std::time::Instant::now(),
+        }
+    }
+
+    /// Starts a stretch afresh (at the start of a trial: the time between trials is not a
+    /// step's).
+    fn restart(&mut self) {
+        self.steps_in_stretch = 0;
+        self.stretch_start = std::time::Instant::now();
+    }
+
+    /// Whether this step runs on every thread.
+    fn together(&self) -> bool {
+        self.together != self.trying
+    }
+
+    /// Counts a step; at the end of a stretch, records its time per step and chooses the next.
+    fn step_done(&mut self) {
+        self.steps_in_stretch += 1;
+        if self.steps_in_stretch == 1 {
+            // The first step of a stretch may wait for sleeping workers: not timed.
+            self.stretch_start = std::time::Instant::now();
+            return;
+        }
+        let length = if self.trying {
+            TRY_STEPS
+        } else {
+            STRETCH_STEPS
+        };
+        if self.steps_in_stretch < length {
+            return;
+        }
+        let way = usize::from(self.together());
+        self.per_step[way] = self.stretch_start.elapsed().as_secs_f64() / f64::from(length - 1);
+        let faster = self.per_step[way] < self.per_step[1 - way];
+        if self.trying {
+            self.trying = false;
+            if faster {
+                self.together = !self.together;
+                self.interval = 1;
+            } else {
+                self.interval = (self.interval * 2).min(MAX_INTERVAL);
+            }
+        } else if !faster {
+            // The current way became slower than the other's latest time: try the other now.
+            self.interval = 1;
+            self.stretches_since_try = 0;
+            self.trying = true;
+        } else {
+            self.stretches_since_try += 1;
+            if self.stretches_since_try >= self.interval {
+                self.stretches_since_try = 0;
+                self.trying = true;
+            }
+        }
+        self.restart();
+    }
+}
+
 /// The blocks of `threads` threads over `n` neurons: edges at multiples of 8, every block
 /// non-empty when `n ≥ 8·threads`.
 fn block_bounds(n: usize, threads: usize) -> Vec<usize> {
@@ -214,6 +315,7 @@ impl Simulator {
             spiked: &mut self.spiked,
             clock: &mut self.clock,
             noise_rng: &mut noise_rng,
+            pace: &mut self.pace,
         };
         std::thread::scope(|s| {
             for k in 1..threads {
@@ -232,6 +334,7 @@ struct Lead<'a> {
     spiked: &'a mut Vec<u32>,
     clock: &'a mut u64,
     noise_rng: &'a mut rng::Rng,
+    pace: &'a mut Pace,
 }
 
 impl Parallel<'_> {
@@ -270,25 +373,22 @@ impl Parallel<'_> {
         if !self.gate.collect() {
             return Ok(()); // a worker panicked; the scope passes the panic on
         }
+        lead.pace.restart();
         for step in 1..=trial.steps {
             let now = (*lead.clock % slots) as usize * n;
             let later = ((*lead.clock + delay) % slots) as usize * n;
             // SAFETY: phase 1, the workers wait at the gate.
             unsafe { self.inputs_and_noise(lead.inputs, lead.noise_rng, step, trial, now) };
-            self.now.store(now, Ordering::Relaxed);
-            self.later.store(later, Ordering::Relaxed);
-            self.gate.open();
-            // SAFETY: phase 2, block 0.
-            unsafe { self.update_block(0, now) };
-            if !self.gate.collect() {
-                return Ok(());
+            if lead.pace.together() {
+                if !self.together(now, later) {
+                    return Ok(());
+                }
+            } else {
+                // SAFETY: the workers wait at the gate; the leader does every block's phases 2
+                // and 3, in the same order.
+                unsafe { self.alone(now, later) };
             }
-            self.gate.open();
-            // SAFETY: phase 3, targets in block 0.
-            unsafe { self.deliver_onto_block(0, later) };
-            if !self.gate.collect() {
-                return Ok(());
-            }
+            lead.pace.step_done();
             let t_ms = step as f64 * self.net.dt_ms;
             // SAFETY: phase 4, the workers wait at the gate.
             unsafe {
@@ -323,6 +423,40 @@ impl Parallel<'_> {
             *lead.clock += 1;
         }
         Ok(())
+    }
+
+    /// Phases 2 and 3 of a step on every thread; `false` when a worker panicked.
+    fn together(&self, now: usize, later: usize) -> bool {
+        self.now.store(now, Ordering::Relaxed);
+        self.later.store(later, Ordering::Relaxed);
+        self.gate.open();
+        // SAFETY: phase 2, block 0.
+        unsafe { self.update_block(0, now) };
+        if !self.gate.collect() {
+            return false;
+        }
+        self.gate.open();
+        // SAFETY: phase 3, targets in block 0.
+        unsafe { self.deliver_onto_block(0, later) };
+        self.gate.collect()
+    }
+
+    /// Phases 2 and 3 of a step on the leader alone: every block in turn, the same work and
+    /// numbers as [`Parallel::together`].
+    ///
+    /// # Safety
+    /// The workers wait at the gate.
+    unsafe fn alone(&self, now: usize, later: usize) {
+        let blocks = self.bounds.len() - 1;
+        // SAFETY: only the leader runs (the caller's promise).
+        unsafe {
+            for k in 0..blocks {
+                self.update_block(k, now);
+            }
+            for k in 0..blocks {
+                self.deliver_onto_block(k, later);
+            }
+        }
     }
 
     /// Phase 1: the inputs' current and excitatory arrivals, then this step's noise, drawn in
