@@ -132,10 +132,10 @@ pub struct Simulator {
     /// Take the vectorised path where the network allows it (always, except in the test that
     /// checks it against the general loop).
     vectorised: bool,
-    /// Threads of the neuron update and the spike delivery: `None` for rayon's thread count
-    /// (the CLI's `--threads`) on large networks, one on a rayon worker; `Some(k)` for `k`
-    /// (tests, benchmarks). Results do not depend on it (see the `parallel` module); trials
-    /// that change weights always run on one thread.
+    /// Threads of the neuron update and the spike delivery: `None` for one (today's serial
+    /// loop; the CLI does not set it yet: on the shared 2-core development machine two threads
+    /// measured slower), `Some(k)` for `k` (tests, benchmarks). Results do not depend on it
+    /// (see the `parallel` module); trials that change weights always run on one thread.
     pub threads: Option<usize>,
     /// Whether parallel trials step on every thread or on the leading one, as measured so far.
     pace: parallel::Pace,

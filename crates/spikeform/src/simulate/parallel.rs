@@ -39,10 +39,6 @@ use crate::neuron::ModelStep;
 use crate::plasticity::SynapseRule;
 use crate::rng;
 
-/// Neurons per thread below which the automatic choice keeps a trial on one thread: smaller
-/// blocks take less time than the gate's crossings save.
-const MIN_NEURONS_PER_THREAD: usize = 1024;
-
 /// A slice shared by the threads of a parallel trial. In each phase of a step, threads write
 /// only disjoint ranges of it, or only read it; the gate's crossings separate the phases.
 struct Shared<T> {
@@ -132,10 +128,11 @@ const MAX_INTERVAL: u32 = 256;
 /// Steps run in timed stretches (the first step of each untimed): [`STRETCH_STEPS`] in the
 /// current way (first: alone), then, every `interval` stretches, [`TRY_STEPS`] the other way.
 /// When the try is faster per step it becomes the way (and `interval` returns to 1); otherwise
-/// `interval` doubles, up to [`MAX_INTERVAL`], so a way that keeps losing costs little. A
-/// stretch of the current way slower per step than the other way's latest try is followed by a
-/// try at once. Only a short try switches ways: stepping together on a busy machine can take a
-/// millisecond per step. A simulator keeps its pace from trial to trial.
+/// `interval` doubles, up to [`MAX_INTERVAL`], so a way that keeps losing costs little. Only a
+/// short try switches ways: stepping together on a busy machine can take a millisecond per step.
+/// (Also trying the other way whenever a stretch was slower than its latest try was measured:
+/// times per step vary so much on a busy machine that it kept trying, and lost.) A simulator
+/// keeps its pace from trial to trial.
 #[derive(Debug, Clone)]
 pub(super) struct Pace {
     /// The current way: together (`true`) or alone.
@@ -193,20 +190,14 @@ impl Pace {
         }
         let way = usize::from(self.together());
         self.per_step[way] = self.stretch_start.elapsed().as_secs_f64() / f64::from(length - 1);
-        let faster = self.per_step[way] < self.per_step[1 - way];
         if self.trying {
             self.trying = false;
-            if faster {
+            if self.per_step[way] < self.per_step[1 - way] {
                 self.together = !self.together;
                 self.interval = 1;
             } else {
                 self.interval = (self.interval * 2).min(MAX_INTERVAL);
             }
-        } else if !faster {
-            // The current way became slower than the other's latest time: try the other now.
-            self.interval = 1;
-            self.stretches_since_try = 0;
-            self.trying = true;
         } else {
             self.stretches_since_try += 1;
             if self.stretches_since_try >= self.interval {
@@ -239,11 +230,9 @@ fn intersect(a: &Range<usize>, b: &Range<usize>) -> Range<usize> {
 
 impl Simulator {
     /// Threads for the neuron update and the delivery of this trial: one for trials that learn
-    /// or change weights, plastic synapses and voltage jumps (the serial loop). Otherwise the
-    /// count asked for ([`Simulator::threads`]), or by default rayon's thread count (the CLI's
-    /// `--threads`), unless the trial runs on a rayon worker (several trials at once) or the
-    /// blocks would be smaller than [`MIN_NEURONS_PER_THREAD`]. Never more than one block of 8
-    /// neurons per thread.
+    /// or change weights, plastic synapses and voltage jumps (the serial loop); otherwise the
+    /// count asked for ([`Simulator::threads`]; one when not asked), never more than one block
+    /// of 8 neurons per thread.
     pub(super) fn simulation_threads(
         &self,
         net: &SpikingNetwork,
@@ -258,12 +247,7 @@ impl Simulator {
         if serial_only {
             return 1;
         }
-        let wanted = match self.threads {
-            Some(threads) => threads,
-            None if rayon::current_thread_index().is_some() => 1,
-            None => rayon::current_num_threads().min(self.n / MIN_NEURONS_PER_THREAD),
-        };
-        wanted.clamp(1, (self.n / 8).max(1))
+        self.threads.unwrap_or(1).clamp(1, (self.n / 8).max(1))
     }
 
     /// A trial on `threads` threads (see the module documentation); the same numbers as
