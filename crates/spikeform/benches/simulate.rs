@@ -1,5 +1,5 @@
 //! Simulation of the tutorial's untrained balanced network (N = 5000, K = 500): 100 ms (1000
-//! steps) per iteration, from a fresh trial.
+//! steps) per iteration, from a fresh trial, on one thread and on two.
 //!
 //! Run: `cargo bench -p spikeform --bench simulate`.
 
@@ -29,18 +29,22 @@ fn balanced() -> SpikingExperiment {
 
 fn bench(c: &mut Criterion) {
     let exp = balanced();
-    let mut net = build_network(&exp);
-    let mut sim = Simulator::new(&net);
-    let mut index = 0;
     let mut group = c.benchmark_group("balanced_network_n5000_k500");
     group.sample_size(20);
-    group.bench_function("simulate_100ms", |b| {
-        b.iter(|| {
-            index += 1;
-            sim.run_trial(&mut net, exp.frozen_trial(0, index, "bench"), &mut [])
-                .expect("no runaway");
-        })
-    });
+    // One thread (the serial loop), then two (the parallel trial): the same spikes.
+    for (name, threads) in [("simulate_100ms", 1), ("simulate_100ms_2_threads", 2)] {
+        let mut net = build_network(&exp);
+        let mut sim = Simulator::new(&net);
+        sim.threads = Some(threads);
+        let mut index = 0;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                index += 1;
+                sim.run_trial(&mut net, exp.frozen_trial(0, index, "bench"), &mut [])
+                    .expect("no runaway");
+            })
+        });
+    }
     group.finish();
 }
 

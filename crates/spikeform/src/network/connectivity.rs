@@ -32,6 +32,9 @@ struct WeightRuns {
     start: Vec<usize>,
     end: Vec<usize>,
     weight: Vec<f64>,
+    /// Whether the targets of every run are in ascending order (so that the synapses onto a
+    /// range of neurons are one sub-run, found by binary search).
+    sorted: bool,
 }
 
 /// The weight and (for fixed in-degree) the in-degree of the synapses from population `pre` to
@@ -123,6 +126,11 @@ impl StaticSynapses {
                 return self;
             }
         }
+        runs.sorted = runs
+            .start
+            .iter()
+            .zip(&runs.end)
+            .all(|(&s, &e)| self.targets[s..e].is_sorted());
         self.runs = runs;
         self
     }
@@ -143,6 +151,38 @@ impl StaticSynapses {
             for (t, &w) in targets.chunks(1).zip(weights) {
                 f(t, w);
             }
+        }
+    }
+
+    /// As [`StaticSynapses::for_each_run`], but only the synapses onto neurons in `onto`, in
+    /// the same order: the part of neuron `j`'s delivery that one thread of a parallel
+    /// simulation does when it owns the postsynaptic neurons `onto`. Every target thus receives
+    /// its inputs in the serial order. A binary search per run when the runs are sorted, else
+    /// one synapse at a time.
+    #[inline]
+    pub fn for_each_run_onto(
+        &self,
+        j: usize,
+        onto: std::ops::Range<u32>,
+        mut f: impl FnMut(&[u32], f64),
+    ) {
+        if self.runs.sorted && self.runs.offsets.len() == self.n_neurons() + 1 {
+            for r in self.runs.offsets[j]..self.runs.offsets[j + 1] {
+                let run = &self.targets[self.runs.start[r]..self.runs.end[r]];
+                let lo = run.partition_point(|&t| t < onto.start);
+                let hi = lo + run[lo..].partition_point(|&t| t < onto.end);
+                if lo < hi {
+                    f(&run[lo..hi], self.runs.weight[r]);
+                }
+            }
+        } else {
+            self.for_each_run(j, |targets, w| {
+                for t in targets.chunks(1) {
+                    if onto.contains(&t[0]) {
+                        f(t, w);
+                    }
+                }
+            });
         }
     }
 
@@ -426,6 +466,41 @@ mod tests {
                 let (t, w) = syn.outgoing(j);
                 let direct: Vec<(u32, f64)> = t.iter().copied().zip(w.iter().copied()).collect();
                 assert_eq!(pairs_by_runs(syn, j), direct, "neuron {j}");
+            }
+        }
+    }
+
+    /// Delivery onto a range of neurons visits exactly the synapses onto that range, in
+    /// synapse order, with their weights: by binary search in sorted runs (the tutorial's rule),
+    /// synapse by synapse in unsorted runs and without runs; for ranges that cut runs anywhere.
+    #[test]
+    fn delivery_onto_a_range_keeps_the_synapses_onto_it_in_order() {
+        let population_of: Vec<usize> = (0..60).map(|i| usize::from(i >= 40)).collect();
+        let weight = vec![vec![0.1, 0.9], vec![-0.7, -0.9]];
+        let mut rng = crate::rng::stream(6, "test");
+        let tutorial = StaticSynapses::fixed_out_degree(&population_of, 12, &weight, &mut rng);
+        assert!(tutorial.runs.sorted);
+        let random = StaticSynapses::gaussian_all_to_all(60, 1.0, &mut rng);
+        // One neuron's run of equal weights in descending target order (a multapse included).
+        let unsorted = StaticSynapses::new(vec![0, 5], vec![4, 3, 3, 1, 0], vec![0.5; 5]);
+        assert!(!unsorted.runs.sorted && unsorted.runs.offsets.len() == 2);
+        for syn in [&tutorial, &random, &unsorted] {
+            let n = syn.n_neurons() as u32;
+            for j in 0..syn.n_neurons() {
+                let (t, w) = syn.outgoing(j);
+                for cut in [0..n, 0..1, 1..3, 3..n, 17..41, 40..60, 59..60, 5..5] {
+                    let mut onto = Vec::new();
+                    syn.for_each_run_onto(j, cut.clone(), |targets, w| {
+                        onto.extend(targets.iter().map(|&t| (t, w)));
+                    });
+                    let direct: Vec<(u32, f64)> = t
+                        .iter()
+                        .copied()
+                        .zip(w.iter().copied())
+                        .filter(|(t, _)| cut.contains(t))
+                        .collect();
+                    assert_eq!(onto, direct, "neuron {j}, targets {cut:?}");
+                }
             }
         }
     }

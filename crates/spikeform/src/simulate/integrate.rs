@@ -13,7 +13,7 @@ use crate::rng;
 
 /// Per-population constants of the loop.
 pub(super) struct PopulationStep {
-    model: ModelStep,
+    pub(super) model: ModelStep,
     /// `τ_m/dt`: a voltage jump expressed as an input, for monitors.
     tau_m_over_dt: f64,
 }
@@ -21,12 +21,12 @@ pub(super) struct PopulationStep {
 /// What every step of a trial needs: per-population constants, neuron ranges, the trace decays
 /// and arrival divisors (excitatory, inhibitory, plastic), the queue geometry, and the path.
 pub(super) struct TrialPlan {
-    steps: Vec<PopulationStep>,
-    ranges: Vec<std::ops::Range<usize>>,
+    pub(super) steps: Vec<PopulationStep>,
+    pub(super) ranges: Vec<std::ops::Range<usize>>,
     /// Decay per step of the E, I and plastic traces.
     pub(super) decays: [f64; 3],
     /// Divisor of arriving spikes in the E, I and plastic channels (`τ`, or `τ/d`).
-    arrival: [f64; 3],
+    pub(super) arrival: [f64; 3],
     pub(super) delay_steps: u64,
     pub(super) slots: u64,
     /// The vectorised path (filtered E and I synapses).
@@ -140,14 +140,6 @@ impl Simulator {
     /// plastic queue and nothing reads `r`: both stay at the 0 they start every trial with.
     #[inline(always)]
     fn update_traces(&mut self, net: &SpikingNetwork, plan: &TrialPlan, now: usize) {
-        /// x ← x·d + F/τ, then F ← 0.
-        #[inline(always)]
-        fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
-            for (x, q) in x.iter_mut().zip(q.iter_mut()) {
-                *x = *x * d + *q / tau;
-                *q = 0.0;
-            }
-        }
         let n = self.n;
         let [de, di, dp] = plan.decays;
         let [te, ti, tp] = plan.arrival;
@@ -177,32 +169,19 @@ impl Simulator {
         m: M,
         noise_rng: &mut rng::Rng,
     ) {
-        let ext = &self.input_ext[range.clone()];
-        let v = &mut self.v[range.clone()];
-        let (xe, xi, xp) = (
-            &self.x_exc[range.clone()],
-            &self.x_inh[range.clone()],
-            &self.x_plastic[range.clone()],
-        );
         let common = *m.common();
-        if common.noise_per_step == 0.0 && common.refractory_steps == 0 {
-            for k in 0..v.len() {
-                let input = ext[k] + xe[k] + xi[k] + xp[k];
-                v[k] = m.drift(v[k], input);
-            }
-            return;
-        }
-        let refractory = &mut self.refractory[range];
-        for k in 0..v.len() {
-            if refractory[k] > 0 {
-                refractory[k] -= 1;
-                v[k] = common.reset;
-                continue;
-            }
-            let noise = common.draw_noise(noise_rng);
-            let input = ext[k] + xe[k] + xi[k] + xp[k];
-            v[k] = m.integrate(v[k], input, noise);
-        }
+        membrane_block(
+            m,
+            &mut self.v[range.clone()],
+            &mut self.refractory[range.clone()],
+            [
+                &self.input_ext[range.clone()],
+                &self.x_exc[range.clone()],
+                &self.x_inh[range.clone()],
+                &self.x_plastic[range],
+            ],
+            |_| common.draw_noise(noise_rng),
+        );
     }
 
     /// The threshold pass of one population: scan 8 neurons at a time for a spike or a
@@ -340,5 +319,48 @@ impl Simulator {
         let own = if self.spiked_prev[i] { 1.0 } else { 0.0 };
         self.r[i] = self.r[i] * dp + own / tp;
         jump
+    }
+}
+
+/// One trace channel takes its arrivals, `x ← x·d + F/τ`, then `F ← 0` (elementwise).
+#[inline(always)]
+pub(super) fn trace(x: &mut [f64], q: &mut [f64], d: f64, tau: f64) {
+    for (x, q) in x.iter_mut().zip(q.iter_mut()) {
+        *x = *x * d + *q / tau;
+        *q = 0.0;
+    }
+}
+
+/// The membranes of consecutive neurons of one population, the arithmetic of both the serial
+/// and the parallel loop. `inputs` are the external current and the E, I and plastic traces,
+/// summed in that order. Without noise or refractory periods a plain loop
+/// (`v ← drift(v, I)`); otherwise a refractory neuron is held at reset and takes no noise, and
+/// the others integrate with `noise(k)`, asked in neuron order for exactly those neurons (so a
+/// sequential random stream is drawn in the serial order).
+#[inline(always)]
+pub(super) fn membrane_block<M: Membrane>(
+    m: M,
+    v: &mut [f64],
+    refractory: &mut [u32],
+    [ext, xe, xi, xp]: [&[f64]; 4],
+    mut noise: impl FnMut(usize) -> f64,
+) {
+    let common = *m.common();
+    if common.noise_per_step == 0.0 && common.refractory_steps == 0 {
+        for k in 0..v.len() {
+            let input = ext[k] + xe[k] + xi[k] + xp[k];
+            v[k] = m.drift(v[k], input);
+        }
+        return;
+    }
+    for k in 0..v.len() {
+        if refractory[k] > 0 {
+            refractory[k] -= 1;
+            v[k] = common.reset;
+            continue;
+        }
+        let noise = noise(k);
+        let input = ext[k] + xe[k] + xi[k] + xp[k];
+        v[k] = m.integrate(v[k], input, noise);
     }
 }

@@ -27,9 +27,17 @@
 //! The neuron loop has two forms with the same arithmetic: a vectorised one for filtered
 //! synapses ([`integrate`]) and a general one for voltage jumps (zero synaptic time constants);
 //! a unit test compares them bit for bit.
+//!
+//! Trials that change no weights, of networks without plastic synapses or voltage jumps, run
+//! step 3 on several threads (module `parallel`, [`Simulator::threads`]) with the same numbers
+//! to the bit: threads own blocks of neurons for the update and blocks of targets for the
+//! delivery, every thread delivers every spike in neuron order onto its own targets, the noise
+//! is drawn in the serial order, and the rest of a step runs on the leading thread.
 
+mod gate;
 mod integrate;
 mod membrane;
+mod parallel;
 mod threshold;
 
 pub use crate::train::Learning;
@@ -124,6 +132,13 @@ pub struct Simulator {
     /// Take the vectorised path where the network allows it (always, except in the test that
     /// checks it against the general loop).
     vectorised: bool,
+    /// Threads of the neuron update and the spike delivery: `None` for one (today's serial
+    /// loop; the CLI does not set it yet: on the shared 2-core development machine two threads
+    /// measured slower), `Some(k)` for `k` (tests, benchmarks). Results do not depend on it
+    /// (see the `parallel` module); trials that change weights always run on one thread.
+    pub threads: Option<usize>,
+    /// Whether parallel trials step on every thread or on the leading one, as measured so far.
+    pace: parallel::Pace,
 }
 
 /// The outcome of a membrane potential that became NaN or infinite.
@@ -203,6 +218,8 @@ impl Simulator {
             spiked: Vec::new(),
             reset_queues: false,
             vectorised: true,
+            threads: None,
+            pace: parallel::Pace::new(),
         }
     }
 
@@ -283,10 +300,14 @@ impl Simulator {
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
         let plan = TrialPlan::new(access.net(), self.vectorised);
+        let mut rules = trial_rules(&access, &trial);
+        let threads = self.simulation_threads(access.net(), &plan, &rules);
+        if threads > 1 {
+            return self.run_parallel(access.net(), &plan, trial, monitors, threads);
+        }
         self.start_trial(access.net(), &trial);
         let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
         let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
-        let mut rules = trial_rules(&access, &trial);
         let dt = access.net().dt_ms;
         for step in 1..=trial.steps {
             let at = self.step_at(&plan, step, dt, trial.phase);
