@@ -182,6 +182,119 @@ impl Covariance {
     }
 }
 
+impl Covariance {
+    /// `out = Σ_{m} s_m P[:, support_m]`: the columns of the inputs in `support` (rows, `P`
+    /// being symmetric), weighted by `s`. Dense storage reads `|support|` contiguous rows;
+    /// packed storage gathers each column from the rows above the diagonal (strided) and the
+    /// row below it. f32 storage accumulates in f32 lanes, f64 storage in f64, each in a fixed
+    /// order.
+    pub fn columns_product(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.columns_product_avx2(support, s, out, scratch) };
+            return;
+        }
+        self.columns_product_with::<false>(support, s, out, scratch);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn columns_product_avx2(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        self.columns_product_with::<true>(support, s, out, scratch);
+    }
+
+    #[inline(always)]
+    fn columns_product_with<const AVX2: bool>(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        let n = out.len();
+        match self {
+            Covariance::DenseF64(p) => {
+                out.iter_mut().for_each(|x| *x = 0.0);
+                for (&j, &s_j) in support.iter().zip(s) {
+                    for (o, &p_ij) in out.iter_mut().zip(&p[j * n..(j + 1) * n]) {
+                        *o += p_ij * s_j;
+                    }
+                }
+            }
+            Covariance::DenseF32(p) => {
+                let acc = &mut scratch.k;
+                acc.iter_mut().for_each(|x| *x = 0.0);
+                for &j in support.iter().take(PREFETCH_ROWS) {
+                    prefetch(&p[j * n..(j + 1) * n]);
+                }
+                for (m, (&j, &s_j)) in support.iter().zip(s).enumerate() {
+                    if let Some(&next) = support.get(m + PREFETCH_ROWS) {
+                        prefetch(&p[next * n..(next + 1) * n]);
+                    }
+                    lanes::axpy::<AVX2>(acc, &p[j * n..(j + 1) * n], s_j as f32);
+                }
+                for (o, &a) in out.iter_mut().zip(acc.iter()) {
+                    *o = f64::from(a);
+                }
+            }
+            Covariance::PackedF64(p) => packed_columns(p, support, s, out),
+            Covariance::PackedF32(p) => packed_columns(p, support, s, out),
+        }
+    }
+}
+
+/// How many rows ahead the column product asks for its rows.
+const PREFETCH_ROWS: usize = 4;
+
+/// Asks the CPU to bring `row` into cache (a hint; no effect on results). The column product
+/// reads rows scattered through `P`, which the hardware prefetcher does not anticipate.
+#[inline(always)]
+fn prefetch<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = std::mem::size_of_val(row);
+        let start = row.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: `offset < bytes`, so the address lies inside `row`; a prefetch only
+            // hints and never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// `out = Σ_m s_m P[:, j_m]` from packed storage, in f64: `P_ij` for `i < j` sits in row `i`
+/// at offset `j − i`, for `i ≥ j` in row `j` at offset `i − j`.
+fn packed_columns<T: Copy + Into<f64>>(p: &[T], support: &[usize], s: &[f64], out: &mut [f64]) {
+    let n = out.len();
+    let row_start = |i: usize| i * n - i * i.saturating_sub(1) / 2;
+    out.iter_mut().for_each(|x| *x = 0.0);
+    for (&j, &s_j) in support.iter().zip(s) {
+        for (i, o) in out[..j].iter_mut().enumerate() {
+            *o += p[row_start(i) + j - i].into() * s_j;
+        }
+        let row_j = &p[row_start(j)..row_start(j) + n - j];
+        for (o, &p_ij) in out[j..].iter_mut().zip(row_j) {
+            *o += p_ij.into() * s_j;
+        }
+    }
+}
+
 /// Per-unit working memory of the f32 kernels, allocated once so that the time loop does not
 /// allocate.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1,5 +1,6 @@
 //! The rank-1 RLS update of one unit's inverse correlation matrix.
 
+use super::deferred::Recursion;
 use super::storage::{Covariance, Precision, Scratch, Storage};
 
 /// The stored elements of one or more `P` matrices (dense `M²` or packed upper triangle
@@ -40,15 +41,34 @@ pub struct RlsOptions {
     /// only read `P`. `block = 1` applies each downdate in the next pass: the textbook update,
     /// bit for bit.
     pub block: usize,
+    /// How `k = P ρ` is obtained between folds: a pass over `P` (textbook) or from the
+    /// previous gain and the columns of the inputs that spiked (deferred, see
+    /// [`UpdateRule::Deferred`]). With the deferred rule `block` is the fold interval.
+    pub update: UpdateRule,
+}
+
+/// How each update obtains `k = P ρ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpdateRule {
+    /// A pass over all of `P` at every update (with `block > 1`, a read-only pass between
+    /// folds). The reference.
+    #[default]
+    Textbook,
+    /// `k' = a (c k) + P⁺ s` from the previous update's gain and the columns of the inputs
+    /// that spiked since (`ρ' = a ρ + s`), with pending downdates folded into `P` every
+    /// `block` updates, where `k = P ρ` is recomputed exactly. Needs the decay `a` (see
+    /// [`RlsUnit::update_gain_with_decay`]); equations in `deferred.rs`.
+    Deferred,
 }
 
 impl Default for RlsOptions {
-    /// Dense f64, block 1: the reference.
+    /// Dense f64, block 1, textbook: the reference.
     fn default() -> Self {
         Self {
             storage: Storage::Dense,
             precision: Precision::F64,
             block: 1,
+            update: UpdateRule::Textbook,
         }
     }
 }
@@ -64,6 +84,8 @@ pub struct RlsUnit {
     pending_k: Vec<f64>,
     /// Working memory of the kernels.
     scratch: Scratch,
+    /// The previous update, for the deferred rule (`None` for the textbook rule).
+    recursion: Option<Recursion>,
 }
 
 impl RlsUnit {
@@ -87,7 +109,19 @@ impl RlsUnit {
             pending_c: Vec::with_capacity(block),
             pending_k: Vec::with_capacity(block * n),
             scratch: Scratch::new(n, options.precision, block),
+            recursion: match options.update {
+                UpdateRule::Textbook => None,
+                UpdateRule::Deferred => Some(Recursion::new(n)),
+            },
         }
+    }
+
+    /// Updates of the deferred rule that took the column path and that folded (zeros for the
+    /// textbook rule).
+    pub fn deferred_counts(&self) -> (u64, u64) {
+        self.recursion
+            .as_ref()
+            .map_or((0, 0), |r| (r.column_updates, r.fold_updates))
     }
 
     /// A unit with `P(0) = I / λ` (ridge penalty `λ I`).
@@ -182,6 +216,9 @@ impl RlsUnit {
         }
         self.pending_c.clear();
         self.pending_k.clear();
+        if let Some(r) = &mut self.recursion {
+            r.invalidate();
+        }
         match (&mut self.p, values) {
             (Covariance::DenseF64(p) | Covariance::PackedF64(p), StoredP::F64(v)) => {
                 p.copy_from_slice(&v[range])
@@ -216,6 +253,9 @@ impl RlsUnit {
         };
         self.pending_c.clear();
         self.pending_k.clear();
+        if let Some(r) = &mut self.recursion {
+            r.invalidate();
+        }
         self.p = Covariance::from_dense(self.n, p, storage, precision);
         true
     }
@@ -224,29 +264,58 @@ impl RlsUnit {
     /// `c k = P_new ρ` into `gain`. Returns `c`.
     ///
     /// `rho` and `gain` have length `n`. The downdate itself is deferred (see [`RlsOptions`]).
+    /// The deferred rule, not told the decay, folds at every update.
     pub fn update_gain(&mut self, rho: &[f64], gain: &mut [f64]) -> f64 {
+        self.update_gain_with_decay(rho, None, gain)
+    }
+
+    /// [`RlsUnit::update_gain`], telling the deferred rule the factor `decay` by which a silent
+    /// input's trace shrank since this unit's previous update (ignored by the textbook rule).
+    pub fn update_gain_with_decay(
+        &mut self,
+        rho: &[f64],
+        decay: Option<f64>,
+        gain: &mut [f64],
+    ) -> f64 {
         let n = self.n;
         debug_assert_eq!(rho.len(), n);
         debug_assert_eq!(gain.len(), n);
-        if self.pending_c.len() >= self.block {
-            // One pass: apply the pending downdates, then k = P ρ.
-            self.p.apply_then_matvec(
-                &self.pending_c,
-                &self.pending_k,
-                rho,
-                gain,
-                &mut self.scratch,
-            );
-            self.pending_c.clear();
-            self.pending_k.clear();
-        } else {
-            // k = P_base ρ − Σ_s c_s k_s (k_sᵀ ρ)
-            self.p.matvec(rho, gain, &mut self.scratch);
-            for (s, &c) in self.pending_c.iter().enumerate() {
-                let k_s = &self.pending_k[s * n..(s + 1) * n];
-                let a = c * dot(k_s, rho);
-                for (g, k) in gain.iter_mut().zip(k_s) {
-                    *g -= a * k;
+        let from_columns = match (&mut self.recursion, decay) {
+            (Some(recursion), Some(a)) if self.pending_c.len() < self.block => recursion
+                .try_columns(
+                    a,
+                    rho,
+                    &self.p,
+                    (&self.pending_c, &self.pending_k),
+                    gain,
+                    &mut self.scratch,
+                ),
+            _ => false,
+        };
+        if !from_columns {
+            if let Some(recursion) = &mut self.recursion {
+                recursion.fold_updates += 1;
+            }
+            if self.pending_c.len() >= self.block || self.recursion.is_some() {
+                // One pass: apply the pending downdates, then k = P ρ.
+                self.p.apply_then_matvec(
+                    &self.pending_c,
+                    &self.pending_k,
+                    rho,
+                    gain,
+                    &mut self.scratch,
+                );
+                self.pending_c.clear();
+                self.pending_k.clear();
+            } else {
+                // k = P_base ρ − Σ_s c_s k_s (k_sᵀ ρ)
+                self.p.matvec(rho, gain, &mut self.scratch);
+                for (s, &c) in self.pending_c.iter().enumerate() {
+                    let k_s = &self.pending_k[s * n..(s + 1) * n];
+                    let a = c * dot(k_s, rho);
+                    for (g, k) in gain.iter_mut().zip(k_s) {
+                        *g -= a * k;
+                    }
                 }
             }
         }
@@ -255,6 +324,9 @@ impl RlsUnit {
         self.pending_k.extend_from_slice(gain);
         for k_i in gain.iter_mut() {
             *k_i *= c;
+        }
+        if let Some(recursion) = &mut self.recursion {
+            recursion.remember(rho, gain);
         }
         c
     }
@@ -362,6 +434,7 @@ mod tests {
                         storage,
                         precision,
                         block,
+                        ..Default::default()
                     };
                     let mut pen = Penalty::ridge(16, 0.04);
                     pen.set_ridge(10..16, 1.0);
@@ -401,6 +474,111 @@ mod tests {
         }
         assert_eq!(a.p(), p_manual);
         assert_eq!(ga, gb);
+    }
+
+    /// Inputs like filtered spike trains: each update every trace decays by `A` and about a
+    /// fifth of them jump by `1/τ` (a spike), so that `ρ' = a ρ + s` with sparse `s`.
+    const A: f64 = 0.875;
+
+    fn spiking_inputs(n: usize, m: usize, seed: u64) -> Vec<Vec<f64>> {
+        let mut rng = crate::rng::stream(seed, "test");
+        let mut rho = vec![0.0; n];
+        (0..m)
+            .map(|_| {
+                for r in rho.iter_mut() {
+                    *r *= A;
+                    if rng.random::<f64>() < 0.2 {
+                        *r += 1.0 / 6.7;
+                    }
+                }
+                rho.clone()
+            })
+            .collect()
+    }
+
+    /// Runs `m` updates of one unit with Part 3's penalty structure on spiking inputs; returns
+    /// the weights, the final `P` and the unit's (column, fold) counts.
+    fn run_spiking(options: RlsOptions, n: usize, m: usize) -> (Vec<f64>, Vec<f64>, (u64, u64)) {
+        let mut pen = Penalty::ridge(n, 0.04);
+        pen.add_group_sum(0..n / 2, 8.0);
+        let mut unit = RlsUnit::with_options(n, &pen.inverse().unwrap(), options);
+        let mut rng = crate::rng::stream(7, "targets");
+        let mut w = vec![0.0; n];
+        let mut gain = vec![0.0; n];
+        for rho in spiking_inputs(n, m, 5) {
+            let y = 0.5 + rng.sample::<f64, _>(StandardNormal);
+            let e = dot(&w, &rho) - y;
+            unit.update_gain_with_decay(&rho, Some(A), &mut gain);
+            apply_gain(&mut w, &gain, e);
+        }
+        let counts = unit.deferred_counts();
+        (w, unit.p(), counts)
+    }
+
+    fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// The deferred update agrees with the textbook update in the same storage: in f64 to
+    /// rounding (1e-9 on weights of order 1 and on `P`, whose entries are at most 25), in f32
+    /// to f32's precision (2e-3), while most updates take the column path.
+    #[test]
+    fn deferred_update_agrees_with_the_textbook_update() {
+        let (n, m) = (60, 400);
+        for (storage, precision, tol) in [
+            (Storage::Dense, Precision::F64, 1e-9),
+            (Storage::Packed, Precision::F64, 1e-9),
+            (Storage::Dense, Precision::F32, 2e-3),
+            (Storage::Packed, Precision::F32, 2e-3),
+        ] {
+            let textbook = RlsOptions {
+                storage,
+                precision,
+                ..Default::default()
+            };
+            let deferred = RlsOptions {
+                block: 16,
+                update: UpdateRule::Deferred,
+                ..textbook
+            };
+            let (w_ref, p_ref, _) = run_spiking(textbook, n, m);
+            let (w, p, (columns, folds)) = run_spiking(deferred, n, m);
+            let (dw, dp) = (max_abs_diff(&w, &w_ref), max_abs_diff(&p, &p_ref));
+            assert!(
+                dw < tol && dp < tol,
+                "{deferred:?}: |Δw| = {dw:e}, |ΔP| = {dp:e}"
+            );
+            assert!(w_ref.iter().any(|x| x.abs() > 0.1), "the weights moved");
+            // One fold every 16 updates (the first update folds too).
+            assert_eq!(columns + folds, m as u64);
+            assert!(folds <= m as u64 / 16 + 1, "{folds} folds");
+        }
+    }
+
+    /// Inputs that do not follow `ρ' = a ρ + s` with sparse `s` (here: dense random inputs, or
+    /// no decay given) make the deferred update fold every time: still the exact solution.
+    #[test]
+    fn deferred_update_folds_when_most_inputs_change() {
+        let options = RlsOptions {
+            block: 8,
+            update: UpdateRule::Deferred,
+            ..Default::default()
+        };
+        let mut pen = Penalty::ridge(16, 0.04);
+        pen.add_group_sum(0..8, 8.0);
+        let err = check_with(&pen, 16, 300, 4, options);
+        assert!(err < 1e-9, "max |w_rls − w_batch| = {err:e}");
+        let mut unit = RlsUnit::with_options(10, &RlsUnit::ridge(10, 0.5).p(), options);
+        let mut gain = vec![0.0; 10];
+        let mut rng = crate::rng::stream(1, "test");
+        for _ in 0..20 {
+            let rho: Vec<f64> = (0..10).map(|_| rng.random::<f64>()).collect();
+            unit.update_gain_with_decay(&rho, Some(0.9), &mut gain);
+        }
+        assert_eq!(unit.deferred_counts(), (0, 20));
     }
 
     #[test]
