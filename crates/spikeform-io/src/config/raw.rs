@@ -626,6 +626,8 @@ pub enum RawPrecision {
     F64,
     /// 32-bit.
     F32,
+    /// 16-bit storage, 32-bit arithmetic.
+    F16,
 }
 fn default_block() -> usize {
     1

@@ -47,7 +47,7 @@ fn a_bad_enumerated_value_names_the_key_and_the_allowed_values() {
         (SPIKING, "trained = \"random\"", "trained = \"some\"", "training.trained", &["`all`", "`random`", "`match`"]),
         (SPIKING, "plastic = \"sampled\"", "plastic = \"dense\"", "training.plastic", &["`all_to_all`", "`sampled`"]),
         (SPIKING, "[test]", "[training.rls]\nstorage = \"sparse\"\n[test]", "training.rls.storage", &["`dense`", "`packed`"]),
-        (SPIKING, "[test]", "[training.rls]\nprecision = \"f16\"\n[test]", "training.rls.precision", &["`f64`", "`f32`"]),
+        (SPIKING, "[test]", "[training.rls]\nprecision = \"f8\"\n[test]", "training.rls.precision", &["`f64`", "`f32`", "`f16`"]),
         (SPIKING, "[test]", "[training.rls]\nupdate = \"lazy\"\n[test]", "training.rls.update", &["`textbook`", "`deferred`"]),
     ];
     for (base, from, to, key, values) in cases {

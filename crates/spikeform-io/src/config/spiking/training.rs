@@ -247,6 +247,7 @@ fn rls(r: &RawRls) -> Result<RlsOptions, ConfigError> {
         precision: match r.precision {
             RawPrecision::F64 => Precision::F64,
             RawPrecision::F32 => Precision::F32,
+            RawPrecision::F16 => Precision::F16,
         },
         block,
         update,
