@@ -64,6 +64,8 @@ fn main() {
         cases.push(deferred(Storage::Dense, Precision::F32, b));
     }
     cases.push(deferred(Storage::Packed, Precision::F32, 16));
+    cases.push(textbook(Storage::Packed, Precision::F16));
+    cases.push(deferred(Storage::Dense, Precision::F16, 16));
     // RLS_CASE=TEXT keeps the cases whose description contains TEXT (e.g. "Deferred Dense").
     let only = std::env::var("RLS_CASE").unwrap_or_default();
     for opts in cases {

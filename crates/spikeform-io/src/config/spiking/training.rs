@@ -209,8 +209,9 @@ fn feedforward(t: &RawTraining) -> Result<Option<(usize, OuRates)>, ConfigError>
     Ok(Some((t.feedforward_units, rates)))
 }
 
-/// Updates between folds of the deferred RLS update when `training.rls.fold_every` is absent
-/// (chosen by measurement on `examples/balanced_alm.toml`, docs/performance.md).
+/// Updates between folds of the deferred RLS update when `training.rls.fold_every` is absent:
+/// the middle of 8, 16 and 32, which the kernel timing on a loaded machine could not separate
+/// (docs/performance.md).
 pub const DEFAULT_FOLD_EVERY: usize = 16;
 
 /// `[training.rls]`.

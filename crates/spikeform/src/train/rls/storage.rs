@@ -1,10 +1,13 @@
-//! Storage of the inverse correlation matrix `P`: dense or packed symmetric, f64 or f32, and
-//! the two kernels RLS needs, each one pass over `P`:
+//! Storage of the inverse correlation matrix `P`: dense or packed symmetric, f64, f32 or f16
+//! (stored in 16 bits, computed in f32: each row widened, used, rounded back when changed), and
+//! the kernels RLS needs, the first two one pass over `P`:
 //!
 //! - [`Covariance::matvec`]: `k = P ρ`;
 //! - [`Covariance::apply_then_matvec`]: apply pending rank-1 downdates
 //!   `P ← P − Σ_s c_s k_s k_sᵀ` (in order) and compute `k = P ρ` with the updated rows, reading
-//!   and writing each element once.
+//!   and writing each element once;
+//! - [`Covariance::columns_product`]: `Σ_m s_m P[:, j_m]` for the deferred update, reading only
+//!   the columns (rows, `P` being symmetric) of the inputs that spiked.
 //!
 //! Packed storage keeps the upper triangle row by row (`n(n+1)/2` entries): row `i` holds
 //! `P_ii, P_i,i+1, ..., P_i,n−1`. Its matrix-vector product visits each stored element once and
