@@ -27,7 +27,9 @@
 //! of about `m·10⁻¹⁶`; one spike adds `≥ a/τ_P`, many orders larger). Correctness never depends
 //! on `a`: a wrong `a`, a trace reset at a trial start, or inputs that stop decaying put many
 //! inputs in `S`, and when more than half of them are there the update folds instead (a full,
-//! exact pass), which is also the cheaper choice.
+//! exact pass), which is also the cheaper choice. The first update after a flush (every loop
+//! end, every checkpoint) folds too, so a run resumed from a checkpoint computes what an
+//! uninterrupted run computes.
 
 use super::storage::{Covariance, Scratch};
 

@@ -149,8 +149,13 @@ impl RlsUnit {
         self.p.bytes()
     }
 
-    /// Applies the pending downdates to the stored `P`.
+    /// Applies the pending downdates to the stored `P`. The deferred rule also forgets its
+    /// previous update (its next update folds), so that what follows a flush is the same whether
+    /// or not the unit was saved to a checkpoint and restored in between.
     pub fn flush(&mut self) {
+        if let Some(r) = &mut self.recursion {
+            r.invalidate();
+        }
         if self.pending_c.is_empty() {
             return;
         }
