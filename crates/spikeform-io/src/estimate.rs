@@ -254,6 +254,7 @@ fn spiking(exp: &SpikingExperiment, threads: usize) -> Estimate {
         let width = match t.rls.precision {
             Precision::F64 => 8.0,
             Precision::F32 => 4.0,
+            Precision::F16 => 2.0,
         };
         plastic = 16.0 * rows * (inputs + ff * conditions) + 8.0 * n;
         rls = 2.0 * rows * per_row * width;

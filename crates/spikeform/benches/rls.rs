@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
                 storage,
                 precision,
                 block,
+                ..Default::default()
             };
             let mut units: Vec<RlsUnit> = (0..rows)
                 .map(|_| RlsUnit::with_options(m, &p0, options))

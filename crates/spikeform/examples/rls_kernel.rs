@@ -28,6 +28,7 @@ fn main() {
             storage,
             precision,
             block,
+            ..Default::default()
         };
         let mut units: Vec<RlsUnit> = (0..rows)
             .map(|_| RlsUnit::with_options(n, &p0, opts))

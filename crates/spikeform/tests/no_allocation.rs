@@ -78,6 +78,7 @@ fn a_learning_trial_allocates_nothing_per_step() {
             storage: Storage::Packed,
             precision: Precision::F32,
             block: 2,
+            ..Default::default()
         },
         &mut spikeform::rng::stream(2, "plastic"),
     );

@@ -72,6 +72,14 @@ pub(super) fn check(raw: &RawExperiment) -> Result<(), ConfigError> {
             MAX_RLS_BLOCK,
             "deferred downdates",
         )?;
+        if let Some(fold_every) = t.rls.fold_every {
+            at_most(
+                "training.rls.fold_every",
+                fold_every,
+                MAX_RLS_BLOCK,
+                "deferred downdates",
+            )?;
+        }
     }
     let trials = "spikeform's bound on trials";
     at_most("test.trials", raw.test.trials, MAX_TRIALS, trials)?;

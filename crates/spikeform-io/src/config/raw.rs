@@ -574,6 +574,12 @@ pub struct RawRls {
     /// Rank-1 downdates applied this many at a time (1 = the textbook update).
     #[serde(default = "default_block")]
     pub block: usize,
+    /// How each update obtains `k = P ρ`.
+    #[serde(default)]
+    pub update: RawUpdate,
+    /// Updates between folds of the deferred update (its default when absent).
+    #[serde(default)]
+    pub fold_every: Option<usize>,
 }
 
 impl Default for RawRls {
@@ -582,8 +588,22 @@ impl Default for RawRls {
             storage: RawStorage::default(),
             precision: RawPrecision::default(),
             block: default_block(),
+            update: RawUpdate::default(),
+            fold_every: None,
         }
     }
+}
+
+/// `training.rls.update`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawUpdate {
+    /// A pass over all of `P` at every update (the reference).
+    #[default]
+    Textbook,
+    /// From the previous gain and the columns of the inputs that spiked; folded every
+    /// `fold_every` updates.
+    Deferred,
 }
 
 /// `training.rls.storage`.
@@ -606,6 +626,8 @@ pub enum RawPrecision {
     F64,
     /// 32-bit.
     F32,
+    /// 16-bit storage, 32-bit arithmetic.
+    F16,
 }
 fn default_block() -> usize {
     1

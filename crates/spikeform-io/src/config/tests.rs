@@ -36,7 +36,7 @@ fn assert_names(message: &str, needles: &[&str]) {
 fn a_bad_enumerated_value_names_the_key_and_the_allowed_values() {
     // (file, text, replaced by, the key named, the allowed values named)
     #[rustfmt::skip]
-    let cases: [(&str, &str, &str, &str, &[&str]); 11] = [
+    let cases: [(&str, &str, &str, &str, &[&str]); 12] = [
         (SPIKING, "kind = \"spiking\"", "kind = \"lif\"", "network.kind", &["`rate`", "`spiking`"]),
         (SPIKING, "integration = \"euler\"", "integration = \"rk4\"", "network.integration", &["`euler`", "`exponential`"]),
         (RATE, "activation = \"relu\"", "activation = \"sigmoid\"", "network.activation", &["`relu`", "`tanh`", "`linear`"]),
@@ -47,7 +47,8 @@ fn a_bad_enumerated_value_names_the_key_and_the_allowed_values() {
         (SPIKING, "trained = \"random\"", "trained = \"some\"", "training.trained", &["`all`", "`random`", "`match`"]),
         (SPIKING, "plastic = \"sampled\"", "plastic = \"dense\"", "training.plastic", &["`all_to_all`", "`sampled`"]),
         (SPIKING, "[test]", "[training.rls]\nstorage = \"sparse\"\n[test]", "training.rls.storage", &["`dense`", "`packed`"]),
-        (SPIKING, "[test]", "[training.rls]\nprecision = \"f16\"\n[test]", "training.rls.precision", &["`f64`", "`f32`"]),
+        (SPIKING, "[test]", "[training.rls]\nprecision = \"f8\"\n[test]", "training.rls.precision", &["`f64`", "`f32`", "`f16`"]),
+        (SPIKING, "[test]", "[training.rls]\nupdate = \"lazy\"\n[test]", "training.rls.update", &["`textbook`", "`deferred`"]),
     ];
     for (base, from, to, key, values) in cases {
         let message = error(&edit(base, from, to));
@@ -254,4 +255,45 @@ fn record_spikes_false_is_refused_where_a_phase_reads_the_spike_times() {
     );
     let untrained = load(&format!("{BRUNEL}\n[record]\nspikes = false\n"));
     assert!(untrained.is_ok(), "{:?}", untrained.err());
+}
+
+#[test]
+fn rls_update_options_that_do_not_go_together_are_named() {
+    // (the [training.rls] table, the key named, the rule named)
+    let cases = [
+        (
+            "fold_every = 8",
+            "training.rls.fold_every",
+            "only to update = \"deferred\"",
+        ),
+        (
+            "update = \"deferred\"\nblock = 4",
+            "training.rls.block",
+            "only to update = \"textbook\"",
+        ),
+        (
+            "update = \"deferred\"\nfold_every = 0",
+            "training.rls.fold_every",
+            "at least 1",
+        ),
+        (
+            "update = \"deferred\"\nfold_every = 5000",
+            "training.rls.fold_every",
+            "4096",
+        ),
+    ];
+    for (table, key, rule) in cases {
+        let text = edit(
+            SPIKING,
+            "[test]",
+            &format!("[training.rls]\n{table}\n[test]"),
+        );
+        assert_names(&error(&text), &[key, rule]);
+    }
+    let ok = edit(
+        SPIKING,
+        "[test]",
+        "[training.rls]\nupdate = \"deferred\"\nfold_every = 8\n[test]",
+    );
+    assert!(load(&ok).is_ok());
 }

@@ -31,15 +31,30 @@ impl SynapseRule for Learning<'_> {
         if self.schedule.is_learning_step(view.step) {
             let k = self.schedule.update_index(view.step) as usize - 1;
             let (targets, n_updates) = (self.targets, self.n_updates);
-            learn(net, view, |row| targets[row * n_updates + k]);
+            let decay = silent_decay(net, self.schedule.every_steps);
+            learn(net, view, decay, |row| targets[row * n_updates + k]);
         }
     }
+}
+
+/// The factor by which a plastic trace with no spike shrinks between two updates: every RLS
+/// input (a trained neuron's own trace `r` and a feed-forward unit's trace `s`) decays by the
+/// same per-step factor (`1 − dt/τ_P` for Euler, `e^{−dt/τ_P}` for exact integration), so over
+/// `every_steps` steps by its power. The deferred RLS update uses it (`ρ' = a ρ + s`).
+fn silent_decay(net: &SpikingNetwork, every_steps: u64) -> f64 {
+    let per_step = net.integration.trace_decay(net.dt_ms, net.tau_plastic_ms);
+    per_step.powi(i32::try_from(every_steps).unwrap_or(i32::MAX))
 }
 
 /// One RLS update of every trained neuron. The error uses the virtual plastic input
 /// `w·r + w_ff·s` with the current weights, plus the known offset (static input `x_E + x_I` and
 /// bias), minus the target.
-fn learn(net: &mut SpikingNetwork, view: &RuleView<'_>, target: impl Fn(usize) -> f64 + Sync) {
+fn learn(
+    net: &mut SpikingNetwork,
+    view: &RuleView<'_>,
+    decay: f64,
+    target: impl Fn(usize) -> f64 + Sync,
+) {
     let RuleView {
         own_traces: r,
         feedforward_traces: s,
@@ -62,7 +77,7 @@ fn learn(net: &mut SpikingNetwork, view: &RuleView<'_>, target: impl Fn(usize) -
             let i = row.neuron;
             let offset = x_exc[i] + x_inh[i] + populations[population_of[i]].bias;
             let error = plastic + offset - target(row_index);
-            row.rls.update_gain(rho, gain);
+            row.rls.update_gain_with_decay(rho, Some(decay), gain);
             apply_gain(weights, &gain[..n_rec], error);
             apply_gain(w_ff, &gain[n_rec..], error);
         })

@@ -5,11 +5,11 @@ use spikeform::experiment::spiking::{PlasticSpec, SpikingTraining, TrainedSelect
 use spikeform::network::plastic::PenaltyWeights;
 use spikeform::network::{Population, Sign};
 use spikeform::stimulus::OuRates;
-use spikeform::train::{Precision, RlsOptions, Storage};
+use spikeform::train::{Precision, RlsOptions, Storage, UpdateRule};
 
 use super::{population_index, target, Context};
 use crate::config::raw::{
-    RawExperiment, RawPlastic, RawPrecision, RawRls, RawStorage, RawTrained, RawTraining,
+    RawExperiment, RawPlastic, RawPrecision, RawRls, RawStorage, RawTrained, RawTraining, RawUpdate,
 };
 use crate::config::validate::{
     finite, non_negative, positive, positive_count, Clock, LearningWindow,
@@ -209,8 +209,37 @@ fn feedforward(t: &RawTraining) -> Result<Option<(usize, OuRates)>, ConfigError>
     Ok(Some((t.feedforward_units, rates)))
 }
 
+/// Updates between folds of the deferred RLS update when `training.rls.fold_every` is absent:
+/// the middle of 8, 16 and 32, which the kernel timing on a loaded machine could not separate
+/// (docs/performance.md).
+pub const DEFAULT_FOLD_EVERY: usize = 16;
+
 /// `[training.rls]`.
 fn rls(r: &RawRls) -> Result<RlsOptions, ConfigError> {
+    let block = positive_count("training.rls.block", r.block)?;
+    let (update, block) = match r.update {
+        RawUpdate::Textbook => {
+            if r.fold_every.is_some() {
+                return Err(ConfigError::invalid(
+                    "training.rls.fold_every",
+                    "applies only to update = \"deferred\"",
+                ));
+            }
+            (UpdateRule::Textbook, block)
+        }
+        RawUpdate::Deferred => {
+            if block != 1 {
+                return Err(ConfigError::invalid(
+                    "training.rls.block",
+                    "applies only to update = \"textbook\"; the deferred update folds every \
+                     training.rls.fold_every updates",
+                ));
+            }
+            let fold_every = r.fold_every.unwrap_or(DEFAULT_FOLD_EVERY);
+            let fold_every = positive_count("training.rls.fold_every", fold_every)?;
+            (UpdateRule::Deferred, fold_every)
+        }
+    };
     Ok(RlsOptions {
         storage: match r.storage {
             RawStorage::Dense => Storage::Dense,
@@ -219,7 +248,9 @@ fn rls(r: &RawRls) -> Result<RlsOptions, ConfigError> {
         precision: match r.precision {
             RawPrecision::F64 => Precision::F64,
             RawPrecision::F32 => Precision::F32,
+            RawPrecision::F16 => Precision::F16,
         },
-        block: positive_count("training.rls.block", r.block)?,
+        block,
+        update,
     })
 }

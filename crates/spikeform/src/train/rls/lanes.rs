@@ -38,6 +38,67 @@ pub(super) fn axpy<const AVX2: bool>(y: &mut [f32], x: &[f32], a: f32) {
     }
 }
 
+/// `y ← y + x_s·a_s` for `s = 0, 1, ...` in order (`x_s = xs[s·stride + offset ..]`), each
+/// element of `y` kept in a register across all `s`: the same arithmetic as one [`axpy`] per
+/// `s`, bit for bit, with one load and one store of `y` instead of one per `s`.
+#[inline(always)]
+pub(super) fn axpy_many<const AVX2: bool>(
+    y: &mut [f32],
+    xs: &[f32],
+    stride: usize,
+    offset: usize,
+    a: &[f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `dot`; the bounds are checked inside.
+        unsafe { axpy_many_avx2(y, xs, stride, offset, a) };
+        return;
+    }
+    for (s, &a_s) in a.iter().enumerate() {
+        let x = &xs[s * stride + offset..s * stride + offset + y.len()];
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += x * a_s;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn axpy_many_avx2(y: &mut [f32], xs: &[f32], stride: usize, offset: usize, a: &[f32]) {
+    use std::arch::x86_64::*;
+    let n = y.len();
+    if let Some(last) = a.len().checked_sub(1) {
+        assert!(last * stride + offset + n <= xs.len(), "x_s out of bounds");
+    }
+    let py = y.as_mut_ptr();
+    let mut j = 0;
+    // SAFETY (all accesses below): j + 8 ≤ n, or masked to the lanes below n; every x_s holds
+    // n elements from offset (asserted above).
+    while j + 8 <= n {
+        unsafe {
+            let mut v = _mm256_loadu_ps(py.add(j));
+            for (s, &a_s) in a.iter().enumerate() {
+                let x = _mm256_loadu_ps(xs.as_ptr().add(s * stride + offset + j));
+                v = _mm256_add_ps(v, _mm256_mul_ps(x, _mm256_set1_ps(a_s)));
+            }
+            _mm256_storeu_ps(py.add(j), v);
+        }
+        j += 8;
+    }
+    if j < n {
+        let m = tail_mask(n - j);
+        unsafe {
+            let mut v = _mm256_maskload_ps(py.add(j), m);
+            for (s, &a_s) in a.iter().enumerate() {
+                let x = _mm256_maskload_ps(xs.as_ptr().add(s * stride + offset + j), m);
+                v = _mm256_add_ps(v, _mm256_mul_ps(x, _mm256_set1_ps(a_s)));
+            }
+            _mm256_maskstore_ps(py.add(j), m, v);
+        }
+    }
+}
+
 #[inline(always)]
 fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; DOT_LANES];
@@ -194,6 +255,22 @@ mod tests {
                 axpy::<true>(&mut z2, &a, -0.37);
                 assert_eq!(y1, y2, "axpy {len}");
                 assert_eq!(z1, z2, "axpy with -a {len}");
+            }
+            // Three axpys in a row equal one axpy_many, in both builds.
+            let xs: Vec<f32> = [data(len, 1), data(len, 2), data(len, 3)].concat();
+            let coeffs = [0.5f32, -1.25, 0.3];
+            let mut seq = data(len, 5);
+            for (s, &c) in coeffs.iter().enumerate() {
+                axpy::<false>(&mut seq, &xs[s * len..], c);
+            }
+            let mut many = data(len, 5);
+            axpy_many::<false>(&mut many, &xs, len, 0, &coeffs);
+            assert_eq!(seq, many, "axpy_many {len}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut many2 = data(len, 5);
+                axpy_many::<true>(&mut many2, &xs, len, 0, &coeffs);
+                assert_eq!(seq, many2, "axpy_many avx2 {len}");
             }
             for j in 0..len {
                 assert_eq!(y1[j], data(len, 5)[j] + a[j] * 0.37);

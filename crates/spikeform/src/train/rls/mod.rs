@@ -20,6 +20,7 @@
 //! serve weights that live in different places (recurrent weights shared by all conditions,
 //! feed-forward weights per condition).
 
+mod deferred;
 mod lanes;
 mod penalty;
 mod storage;
@@ -27,4 +28,4 @@ mod update;
 
 pub use penalty::Penalty;
 pub use storage::{Covariance, Precision, Scratch, Storage};
-pub use update::{apply_gain, dot, RlsOptions, RlsUnit, StoredP};
+pub use update::{apply_gain, dot, RlsOptions, RlsUnit, StoredP, UpdateRule};

@@ -1,10 +1,13 @@
-//! Storage of the inverse correlation matrix `P`: dense or packed symmetric, f64 or f32, and
-//! the two kernels RLS needs, each one pass over `P`:
+//! Storage of the inverse correlation matrix `P`: dense or packed symmetric, f64, f32 or f16
+//! (stored in 16 bits, computed in f32: each row widened, used, rounded back when changed), and
+//! the kernels RLS needs, the first two one pass over `P`:
 //!
 //! - [`Covariance::matvec`]: `k = P ρ`;
 //! - [`Covariance::apply_then_matvec`]: apply pending rank-1 downdates
 //!   `P ← P − Σ_s c_s k_s k_sᵀ` (in order) and compute `k = P ρ` with the updated rows, reading
-//!   and writing each element once.
+//!   and writing each element once;
+//! - [`Covariance::columns_product`]: `Σ_m s_m P[:, j_m]` for the deferred update, reading only
+//!   the columns (rows, `P` being symmetric) of the inputs that spiked.
 //!
 //! Packed storage keeps the upper triangle row by row (`n(n+1)/2` entries): row `i` holds
 //! `P_ii, P_i,i+1, ..., P_i,n−1`. Its matrix-vector product visits each stored element once and
@@ -16,6 +19,9 @@
 //! vector kernels are in `lanes.rs`). f64 storage does all arithmetic in f64. No kernel uses
 //! fused multiply-add and every summation order is fixed, so results do not depend on the
 //! instruction set or the thread count.
+
+use half::f16;
+use half::slice::HalfFloatSliceExt as _;
 
 use super::lanes;
 use super::update::dot;
@@ -36,6 +42,10 @@ pub enum Precision {
     F64,
     /// 32-bit floats (TrainSpikingNet.jl's default): half the memory and traffic.
     F32,
+    /// 16-bit floats (IEEE binary16) stored, f32 arithmetic: each row is widened to f32, used
+    /// and (when changed) rounded back to nearest. A quarter of f64's memory and traffic; 11
+    /// significant bits, normal numbers from 6.1e-5 to 65504 (smaller ones lose bits).
+    F16,
 }
 
 /// `P` in one of the four layouts.
@@ -49,6 +59,10 @@ pub enum Covariance {
     PackedF64(Vec<f64>),
     /// Packed f32.
     PackedF32(Vec<f32>),
+    /// Dense f16.
+    DenseF16(Vec<f16>),
+    /// Packed f16.
+    PackedF16(Vec<f16>),
 }
 
 fn packed_offsets(n: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -69,6 +83,9 @@ impl Covariance {
             (Storage::Dense, Precision::F32) => {
                 Covariance::DenseF32(p.iter().map(|&x| x as f32).collect())
             }
+            (Storage::Dense, Precision::F16) => {
+                Covariance::DenseF16(p.iter().map(|&x| f16::from_f64(x)).collect())
+            }
             (Storage::Packed, prec) => {
                 let mut packed = Vec::with_capacity(n * (n + 1) / 2);
                 for i in 0..n {
@@ -78,6 +95,9 @@ impl Covariance {
                     Precision::F64 => Covariance::PackedF64(packed),
                     Precision::F32 => {
                         Covariance::PackedF32(packed.iter().map(|&x| x as f32).collect())
+                    }
+                    Precision::F16 => {
+                        Covariance::PackedF16(packed.iter().map(|&x| f16::from_f64(x)).collect())
                     }
                 }
             }
@@ -102,6 +122,8 @@ impl Covariance {
             Covariance::DenseF32(p) => p.iter().map(|&x| f64::from(x)).collect(),
             Covariance::PackedF64(p) => unpack(n, p),
             Covariance::PackedF32(p) => unpack(n, p),
+            Covariance::DenseF16(p) => p.iter().map(|&x| f64::from(x)).collect(),
+            Covariance::PackedF16(p) => unpack(n, p),
         }
     }
 
@@ -110,6 +132,7 @@ impl Covariance {
         match self {
             Covariance::DenseF64(p) | Covariance::PackedF64(p) => p.len() * 8,
             Covariance::DenseF32(p) | Covariance::PackedF32(p) => p.len() * 4,
+            Covariance::DenseF16(p) | Covariance::PackedF16(p) => p.len() * 2,
         }
     }
 
@@ -178,6 +201,139 @@ impl Covariance {
             Covariance::DenseF32(p) => dense_f32::<AVX2>(p, cs, ks, rho, k, scratch),
             Covariance::PackedF64(p) => packed(p, cs, ks, rho, k),
             Covariance::PackedF32(p) => packed_f32::<AVX2>(p, cs, ks, rho, k, scratch),
+            Covariance::DenseF16(p) => dense_f16::<AVX2>(p, cs, ks, rho, k, scratch),
+            Covariance::PackedF16(p) => packed_f16::<AVX2>(p, cs, ks, rho, k, scratch),
+        }
+    }
+}
+
+impl Covariance {
+    /// `out = Σ_{m} s_m P[:, support_m]`: the columns of the inputs in `support` (rows, `P`
+    /// being symmetric), weighted by `s`. Dense storage reads `|support|` contiguous rows;
+    /// packed storage gathers each column from the rows above the diagonal (strided) and the
+    /// row below it. f32 storage accumulates in f32 lanes, f64 storage in f64, each in a fixed
+    /// order.
+    pub fn columns_product(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { self.columns_product_avx2(support, s, out, scratch) };
+            return;
+        }
+        self.columns_product_with::<false>(support, s, out, scratch);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn columns_product_avx2(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        self.columns_product_with::<true>(support, s, out, scratch);
+    }
+
+    #[inline(always)]
+    fn columns_product_with<const AVX2: bool>(
+        &self,
+        support: &[usize],
+        s: &[f64],
+        out: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        let n = out.len();
+        match self {
+            Covariance::DenseF64(p) => {
+                out.iter_mut().for_each(|x| *x = 0.0);
+                for (&j, &s_j) in support.iter().zip(s) {
+                    for (o, &p_ij) in out.iter_mut().zip(&p[j * n..(j + 1) * n]) {
+                        *o += p_ij * s_j;
+                    }
+                }
+            }
+            Covariance::DenseF32(p) => {
+                let acc = &mut scratch.k;
+                acc.iter_mut().for_each(|x| *x = 0.0);
+                for &j in support.iter().take(PREFETCH_ROWS) {
+                    prefetch(&p[j * n..(j + 1) * n]);
+                }
+                for (m, (&j, &s_j)) in support.iter().zip(s).enumerate() {
+                    if let Some(&next) = support.get(m + PREFETCH_ROWS) {
+                        prefetch(&p[next * n..(next + 1) * n]);
+                    }
+                    lanes::axpy::<AVX2>(acc, &p[j * n..(j + 1) * n], s_j as f32);
+                }
+                for (o, &a) in out.iter_mut().zip(acc.iter()) {
+                    *o = f64::from(a);
+                }
+            }
+            Covariance::PackedF64(p) => packed_columns(p, support, s, out),
+            Covariance::PackedF32(p) => packed_columns(p, support, s, out),
+            Covariance::DenseF16(p) => {
+                let (acc, row) = (&mut scratch.k, &mut scratch.row);
+                acc.iter_mut().for_each(|x| *x = 0.0);
+                for &j in support.iter().take(PREFETCH_ROWS) {
+                    prefetch(&p[j * n..(j + 1) * n]);
+                }
+                for (m, (&j, &s_j)) in support.iter().zip(s).enumerate() {
+                    if let Some(&next) = support.get(m + PREFETCH_ROWS) {
+                        prefetch(&p[next * n..(next + 1) * n]);
+                    }
+                    p[j * n..(j + 1) * n].convert_to_f32_slice(row);
+                    lanes::axpy::<AVX2>(acc, row, s_j as f32);
+                }
+                for (o, &a) in out.iter_mut().zip(acc.iter()) {
+                    *o = f64::from(a);
+                }
+            }
+            Covariance::PackedF16(p) => packed_columns(p, support, s, out),
+        }
+    }
+}
+
+/// How many rows ahead the column product asks for its rows.
+const PREFETCH_ROWS: usize = 4;
+
+/// Asks the CPU to bring `row` into cache (a hint; no effect on results). The column product
+/// reads rows scattered through `P`, which the hardware prefetcher does not anticipate.
+#[inline(always)]
+fn prefetch<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = std::mem::size_of_val(row);
+        let start = row.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: `offset < bytes`, so the address lies inside `row`; a prefetch only
+            // hints and never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// `out = Σ_m s_m P[:, j_m]` from packed storage, in f64: `P_ij` for `i < j` sits in row `i`
+/// at offset `j − i`, for `i ≥ j` in row `j` at offset `i − j`.
+fn packed_columns<T: Copy + Into<f64>>(p: &[T], support: &[usize], s: &[f64], out: &mut [f64]) {
+    let n = out.len();
+    let row_start = |i: usize| i * n - i * i.saturating_sub(1) / 2;
+    out.iter_mut().for_each(|x| *x = 0.0);
+    for (&j, &s_j) in support.iter().zip(s) {
+        for (i, o) in out[..j].iter_mut().enumerate() {
+            *o += p[row_start(i) + j - i].into() * s_j;
+        }
+        let row_j = &p[row_start(j)..row_start(j) + n - j];
+        for (o, &p_ij) in out[j..].iter_mut().zip(row_j) {
+            *o += p_ij.into() * s_j;
         }
     }
 }
@@ -192,6 +348,8 @@ pub struct Scratch {
     rho: Vec<f32>,
     /// `k` accumulated in f32.
     k: Vec<f32>,
+    /// One row of f16 storage widened to f32.
+    row: Vec<f32>,
 }
 
 impl Scratch {
@@ -200,10 +358,15 @@ impl Scratch {
     pub fn new(n: usize, precision: Precision, block: usize) -> Self {
         match precision {
             Precision::F64 => Self::default(),
-            Precision::F32 => Self {
+            Precision::F32 | Precision::F16 => Self {
                 ks: Vec::with_capacity(block.max(1) * n),
                 rho: vec![0.0; n],
                 k: vec![0.0; n],
+                row: if precision == Precision::F16 {
+                    vec![0.0; n]
+                } else {
+                    Vec::new()
+                },
             },
         }
     }
@@ -260,7 +423,8 @@ fn packed(p: &mut [f64], cs: &[f64], ks: &[f64], rho: &[f64], k: &mut [f64]) {
 }
 
 /// `row_j ← row_j − a_s k_s[offset + j]` with `a_s = c_s k_s[i]`, for each pending downdate `s`
-/// in order: row `i`, whose stored part starts at column `offset`, in f32.
+/// in order: row `i`, whose stored part starts at column `offset`, in f32 (each element kept in
+/// a register across the downdates, the same arithmetic as one pass per downdate).
 #[inline(always)]
 fn downdate_row_f32<const AVX2: bool>(
     row: &mut [f32],
@@ -270,10 +434,16 @@ fn downdate_row_f32<const AVX2: bool>(
     ks: &[f32],
     n: usize,
 ) {
-    for (s, &c) in cs.iter().enumerate() {
-        let k_s = &ks[s * n..(s + 1) * n];
-        let a = (c * f64::from(k_s[i])) as f32;
-        lanes::axpy::<AVX2>(row, &k_s[offset..], -a);
+    const MAX_AT_ONCE: usize = 32;
+    let mut minus_a = [0.0f32; MAX_AT_ONCE];
+    for (first, chunk) in (0..cs.len())
+        .step_by(MAX_AT_ONCE)
+        .zip(cs.chunks(MAX_AT_ONCE))
+    {
+        for (s, (&c, m)) in chunk.iter().zip(minus_a.iter_mut()).enumerate() {
+            *m = -((c * f64::from(ks[(first + s) * n + i])) as f32);
+        }
+        lanes::axpy_many::<AVX2>(row, &ks[first * n..], n, offset, &minus_a[..chunk.len()]);
     }
 }
 
@@ -313,11 +483,78 @@ fn packed_f32<const AVX2: bool>(
         ks: ks32,
         rho: rho32,
         k: k32,
+        ..
     } = scratch;
     k32.iter_mut().for_each(|x| *x = 0.0);
     for (i, start) in packed_offsets(n) {
         let row = &mut p[start..start + n - i];
         downdate_row_f32::<AVX2>(row, i, i, cs, ks32, n);
+        let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
+        lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
+        k32[i] += acc;
+    }
+    for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
+        *k_i = f64::from(k32_i);
+    }
+}
+
+/// Dense f16: each row widened to f32, downdated, used for `k_i = Σ_j P_ij ρ_j` (the f32
+/// kernel's arithmetic), and rounded back to f16 when it changed.
+#[inline(always)]
+fn dense_f16<const AVX2: bool>(
+    p: &mut [f16],
+    cs: &[f64],
+    ks: &[f64],
+    rho: &[f64],
+    k: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let n = rho.len();
+    scratch.load(rho, ks);
+    let Scratch {
+        ks: ks32,
+        rho: rho32,
+        row,
+        ..
+    } = scratch;
+    for (i, stored) in p.chunks_exact_mut(n).enumerate() {
+        stored.convert_to_f32_slice(row);
+        if !cs.is_empty() {
+            downdate_row_f32::<AVX2>(row, i, 0, cs, ks32, n);
+            stored.convert_from_f32_slice(row);
+        }
+        k[i] = f64::from(lanes::dot::<AVX2>(row, rho32));
+    }
+}
+
+/// Packed f16: the packed f32 kernel on each stored row widened to f32 (rounded back to f16
+/// when it changed).
+#[inline(always)]
+fn packed_f16<const AVX2: bool>(
+    p: &mut [f16],
+    cs: &[f64],
+    ks: &[f64],
+    rho: &[f64],
+    k: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let n = rho.len();
+    scratch.load(rho, ks);
+    let Scratch {
+        ks: ks32,
+        rho: rho32,
+        k: k32,
+        row: full_row,
+    } = scratch;
+    k32.iter_mut().for_each(|x| *x = 0.0);
+    for (i, start) in packed_offsets(n) {
+        let stored = &mut p[start..start + n - i];
+        let row = &mut full_row[..n - i];
+        stored.convert_to_f32_slice(row);
+        if !cs.is_empty() {
+            downdate_row_f32::<AVX2>(row, i, i, cs, ks32, n);
+            stored.convert_from_f32_slice(row);
+        }
         let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
         lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
         k32[i] += acc;
@@ -357,6 +594,8 @@ mod tests {
             (Storage::Packed, Precision::F64, 1e-13),
             (Storage::Dense, Precision::F32, 1e-5),
             (Storage::Packed, Precision::F32, 1e-5),
+            (Storage::Dense, Precision::F16, 2e-3),
+            (Storage::Packed, Precision::F16, 2e-3),
         ] {
             let mut c = Covariance::from_dense(n, &p, s, prec);
             let mut k = vec![0.0; n];
