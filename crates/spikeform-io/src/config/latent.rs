@@ -5,6 +5,7 @@
 //! [latent]
 //! dims = 1
 //! input_loadings = { std = 1.0 }                 # or { file = "m.npy" }: N × D (or N for D = 1)
+//! # input_loadings = { std = 1.0, population_scale = { I = 1.6 } }   drawn SD × scale per population
 //! readout_loadings = { overlap = 0.0, mean = 0.0, std = 0.0 }   # or { file = "n.npy" }: N_E × D
 //! tau_readout_ms = 20.0
 //! kappa = { kind = "steps", step_ms = 1000.0, values = [0.0, 0.5, 1.0] }   # D = 2: [[0, 0], ...]
@@ -59,12 +60,15 @@ fn default_tau_readout_ms() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table with `std` or `file`")]
 pub struct RawLoadings {
-    /// SD of the normal draw.
+    /// SD of the normal draw (1 when neither `std` nor `file` is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub std: Option<f64>,
     /// A .npy file of N × D values (N values for D = 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Drawn loadings only: a factor on `std` per population name (1 for those not named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population_scale: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl Default for RawLoadings {
@@ -72,6 +76,7 @@ impl Default for RawLoadings {
         Self {
             std: Some(1.0),
             file: None,
+            population_scale: None,
         }
     }
 }
@@ -219,12 +224,11 @@ pub(super) fn validate(
             "must be at least 1, got 0",
         ));
     }
-    let n: usize = populations.iter().map(|p| p.size).sum();
     let n_e = excitatory_neurons(populations).len();
     let a = &raw.analysis;
     Ok(LatentSpec {
         dims: d,
-        input_loadings: input_loadings(&raw.input_loadings, d, n, base_dir)?,
+        input_loadings: input_loadings(&raw.input_loadings, d, populations, base_dir)?,
         readout_loadings: readout_loadings(&raw.readout_loadings, d, n_e, base_dir)?,
         tau_readout_ms: positive("latent.tau_readout_ms", raw.tau_readout_ms)?,
         course: kappa(&raw.kappa, d, clock, base_dir)?,
@@ -293,14 +297,22 @@ fn matrix(
 fn input_loadings(
     raw: &RawLoadings,
     d: usize,
-    n: usize,
+    populations: &[Population],
     base_dir: &Path,
 ) -> Result<InputLoadings, ConfigError> {
     let key = "latent.input_loadings";
-    match (raw.std, &raw.file) {
+    let n: usize = populations.iter().map(|p| p.size).sum();
+    // A table without `std` or `file` (e.g. only `population_scale`) draws with SD 1.
+    let std = raw.std.or(raw.file.is_none().then_some(1.0));
+    match (std, &raw.file) {
         (Some(std), None) => Ok(InputLoadings::Normal {
             std: non_negative(&format!("{key}.std"), std)?,
+            population_scale: population_scale(raw.population_scale.as_ref(), populations)?,
         }),
+        (None, Some(_)) if raw.population_scale.is_some() => Err(ConfigError::invalid(
+            format!("{key}.population_scale"),
+            "applies to drawn loadings (`std`), not to loadings from a `file`",
+        )),
         (None, Some(file)) => {
             let what = "neurons of the network";
             let (_, m) = matrix(file, &format!("{key}.file"), (Some(n), d, what), base_dir)?;
@@ -311,6 +323,27 @@ fn input_loadings(
             "give `std` or `file`, one of them",
         )),
     }
+}
+
+/// One factor per population (1 where not named); every name must be a population's and every
+/// factor finite and non-negative.
+fn population_scale(
+    raw: Option<&std::collections::BTreeMap<String, f64>>,
+    populations: &[Population],
+) -> Result<Vec<f64>, ConfigError> {
+    let mut scale = vec![1.0; populations.len()];
+    for (name, &factor) in raw.into_iter().flatten() {
+        let key = format!("latent.input_loadings.population_scale.{name}");
+        let Some(a) = populations.iter().position(|p| &p.name == name) else {
+            let names: Vec<&str> = populations.iter().map(|p| p.name.as_str()).collect();
+            return Err(ConfigError::invalid(
+                key,
+                format!("names no population (the network has {names:?})"),
+            ));
+        };
+        scale[a] = non_negative(&key, factor)?;
+    }
+    Ok(scale)
 }
 
 fn readout_loadings(

@@ -7,6 +7,8 @@
 //! the readout neurons are the excitatory ones, with `n_j = overlap·m_j + mean + std·ξ_j`
 //! (`ξ` from `latent:readout-loadings`), so that `Σ_nm = overlap·std²` (§2, closed loop).
 
+pub mod balance;
+
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::analysis::latent::{
@@ -20,10 +22,13 @@ use crate::rng;
 /// Input loadings `m`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputLoadings {
-    /// `N(0, std²)` per neuron and dimension, centred per population.
+    /// `N(0, (std·scale_a)²)` per neuron of population `a` and dimension, centred per
+    /// population.
     Normal {
         /// SD.
         std: f64,
+        /// Factor `scale_a` on the SD per population (all 1: the spec's loadings).
+        population_scale: Vec<f64>,
     },
     /// Given, `[i·D + d]` for every neuron.
     Given(Vec<f64>),
@@ -105,7 +110,10 @@ impl LatentSpec {
         let ranges = crate::network::population_ranges(populations);
         let m = match &self.input_loadings {
             InputLoadings::Given(m) => m.clone(),
-            InputLoadings::Normal { std } => {
+            InputLoadings::Normal {
+                std,
+                population_scale,
+            } => {
                 let n = ranges.last().map_or(0, |r| r.end);
                 let mut r = rng::stream(seed, "latent:input-loadings");
                 let mut m: Vec<f64> = (0..n * d)
@@ -114,8 +122,13 @@ impl LatentSpec {
                         std * x
                     })
                     .collect();
-                for range in &ranges {
-                    centre(&mut m[range.start * d..range.end * d], d);
+                for (a, range) in ranges.iter().enumerate() {
+                    let rows = &mut m[range.start * d..range.end * d];
+                    centre(rows, d);
+                    match population_scale.get(a) {
+                        Some(&s) if s != 1.0 => rows.iter_mut().for_each(|x| *x *= s),
+                        _ => {}
+                    }
                 }
                 m
             }
@@ -260,6 +273,9 @@ pub struct LatentAnalysis {
     /// D = 2 grids with a calibrated mean field: the same fits of the low-rank rate baseline
     /// (see [`rate_baseline_fits`]).
     pub baseline_single_index: Option<SingleIndexFits>,
+    /// Every population per stretch and the finite-K balance residual ([`balance`]); `None`
+    /// without a κ = 0 stretch or without every population's mean input and the coupling.
+    pub balance: Option<balance::BalanceResidual>,
 }
 
 impl LatentAnalysis {
@@ -367,6 +383,9 @@ pub struct LatentRun<'a> {
     pub dt_ms: f64,
     /// Statistics start here (ms).
     pub burn_in_ms: f64,
+    /// Every population's mean net input (sampled as `mean_input`), in network order, and the
+    /// coupling `W_ab = K_ab J_ab / 1000` (input per Hz): for [`balance`].
+    pub balance: Option<(&'a [SampledInput<'a>], &'a [Vec<f64>])>,
 }
 
 /// Analyses a run driven by `spec` (see the module documentation and [`LatentAnalysis`]).
@@ -428,7 +447,23 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         input_kappa_squared_pearson,
         theory: None,
         baseline_single_index: None,
+        balance: None,
     };
+    if let Some((inputs, coupling_per_hz)) = run.balance {
+        let balance_run = balance::BalanceRun {
+            spikes: run.spikes,
+            populations: run.populations,
+            inputs,
+            coupling_per_hz,
+            loadings: &m,
+            dims: d,
+        };
+        let reference = analysis
+            .segments
+            .iter()
+            .position(|s| s.segment.kappa.iter().all(|&k| k == 0.0));
+        analysis.balance = balance::residual(balance_run, &analysis.segments, reference);
+    }
     analysis.theory = mean_field(&analysis, run.populations, sigma_m);
     if d == 2 {
         if let Some(t) = &analysis.theory {
@@ -627,6 +662,41 @@ fn ks_distance(
     worst
 }
 
+/// The mean field of population `pop` (loadings SD `sigma_m`) calibrated on a κ = 0 stretch with
+/// population rate `rate_hz`, across-cell rate SD `sd_hz` and mean net input `mean_input`: the
+/// noise σ of its f–I curve (found by Brent's method in `[0.05, 1.5]·(V_th − V_re)`) such that the
+/// pinned μ(0) equals `mean_input`, with σ_q such that the rate SD is `sd_hz`. Returns σ, the
+/// field and its μ(0); `None` where a calibration finds no root.
+pub fn calibrate(
+    pop: &Population,
+    (rate_hz, sd_hz, mean_input): (f64, f64, f64),
+    sigma_m: f64,
+) -> Option<(f64, theory::LatentMeanField, f64)> {
+    let span = 6.0;
+    let calibrated = |sigma: f64| -> Option<(theory::TabulatedTransfer, f64, f64)> {
+        let t = transfer(pop, sigma, span);
+        let q = theory::calibrate_sigma_q(&t, rate_hz, sd_hz).ok()?;
+        let field = theory::LatentMeanField {
+            transfer: t.clone(),
+            rate_hz,
+            sigma_q: q,
+            sigma_m,
+        };
+        Some((t, q, field.mean_input(0.0).ok()?))
+    };
+    let miss = |sigma: f64| calibrated(sigma).map_or(f64::NAN, |c| c.2 - mean_input);
+    let scale = pop.neuron.threshold - pop.neuron.reset;
+    let sigma = crate::theory::latent::find_root(miss, 0.05 * scale, 1.5 * scale)?;
+    let (t, sigma_q, mu0) = calibrated(sigma)?;
+    let field = theory::LatentMeanField {
+        transfer: t,
+        rate_hz,
+        sigma_q,
+        sigma_m,
+    };
+    Some((sigma, field, mu0))
+}
+
 /// The mean field of the first excitatory population next to `analysis` (D = 1 loadings SD
 /// `sigma_m`), calibrated on its κ = 0 stretch; `None` without one, or where the calibration
 /// finds no root.
@@ -637,28 +707,13 @@ pub fn mean_field(
 ) -> Option<LatentTheory> {
     let reference = analysis.reference()?;
     let pop = populations.iter().find(|p| p.sign == Sign::Excitatory)?;
-    let span = 6.0;
-    let calibrated = |sigma: f64| -> Option<(theory::TabulatedTransfer, f64, f64)> {
-        let t = transfer(pop, sigma, span);
-        let q = theory::calibrate_sigma_q(&t, reference.rate_hz, reference.rate_sd_hz).ok()?;
-        let field = theory::LatentMeanField {
-            transfer: t.clone(),
-            rate_hz: reference.rate_hz,
-            sigma_q: q,
-            sigma_m,
-        };
-        Some((t, q, field.mean_input(0.0).ok()?))
-    };
-    let miss = |sigma: f64| calibrated(sigma).map_or(f64::NAN, |c| c.2 - reference.mean_input);
-    let scale = pop.neuron.threshold - pop.neuron.reset;
-    let sigma = crate::theory::latent::find_root(miss, 0.05 * scale, 1.5 * scale)?;
-    let (t, sigma_q, mu0) = calibrated(sigma)?;
-    let field = theory::LatentMeanField {
-        transfer: t.clone(),
-        rate_hz: reference.rate_hz,
-        sigma_q,
-        sigma_m,
-    };
+    let stretch = (
+        reference.rate_hz,
+        reference.rate_sd_hz,
+        reference.mean_input,
+    );
+    let (sigma, field, mu0) = calibrate(pop, stretch, sigma_m)?;
+    let (t, sigma_q) = (field.transfer.clone(), field.sigma_q);
     let segments = analysis
         .segments
         .iter()
@@ -726,7 +781,10 @@ mod tests {
         ];
         let spec = LatentSpec {
             dims: 2,
-            input_loadings: InputLoadings::Normal { std: 1.0 },
+            input_loadings: InputLoadings::Normal {
+                std: 1.0,
+                population_scale: vec![1.0, 2.0],
+            },
             readout_loadings: ReadoutLoadings::Overlap {
                 overlap: 2.0,
                 mean: 0.5,
@@ -743,6 +801,16 @@ mod tests {
         let e_mean: f64 = m[..80].iter().step_by(2).sum::<f64>() / 40.0;
         let i_mean: f64 = m[80..].iter().skip(1).step_by(2).sum::<f64>() / 10.0;
         assert!(e_mean.abs() < 1e-12 && i_mean.abs() < 1e-12);
+        let unscaled = LatentSpec {
+            input_loadings: InputLoadings::Normal {
+                std: 1.0,
+                population_scale: vec![1.0, 1.0],
+            },
+            ..spec.clone()
+        };
+        let (m1, _) = unscaled.loadings(3, &pops);
+        assert_eq!(m[..80], m1[..80], "E loadings keep their draws");
+        assert!(m[80..].iter().zip(&m1[80..]).all(|(a, b)| *a == 2.0 * b));
         assert!((n[3] - (2.0 * m[3] + 0.5)).abs() < 1e-12);
     }
 }
