@@ -8,6 +8,7 @@
 //! # input_loadings = { std = 1.0, population_scale = { I = 1.6 } }   drawn SD × scale per population
 //! readout_loadings = { overlap = 0.0, mean = 0.0, std = 0.0 }   # or { file = "n.npy" }: N_E × D
 //! tau_readout_ms = 20.0
+//! feedback = "current"       # or "weights": low-rank weights on the E synapses (closed loop only)
 //! kappa = { kind = "steps", step_ms = 1000.0, values = [0.0, 0.5, 1.0] }   # D = 2: [[0, 0], ...]
 //! # kappa = { kind = "sine", amplitude = 1.0, period_ms = 2000.0 }       (optional phase, mean)
 //! # kappa = { kind = "file", path = "kappa.npy", sample_ms = 1.0 }      T × D, T·sample = trial
@@ -21,7 +22,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use spikeform::experiment::latent::{
-    excitatory_neurons, InputLoadings, LatentAnalysisSpec, LatentSpec, ReadoutLoadings,
+    excitatory_neurons, FeedbackForm, InputLoadings, LatentAnalysisSpec, LatentSpec,
+    ReadoutLoadings,
 };
 use spikeform::input::LatentCourse;
 use spikeform::network::Population;
@@ -45,6 +47,9 @@ pub struct RawLatent {
     /// Readout filter τ_s (ms).
     #[serde(default = "default_tau_readout_ms")]
     pub tau_readout_ms: f64,
+    /// How the feedback reaches the neurons: `"current"` (default) or `"weights"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<RawFeedback>,
     /// How κ is given.
     pub kappa: RawKappa,
     /// Analysis settings.
@@ -54,6 +59,16 @@ pub struct RawLatent {
 
 fn default_tau_readout_ms() -> f64 {
     20.0
+}
+
+/// `latent.feedback`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", expecting = "\"current\" or \"weights\"")]
+pub enum RawFeedback {
+    /// Its own input current `m_i·κ` (spec §2 (b)).
+    Current,
+    /// Low-rank weights added to the existing E synapses, no sign change (spec §2 (a)).
+    Weights,
 }
 
 /// Input loadings: drawn (`std`) or read from a file.
@@ -226,7 +241,20 @@ pub(super) fn validate(
     }
     let n_e = excitatory_neurons(populations).len();
     let a = &raw.analysis;
+    let feedback = match raw.feedback {
+        None | Some(RawFeedback::Current) => FeedbackForm::Current,
+        Some(RawFeedback::Weights) => {
+            if !matches!(raw.kappa, RawKappa::ClosedLoop(_)) {
+                return Err(ConfigError::invalid(
+                    "latent.feedback",
+                    "\"weights\" carries the network's own readout, so it needs                      `kappa = { kind = \"closed_loop\", ... }`",
+                ));
+            }
+            FeedbackForm::Weights
+        }
+    };
     Ok(LatentSpec {
+        feedback,
         dims: d,
         input_loadings: input_loadings(&raw.input_loadings, d, populations, base_dir)?,
         readout_loadings: readout_loadings(&raw.readout_loadings, d, n_e, base_dir)?,

@@ -52,10 +52,23 @@ pub struct LatentSummary {
     /// The mean field calibrated on the κ = 0 stretch (absent where it cannot be).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theory: Option<LatentTheorySummary>,
+    /// `feedback = "weights"`: the E synapses carrying the low-rank term and how many of them
+    /// were clipped at 0 (Dale's law).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_rank_weights: Option<LowRankWeightsSummary>,
     /// Every population per stretch and the finite-K balance residual (absent without a κ = 0
     /// stretch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<LatentBalanceSummary>,
+}
+
+/// `latent.low_rank_weights`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LowRankWeightsSummary {
+    /// E synapses given the low-rank term.
+    pub synapses: usize,
+    /// Of those, clipped at 0 (their sum with the random weight was negative).
+    pub clipped: usize,
 }
 
 /// `latent.balance`: why the E rate drifts at finite K (`Δr = W⁻¹ Δμ`), per population.
@@ -290,6 +303,10 @@ pub fn latent(a: &LatentAnalysis) -> LatentSummary {
                     ks_distance: p[3],
                 })
                 .collect(),
+        }),
+        low_rank_weights: a.low_rank_weights.map(|w| LowRankWeightsSummary {
+            synapses: w.synapses,
+            clipped: w.clipped,
         }),
         balance: a.balance.as_ref().map(balance),
     }

@@ -754,7 +754,7 @@ fn latent_analysis(
     let per_hz: Vec<Vec<f64>> = (coupling.weight.iter().zip(&coupling.in_degree))
         .map(|(j, k)| j.iter().zip(k).map(|(j, k)| j * k / 1000.0).collect())
         .collect();
-    super::latent::analyse(
+    let mut analysis = super::latent::analyse(
         spec,
         super::latent::LatentRun {
             spikes: &simulated.spikes,
@@ -766,5 +766,7 @@ fn latent_analysis(
             burn_in_ms: exp.burn_in_ms,
             balance: (inputs.len() == pops.len()).then_some((&inputs[..], &per_hz[..])),
         },
-    )
+    );
+    analysis.low_rank_weights = super::build::latent_weights(exp);
+    analysis
 }

@@ -8,6 +8,7 @@
 //! (`ξ` from `latent:readout-loadings`), so that `Σ_nm = overlap·std²` (§2, closed loop).
 
 pub mod balance;
+pub mod weights;
 
 use rand_distr::{Distribution, StandardNormal};
 
@@ -74,6 +75,17 @@ impl Default for LatentAnalysisSpec {
     }
 }
 
+/// How the feedback `m_i·κ̂` reaches the neurons (spec §2, Dale's law options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedbackForm {
+    /// Its own input current, not sign-constrained (option (b)).
+    #[default]
+    Current,
+    /// Low-rank weights added to the existing E→· synapses, clipped so that no weight changes
+    /// sign (option (a), [`weights`]); closed loop only.
+    Weights,
+}
+
 /// The validated `[latent]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatentSpec {
@@ -85,6 +97,8 @@ pub struct LatentSpec {
     pub readout_loadings: ReadoutLoadings,
     /// Readout filter τ_s (ms).
     pub tau_readout_ms: f64,
+    /// How the feedback reaches the neurons.
+    pub feedback: FeedbackForm,
     /// How κ is given.
     pub course: LatentCourse,
     /// Analysis settings.
@@ -152,15 +166,38 @@ impl LatentSpec {
     }
 
     /// The feedback input of a network of `populations`.
+    /// In the weights form the input keeps only the readout: its input loadings are zero, the
+    /// weights ([`LatentSpec::add_weights`]) carry the feedback.
     pub fn build(&self, seed: u64, populations: &[Population], dt_ms: f64) -> LatentFeedback {
+        let (mut m, n) = self.loadings(seed, populations);
+        if self.feedback == FeedbackForm::Weights {
+            m.iter_mut().for_each(|x| *x = 0.0);
+        }
         LatentFeedback::new(
             self.dims,
-            self.loadings(seed, populations),
+            (m, n),
             excitatory_neurons(populations),
             self.tau_readout_ms,
             self.course.clone(),
             dt_ms,
         )
+    }
+
+    /// The weights form: adds the low-rank term to the static `synapses` of a network of
+    /// `populations` (`population_of[i]` the population of neuron i; [`weights`]); `None` (and
+    /// nothing changed) in the current form.
+    pub fn add_weights(
+        &self,
+        seed: u64,
+        populations: &[Population],
+        population_of: &[usize],
+        synapses: &mut crate::network::StaticSynapses,
+    ) -> Option<weights::LowRankWeights> {
+        (self.feedback == FeedbackForm::Weights).then(|| {
+            let (m, n) = self.loadings(seed, populations);
+            let readout = excitatory_neurons(populations);
+            weights::add_low_rank_weights(synapses, (&m, &n, self.dims), &readout, population_of)
+        })
     }
 
     /// The prescribed κ sampled at the end of every ms of a trial of `trial_ms`
@@ -273,6 +310,9 @@ pub struct LatentAnalysis {
     /// D = 2 grids with a calibrated mean field: the same fits of the low-rank rate baseline
     /// (see [`rate_baseline_fits`]).
     pub baseline_single_index: Option<SingleIndexFits>,
+    /// The weights form: how many E synapses carry the low-rank term and how many were clipped
+    /// (set by the caller, which has the network).
+    pub low_rank_weights: Option<weights::LowRankWeights>,
     /// Every population per stretch and the finite-K balance residual ([`balance`]); `None`
     /// without a κ = 0 stretch or without every population's mean input and the coupling.
     pub balance: Option<balance::BalanceResidual>,
@@ -447,6 +487,7 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         input_kappa_squared_pearson,
         theory: None,
         baseline_single_index: None,
+        low_rank_weights: None,
         balance: None,
     };
     if let Some((inputs, coupling_per_hz)) = run.balance {
@@ -791,6 +832,7 @@ mod tests {
                 std: 0.0,
             },
             tau_readout_ms: 20.0,
+            feedback: FeedbackForm::Current,
             course: LatentCourse::ClosedLoop {
                 initial: vec![0.0, 0.0],
             },
