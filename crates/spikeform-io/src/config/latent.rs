@@ -5,8 +5,10 @@
 //! [latent]
 //! dims = 1
 //! input_loadings = { std = 1.0 }                 # or { file = "m.npy" }: N × D (or N for D = 1)
+//! # input_loadings = { std = 1.0, population_scale = { I = 1.6 } }   drawn SD × scale per population
 //! readout_loadings = { overlap = 0.0, mean = 0.0, std = 0.0 }   # or { file = "n.npy" }: N_E × D
 //! tau_readout_ms = 20.0
+//! feedback = "current"       # or "weights": low-rank weights on the E synapses (closed loop only)
 //! kappa = { kind = "steps", step_ms = 1000.0, values = [0.0, 0.5, 1.0] }   # D = 2: [[0, 0], ...]
 //! # kappa = { kind = "sine", amplitude = 1.0, period_ms = 2000.0 }       (optional phase, mean)
 //! # kappa = { kind = "file", path = "kappa.npy", sample_ms = 1.0 }      T × D, T·sample = trial
@@ -20,7 +22,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use spikeform::experiment::latent::{
-    excitatory_neurons, InputLoadings, LatentAnalysisSpec, LatentSpec, ReadoutLoadings,
+    excitatory_neurons, FeedbackForm, InputLoadings, LatentAnalysisSpec, LatentSpec,
+    ReadoutLoadings,
 };
 use spikeform::input::LatentCourse;
 use spikeform::network::Population;
@@ -44,6 +47,9 @@ pub struct RawLatent {
     /// Readout filter τ_s (ms).
     #[serde(default = "default_tau_readout_ms")]
     pub tau_readout_ms: f64,
+    /// How the feedback reaches the neurons: `"current"` (default) or `"weights"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<RawFeedback>,
     /// How κ is given.
     pub kappa: RawKappa,
     /// Analysis settings.
@@ -55,16 +61,29 @@ fn default_tau_readout_ms() -> f64 {
     20.0
 }
 
+/// `latent.feedback`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", expecting = "\"current\" or \"weights\"")]
+pub enum RawFeedback {
+    /// Its own input current `m_i·κ` (spec §2 (b)).
+    Current,
+    /// Low-rank weights added to the existing E synapses, no sign change (spec §2 (a)).
+    Weights,
+}
+
 /// Input loadings: drawn (`std`) or read from a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table with `std` or `file`")]
 pub struct RawLoadings {
-    /// SD of the normal draw.
+    /// SD of the normal draw (1 when neither `std` nor `file` is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub std: Option<f64>,
     /// A .npy file of N × D values (N values for D = 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Drawn loadings only: a factor on `std` per population name (1 for those not named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population_scale: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 impl Default for RawLoadings {
@@ -72,6 +91,7 @@ impl Default for RawLoadings {
         Self {
             std: Some(1.0),
             file: None,
+            population_scale: None,
         }
     }
 }
@@ -219,12 +239,24 @@ pub(super) fn validate(
             "must be at least 1, got 0",
         ));
     }
-    let n: usize = populations.iter().map(|p| p.size).sum();
     let n_e = excitatory_neurons(populations).len();
     let a = &raw.analysis;
+    let feedback = match raw.feedback {
+        None | Some(RawFeedback::Current) => FeedbackForm::Current,
+        Some(RawFeedback::Weights) => {
+            if !matches!(raw.kappa, RawKappa::ClosedLoop(_)) {
+                return Err(ConfigError::invalid(
+                    "latent.feedback",
+                    "\"weights\" carries the network's own readout, so it needs                      `kappa = { kind = \"closed_loop\", ... }`",
+                ));
+            }
+            FeedbackForm::Weights
+        }
+    };
     Ok(LatentSpec {
+        feedback,
         dims: d,
-        input_loadings: input_loadings(&raw.input_loadings, d, n, base_dir)?,
+        input_loadings: input_loadings(&raw.input_loadings, d, populations, base_dir)?,
         readout_loadings: readout_loadings(&raw.readout_loadings, d, n_e, base_dir)?,
         tau_readout_ms: positive("latent.tau_readout_ms", raw.tau_readout_ms)?,
         course: kappa(&raw.kappa, d, clock, base_dir)?,
@@ -293,14 +325,22 @@ fn matrix(
 fn input_loadings(
     raw: &RawLoadings,
     d: usize,
-    n: usize,
+    populations: &[Population],
     base_dir: &Path,
 ) -> Result<InputLoadings, ConfigError> {
     let key = "latent.input_loadings";
-    match (raw.std, &raw.file) {
+    let n: usize = populations.iter().map(|p| p.size).sum();
+    // A table without `std` or `file` (e.g. only `population_scale`) draws with SD 1.
+    let std = raw.std.or(raw.file.is_none().then_some(1.0));
+    match (std, &raw.file) {
         (Some(std), None) => Ok(InputLoadings::Normal {
             std: non_negative(&format!("{key}.std"), std)?,
+            population_scale: population_scale(raw.population_scale.as_ref(), populations)?,
         }),
+        (None, Some(_)) if raw.population_scale.is_some() => Err(ConfigError::invalid(
+            format!("{key}.population_scale"),
+            "applies to drawn loadings (`std`), not to loadings from a `file`",
+        )),
         (None, Some(file)) => {
             let what = "neurons of the network";
             let (_, m) = matrix(file, &format!("{key}.file"), (Some(n), d, what), base_dir)?;
@@ -311,6 +351,27 @@ fn input_loadings(
             "give `std` or `file`, one of them",
         )),
     }
+}
+
+/// One factor per population (1 where not named); every name must be a population's and every
+/// factor finite and non-negative.
+fn population_scale(
+    raw: Option<&std::collections::BTreeMap<String, f64>>,
+    populations: &[Population],
+) -> Result<Vec<f64>, ConfigError> {
+    let mut scale = vec![1.0; populations.len()];
+    for (name, &factor) in raw.into_iter().flatten() {
+        let key = format!("latent.input_loadings.population_scale.{name}");
+        let Some(a) = populations.iter().position(|p| &p.name == name) else {
+            let names: Vec<&str> = populations.iter().map(|p| p.name.as_str()).collect();
+            return Err(ConfigError::invalid(
+                key,
+                format!("names no population (the network has {names:?})"),
+            ));
+        };
+        scale[a] = non_negative(&key, factor)?;
+    }
+    Ok(scale)
 }
 
 fn readout_loadings(

@@ -52,6 +52,107 @@ pub struct LatentSummary {
     /// The mean field calibrated on the κ = 0 stretch (absent where it cannot be).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theory: Option<LatentTheorySummary>,
+    /// `feedback = "weights"`: the E synapses carrying the low-rank term and how many of them
+    /// were clipped at 0 (Dale's law).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_rank_weights: Option<LowRankWeightsSummary>,
+    /// Every population per stretch and the finite-K balance residual (absent without a κ = 0
+    /// stretch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<LatentBalanceSummary>,
+}
+
+/// `latent.low_rank_weights`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LowRankWeightsSummary {
+    /// E synapses given the low-rank term.
+    pub synapses: usize,
+    /// Of those, clipped at 0 (their sum with the random weight was negative).
+    pub clipped: usize,
+}
+
+/// `latent.balance`: why the E rate drifts at finite K (`Δr = W⁻¹ Δμ`), per population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentBalanceSummary {
+    /// `W_ab = K_ab J_ab / 1000`, the mean input of population a per Hz of population b.
+    pub coupling_per_hz: Vec<Vec<f64>>,
+    /// Every population, in network order.
+    pub populations: Vec<LatentPopulationSummary>,
+    /// The I loading SD that cancels the E rate change (two-population mean field), per
+    /// stretch (null at κ = 0, without a root, or without the mean field).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub cancelling_i_loading_sd: Vec<f64>,
+    /// The same divided by the E loading SD: the `population_scale` of I that cancels it when E's
+    /// is 1.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub cancelling_i_scale: Vec<f64>,
+}
+
+/// One population of `latent.balance`; every list runs over `latent.segments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentPopulationSummary {
+    /// Name.
+    pub name: String,
+    /// RMS of its input loadings.
+    pub loading_sd: f64,
+    /// Population rate (Hz).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub rate_hz: Vec<f64>,
+    /// Relative change of the rate from κ = 0.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub rate_change: Vec<f64>,
+    /// Across-cell rate SD (Hz).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub rate_sd_hz: Vec<f64>,
+    /// Population-mean net input.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub mean_input: Vec<f64>,
+    /// `(W⁻¹ Δμ)_a` from the measured mean-input shifts (Hz).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub rate_change_from_inputs_hz: Vec<f64>,
+    /// The two-population mean field's rate change (Hz; null without it).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub predicted_rate_change_hz: Vec<f64>,
+}
+
+fn balance(b: &spikeform::experiment::latent::balance::BalanceResidual) -> LatentBalanceSummary {
+    let segments = b.rate_change_from_inputs_hz.len();
+    let reference = |v: &[f64]| v[b.reference];
+    let e_sd = b.populations.first().map_or(f64::NAN, |p| p.loading_sd);
+    let cancelling = b.theory.as_ref().map_or(vec![f64::NAN; segments], |t| {
+        t.cancelling_loading_sd.clone()
+    });
+    LatentBalanceSummary {
+        coupling_per_hz: b.coupling_per_hz.clone(),
+        populations: b
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(a, p)| {
+                let r0 = reference(&p.rate_hz);
+                LatentPopulationSummary {
+                    name: p.name.clone(),
+                    loading_sd: p.loading_sd,
+                    rate_change: p.rate_hz.iter().map(|r| (r - r0) / r0).collect(),
+                    rate_hz: p.rate_hz.clone(),
+                    rate_sd_hz: p.rate_sd_hz.clone(),
+                    mean_input: p.mean_input.clone(),
+                    rate_change_from_inputs_hz: (b.rate_change_from_inputs_hz.iter())
+                        .map(|v| v[a])
+                        .collect(),
+                    predicted_rate_change_hz: (0..segments)
+                        .map(|k| {
+                            b.theory
+                                .as_ref()
+                                .map_or(f64::NAN, |t| t.rate_change_hz[k][a])
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        cancelling_i_scale: cancelling.iter().map(|x| x / e_sd).collect(),
+        cancelling_i_loading_sd: cancelling,
+    }
 }
 
 /// `latent.theory`: σ and σ_q calibrated at κ = 0, then predictions per stretch.
@@ -203,5 +304,10 @@ pub fn latent(a: &LatentAnalysis) -> LatentSummary {
                 })
                 .collect(),
         }),
+        low_rank_weights: a.low_rank_weights.map(|w| LowRankWeightsSummary {
+            synapses: w.synapses,
+            clipped: w.clipped,
+        }),
+        balance: a.balance.as_ref().map(balance),
     }
 }

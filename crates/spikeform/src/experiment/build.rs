@@ -31,6 +31,14 @@ pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
     let ranges = crate::network::population_ranges(&spec.populations);
     let mut static_synapses = static_synapses(exp, &population_of, &ranges);
     let projections = plastic_projections(exp, &mut static_synapses, &ranges);
+    if let Some(latent) = &exp.latent {
+        latent.add_weights(
+            exp.seed,
+            &spec.populations,
+            &population_of,
+            &mut static_synapses,
+        );
+    }
     SpikingNetwork {
         dt_ms: exp.dt_ms,
         integration: spec.integration,
@@ -47,6 +55,25 @@ pub fn build_network(exp: &SpikingExperiment) -> SpikingNetwork {
         projections,
         feedforward: feedforward(exp),
     }
+}
+
+/// The latent weights form's synapse counts (those [`build_network`] adds the low-rank term to
+/// and clips); `None` without `[latent]` or in its current form.
+pub(crate) fn latent_weights(
+    exp: &SpikingExperiment,
+) -> Option<super::latent::weights::LowRankWeights> {
+    let latent = exp.latent.as_ref()?;
+    if latent.feedback != super::latent::FeedbackForm::Weights {
+        return None;
+    }
+    let pops = &exp.network.populations;
+    let population_of: Vec<usize> = (pops.iter().enumerate())
+        .flat_map(|(p, pop)| std::iter::repeat_n(p, pop.size))
+        .collect();
+    let ranges = crate::network::population_ranges(pops);
+    let mut synapses = static_synapses(exp, &population_of, &ranges);
+    plastic_projections(exp, &mut synapses, &ranges);
+    latent.add_weights(exp.seed, pops, &population_of, &mut synapses)
 }
 
 /// The static synapses of the connectivity rule, from the `network` stream.

@@ -744,14 +744,21 @@ fn latent_analysis(
     let e = pops
         .iter()
         .position(|p| p.sign == crate::network::Sign::Excitatory);
-    let mean_input = e
-        .and_then(|e| simulated.activity.input_timecourse.get(e))
+    let timecourse = &simulated.activity.input_timecourse;
+    let inputs: Vec<_> = timecourse
+        .iter()
         .map(|c| analysis::latent::SampledInput {
             values: &c[3],
             first_ms: first_step as f64 * exp.dt_ms,
             every_ms: every as f64 * exp.dt_ms,
-        });
-    super::latent::analyse(
+        })
+        .collect();
+    let mean_input = e.and_then(|e| inputs.get(e).copied());
+    let coupling = super::predictions::coupling(exp);
+    let per_hz: Vec<Vec<f64>> = (coupling.weight.iter().zip(&coupling.in_degree))
+        .map(|(j, k)| j.iter().zip(k).map(|(j, k)| j * k / 1000.0).collect())
+        .collect();
+    let mut analysis = super::latent::analyse(
         spec,
         super::latent::LatentRun {
             spikes: &simulated.spikes,
@@ -761,6 +768,9 @@ fn latent_analysis(
             trial_ms: exp.trial_steps as f64 * exp.dt_ms,
             dt_ms: exp.dt_ms,
             burn_in_ms: exp.burn_in_ms,
+            balance: (inputs.len() == pops.len()).then_some((&inputs[..], &per_hz[..])),
         },
-    )
+    );
+    analysis.low_rank_weights = super::build::latent_weights(exp);
+    analysis
 }

@@ -12,6 +12,14 @@
 //!   the balance-adjusted gain `G(κ) = ∫Dx Φ'(μ(κ) + √Δ(κ)·x)`; a non-zero κ appears where
 //!   `s·σ_m²·G(κ) = 1`, first (κ → 0) at `s_c = 1/(σ_m² G(0))`.
 //!
+//! - **Finite-K balance residual (several populations).** At finite K the rates are not exactly
+//!   pinned: the mean input of population `a` is `μ_a = X_a + Σ_b W_ab r_b` (`W_ab = K_ab J_ab`
+//!   per Hz), so `Δr = W⁻¹ Δμ`. [`balanced_rate_shift`] solves
+//!   `F_a(μ_a(0) + Σ_b W_ab Δr_b, Δ_a(κ)) = r̄_a + Δr_a` for all populations at once, with
+//!   `F_a(μ, Δ) = ∫Dx Φ_a(μ + √Δ x)`. For E and I, `Δr_E ∝ W_II Δμ_E − W_EI Δμ_I`: the E cells'
+//!   own shift `Δμ_E < 0` raises r_E (`W_II < 0`), the I cells' `Δμ_I < 0` lowers it, so the
+//!   I cells' loading SD sets the sign of the E drift ([`cancelling_loading_sd`]).
+//!
 //! Gaussian averages `∫Dx f(x)` use composite Simpson on `x ∈ [−8, 8]` (320 intervals), which is
 //! exact to ~1e-10 for the smooth, at most exponentially growing integrands here.
 
@@ -247,6 +255,89 @@ impl LatentMeanField {
     }
 }
 
+/// The finite-K rate shifts `Δr_a` (Hz) of all populations at |κ| = `kappa_norm` (module
+/// documentation): the root of `R_a(Δr) = F_a(μ_a(0) + Σ_b W_ab Δr_b, Δ_a(κ)) − r̄_a − Δr_a`,
+/// `μ_a(0)` the pinned mean input of `fields[a]` at κ = 0, `coupling_per_hz[a][b] = W_ab`, by
+/// Newton's method from `Δr = 0` with the Jacobian `G_a W_ab − δ_ab` (`G_a = ∫Dx Φ_a'`), each
+/// step halved until `|R|` falls; `None` where it does not reach `|R| < 1e-9` Hz in 100 steps.
+pub fn balanced_rate_shift(
+    fields: &[LatentMeanField],
+    coupling_per_hz: &[Vec<f64>],
+    kappa_norm: f64,
+) -> Option<Vec<f64>> {
+    use nalgebra::{DMatrix, DVector};
+    let n = fields.len();
+    let mu0: Vec<f64> = fields
+        .iter()
+        .map(|f| f.mean_input(0.0).ok())
+        .collect::<Option<_>>()?;
+    let delta: Vec<f64> = fields.iter().map(|f| f.delta(kappa_norm)).collect();
+    let inputs = |dr: &DVector<f64>| -> Vec<f64> {
+        (0..n)
+            .map(|a| mu0[a] + (0..n).map(|b| coupling_per_hz[a][b] * dr[b]).sum::<f64>())
+            .collect()
+    };
+    let residual = |dr: &DVector<f64>| -> DVector<f64> {
+        let mu = inputs(dr);
+        DVector::from_fn(n, |a, _| {
+            fields[a].population_rate(mu[a], delta[a]) - fields[a].rate_hz - dr[a]
+        })
+    };
+    let mut dr = DVector::zeros(n);
+    let mut r = residual(&dr);
+    for _ in 0..100 {
+        if r.amax() < 1e-9 {
+            return Some(dr.iter().copied().collect());
+        }
+        let mu = inputs(&dr);
+        let jacobian = DMatrix::from_fn(n, n, |a, b| {
+            let s = delta[a].sqrt();
+            let gain = gaussian_average(|x| fields[a].transfer.slope(mu[a] + s * x));
+            gain * coupling_per_hz[a][b] - if a == b { 1.0 } else { 0.0 }
+        });
+        let step = jacobian.lu().solve(&(-&r))?;
+        let mut t = 1.0;
+        loop {
+            let next = &dr + &step * t;
+            let rn = residual(&next);
+            if rn.amax() < r.amax() || t < 1e-6 {
+                dr = next;
+                r = rn;
+                break;
+            }
+            t *= 0.5;
+        }
+    }
+    (r.amax() < 1e-9).then(|| dr.iter().copied().collect())
+}
+
+/// The loading SD of population `tune` that makes the finite-K shift of population `keep`'s rate
+/// vanish at |κ| = `kappa_norm` ([`balanced_rate_shift`] with `fields[tune].sigma_m` varied),
+/// by Brent's method on `[0, max_sd]`; `None` without a sign change there.
+pub fn cancelling_loading_sd(
+    fields: &[LatentMeanField],
+    coupling_per_hz: &[Vec<f64>],
+    (keep, tune): (usize, usize),
+    kappa_norm: f64,
+    max_sd: f64,
+) -> Option<f64> {
+    let shift = |sd: f64| {
+        let mut f = fields.to_vec();
+        f[tune].sigma_m = sd;
+        balanced_rate_shift(&f, coupling_per_hz, kappa_norm).map_or(f64::NAN, |dr| dr[keep])
+    };
+    brent(
+        "latent cancelling loading SD",
+        shift,
+        0.0,
+        max_sd,
+        1e-6,
+        1e-9,
+        100,
+    )
+    .ok()
+}
+
 /// A root of `f` in `[a, b]` by Brent's method; `None` without a sign change.
 pub fn find_root(f: impl FnMut(f64) -> f64, a: f64, b: f64) -> Option<f64> {
     brent("latent calibration", f, a, b, 1e-4, 1e-6, 100).ok()
@@ -332,5 +423,45 @@ mod tests {
         let sc = mf.critical_overlap().unwrap();
         assert!(sc > 0.0 && mf.flow(0.01, 1.1 * sc, 0.0).unwrap() > 0.0);
         assert!(mf.flow(0.01, 0.9 * sc, 0.0).unwrap() < 0.0);
+    }
+
+    /// Two populations with the Akil network's coupling at N = 5000 (input per Hz): the E rate
+    /// rises with κ when both have unit loadings (`W_II Δμ_E` wins), a larger I loading SD
+    /// lowers it, and at the cancelling SD it does not move while the equations hold.
+    #[test]
+    fn the_i_loadings_set_the_sign_of_the_e_drift() {
+        let eif = EifTransfer::akil();
+        let field = |rate: f64, sd: f64, sigma: f64| {
+            let t = TabulatedTransfer::new(|i| eif.rate_hz(15.0 * i, sigma), -6.0, 6.0, 321);
+            let q = calibrate_sigma_q(&t, rate, sd).unwrap();
+            LatentMeanField {
+                transfer: t,
+                rate_hz: rate,
+                sigma_q: q,
+                sigma_m: 1.0,
+            }
+        };
+        let fields = vec![field(5.7, 7.7, 8.7), field(14.6, 15.4, 9.0)];
+        let w = vec![vec![0.1414, -0.2121], vec![0.6364, -0.3536]];
+        let e_shift = |sd_i: f64| {
+            let mut f = fields.clone();
+            f[1].sigma_m = sd_i;
+            balanced_rate_shift(&f, &w, 1.0).unwrap()[0]
+        };
+        assert!(e_shift(1.0) > 0.0, "{}", e_shift(1.0));
+        assert!(e_shift(2.0) < e_shift(1.0));
+        let sd = cancelling_loading_sd(&fields, &w, (0, 1), 1.0, 5.0).unwrap();
+        assert!(sd > 1.0, "{sd}");
+        let mut f = fields.clone();
+        f[1].sigma_m = sd;
+        let dr = balanced_rate_shift(&f, &w, 1.0).unwrap();
+        assert!(dr[0].abs() < 1e-4, "{dr:?}");
+        assert!(dr[1] > 0.0, "the I rate carries the change: {dr:?}");
+        // The equations hold: F_a(μ_a(0) + Σ_b W_ab Δr_b, Δ_a) = r̄_a + Δr_a.
+        for a in 0..2 {
+            let mu = f[a].mean_input(0.0).unwrap() + w[a][0] * dr[0] + w[a][1] * dr[1];
+            let rate = f[a].population_rate(mu, f[a].delta(1.0));
+            assert!((rate - f[a].rate_hz - dr[a]).abs() < 1e-6);
+        }
     }
 }

@@ -1,181 +1,18 @@
-//! A latent embedding on a spiking network (`../shared/spec/latent.md` §2, a reconstruction
-//! after Gort & Renart): the validated `[latent]` description, its loadings drawn from named
-//! streams, the feedback input it builds, and the analysis of a run driven by it.
-//!
-//! Loadings: `m_i ~ N(0, std²)` per dimension for every neuron, centred per population (so that
-//! `Σ_{i∈a} m_i = 0`, the spec's zero-mean loadings), from the `latent:input-loadings` stream;
-//! the readout neurons are the excitatory ones, with `n_j = overlap·m_j + mean + std·ξ_j`
-//! (`ξ` from `latent:readout-loadings`), so that `Σ_nm = overlap·std²` (§2, closed loop).
+//! The analysis of a run driven by `[latent]`: the readout recomputed from the spikes,
+//! statistics per stretch of constant κ, the single-index fits (D = 2) and the low-rank rate
+//! baseline on the same protocol.
 
 use rand_distr::{Distribution, StandardNormal};
 
+use super::calibration::{mean_field, LatentTheory};
+use super::spec::{excitatory_neurons, LatentSpec};
+use super::{balance, weights};
 use crate::analysis::latent::{
     constant_segments, input_kappa_squared_pearson, interaction_index, segment_stats,
     single_index_r2, SampledInput, SegmentStats,
 };
-use crate::input::{LatentCourse, LatentFeedback};
-use crate::network::{Population, Sign};
+use crate::network::Population;
 use crate::rng;
-
-/// Input loadings `m`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InputLoadings {
-    /// `N(0, std²)` per neuron and dimension, centred per population.
-    Normal {
-        /// SD.
-        std: f64,
-    },
-    /// Given, `[i·D + d]` for every neuron.
-    Given(Vec<f64>),
-}
-
-/// Readout loadings `n` of the excitatory neurons.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReadoutLoadings {
-    /// `n_j = overlap·m_j + mean + std·ξ_j`, ξ standard normal.
-    Overlap {
-        /// Overlap `s` with the input loadings.
-        overlap: f64,
-        /// Common part n̄.
-        mean: f64,
-        /// SD of the independent part.
-        std: f64,
-    },
-    /// Given, `[k·D + d]` for the k-th excitatory neuron.
-    Given(Vec<f64>),
-}
-
-/// How a latent run is analysed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LatentAnalysisSpec {
-    /// Time after every change of κ left out of its stretch (ms).
-    pub settle_ms: f64,
-    /// Bin for the mean-input–κ² correlation (ms).
-    pub bin_ms: f64,
-    /// Cells with `‖m_i‖` below this are untuned.
-    pub untuned_below: f64,
-    /// Cells below this mean rate (Hz) are left out of the single-index fits.
-    pub fit_min_rate_hz: f64,
-}
-
-impl Default for LatentAnalysisSpec {
-    fn default() -> Self {
-        Self {
-            settle_ms: 200.0,
-            bin_ms: 50.0,
-            untuned_below: 0.25,
-            fit_min_rate_hz: 1.0,
-        }
-    }
-}
-
-/// The validated `[latent]` section.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LatentSpec {
-    /// Dimension D (≥ 1).
-    pub dims: usize,
-    /// Input loadings.
-    pub input_loadings: InputLoadings,
-    /// Readout loadings.
-    pub readout_loadings: ReadoutLoadings,
-    /// Readout filter τ_s (ms).
-    pub tau_readout_ms: f64,
-    /// How κ is given.
-    pub course: LatentCourse,
-    /// Analysis settings.
-    pub analysis: LatentAnalysisSpec,
-}
-
-/// Indices of the neurons of excitatory populations (the readout neurons).
-pub fn excitatory_neurons(populations: &[Population]) -> Vec<usize> {
-    let ranges = crate::network::population_ranges(populations);
-    populations
-        .iter()
-        .zip(ranges)
-        .filter(|(p, _)| p.sign == Sign::Excitatory)
-        .flat_map(|(_, r)| r)
-        .collect()
-}
-
-impl LatentSpec {
-    /// The input loadings of every neuron and the readout loadings of the excitatory neurons,
-    /// `[i·D + d]`.
-    pub fn loadings(&self, seed: u64, populations: &[Population]) -> (Vec<f64>, Vec<f64>) {
-        let d = self.dims;
-        let ranges = crate::network::population_ranges(populations);
-        let m = match &self.input_loadings {
-            InputLoadings::Given(m) => m.clone(),
-            InputLoadings::Normal { std } => {
-                let n = ranges.last().map_or(0, |r| r.end);
-                let mut r = rng::stream(seed, "latent:input-loadings");
-                let mut m: Vec<f64> = (0..n * d)
-                    .map(|_| {
-                        let x: f64 = StandardNormal.sample(&mut r);
-                        std * x
-                    })
-                    .collect();
-                for range in &ranges {
-                    centre(&mut m[range.start * d..range.end * d], d);
-                }
-                m
-            }
-        };
-        let readout = excitatory_neurons(populations);
-        let n = match &self.readout_loadings {
-            ReadoutLoadings::Given(n) => n.clone(),
-            ReadoutLoadings::Overlap { overlap, mean, std } => {
-                let mut r = rng::stream(seed, "latent:readout-loadings");
-                readout
-                    .iter()
-                    .flat_map(|&j| m[j * d..(j + 1) * d].to_vec())
-                    .map(|mj| {
-                        let xi: f64 = StandardNormal.sample(&mut r);
-                        overlap * mj + mean + std * xi
-                    })
-                    .collect()
-            }
-        };
-        (m, n)
-    }
-
-    /// The feedback input of a network of `populations`.
-    pub fn build(&self, seed: u64, populations: &[Population], dt_ms: f64) -> LatentFeedback {
-        LatentFeedback::new(
-            self.dims,
-            self.loadings(seed, populations),
-            excitatory_neurons(populations),
-            self.tau_readout_ms,
-            self.course.clone(),
-            dt_ms,
-        )
-    }
-
-    /// The prescribed κ sampled at the end of every ms of a trial of `trial_ms`
-    /// (`[k·D + d]` = κ at step `round((k + 1)/dt)`); `None` for a closed loop.
-    pub fn prescribed_kappa_ms(&self, trial_ms: f64, dt_ms: f64) -> Option<Vec<f64>> {
-        let samples = trial_ms.floor() as usize;
-        let mut out = vec![0.0; samples * self.dims];
-        for (k, o) in out.chunks_exact_mut(self.dims).enumerate() {
-            let step = ((k + 1) as f64 / dt_ms).round() as u64;
-            if !self.course.prescribed(step, dt_ms, o) {
-                return None;
-            }
-        }
-        Some(out)
-    }
-}
-
-/// Subtracts the mean of each of the `d` columns of `m` (`[i·d + c]`).
-fn centre(m: &mut [f64], d: usize) {
-    let rows = m.len() / d;
-    if rows == 0 {
-        return;
-    }
-    for c in 0..d {
-        let mean = m.iter().skip(c).step_by(d).sum::<f64>() / rows as f64;
-        m.iter_mut().skip(c).step_by(d).for_each(|x| *x -= mean);
-    }
-}
 
 /// The readout κ̂ every ms, recomputed from the spikes: `κ̂(t) = 1000/(N_R τ_s) Σ_{spikes of
 /// j ∈ R, t_s ≤ t} n_j e^{−(t − t_s)/τ_s}` (Hz), `[k·D + d]` at `t = k + 1` ms.
@@ -260,6 +97,12 @@ pub struct LatentAnalysis {
     /// D = 2 grids with a calibrated mean field: the same fits of the low-rank rate baseline
     /// (see [`rate_baseline_fits`]).
     pub baseline_single_index: Option<SingleIndexFits>,
+    /// The weights form: how many E synapses carry the low-rank term and how many were clipped
+    /// (set by the caller, which has the network).
+    pub low_rank_weights: Option<weights::LowRankWeights>,
+    /// Every population per stretch and the finite-K balance residual ([`balance`]); `None`
+    /// without a κ = 0 stretch or without every population's mean input and the coupling.
+    pub balance: Option<balance::BalanceResidual>,
 }
 
 impl LatentAnalysis {
@@ -367,6 +210,9 @@ pub struct LatentRun<'a> {
     pub dt_ms: f64,
     /// Statistics start here (ms).
     pub burn_in_ms: f64,
+    /// Every population's mean net input (sampled as `mean_input`), in network order, and the
+    /// coupling `W_ab = K_ab J_ab / 1000` (input per Hz): for [`balance`].
+    pub balance: Option<(&'a [SampledInput<'a>], &'a [Vec<f64>])>,
 }
 
 /// Analyses a run driven by `spec` (see the module documentation and [`LatentAnalysis`]).
@@ -428,7 +274,24 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         input_kappa_squared_pearson,
         theory: None,
         baseline_single_index: None,
+        low_rank_weights: None,
+        balance: None,
     };
+    if let Some((inputs, coupling_per_hz)) = run.balance {
+        let balance_run = balance::BalanceRun {
+            spikes: run.spikes,
+            populations: run.populations,
+            inputs,
+            coupling_per_hz,
+            loadings: &m,
+            dims: d,
+        };
+        let reference = analysis
+            .segments
+            .iter()
+            .position(|s| s.segment.kappa.iter().all(|&k| k == 0.0));
+        analysis.balance = balance::residual(balance_run, &analysis.segments, reference);
+    }
     analysis.theory = mean_field(&analysis, run.populations, sigma_m);
     if d == 2 {
         if let Some(t) = &analysis.theory {
@@ -492,7 +355,7 @@ pub fn rate_baseline_fits(
     single_index_fits(&baseline, min_rate_hz)
 }
 
-fn norm(x: &[f64]) -> f64 {
+pub(super) fn norm(x: &[f64]) -> f64 {
     x.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
@@ -528,171 +391,10 @@ pub fn single_index_fits(segments: &[SegmentStats], min_rate_hz: f64) -> Option<
     })
 }
 
-/// The mean field next to a run (`theory::latent`), calibrated on its κ = 0 stretch: the
-/// temporal noise σ (mV) so that the pinned mean input equals the measured one, and σ_q so that
-/// the predicted rate SD equals the measured one; everything at κ ≠ 0 is then a prediction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LatentTheory {
-    /// Calibrated noise of the f–I curve (mV; LIF: the model's voltage unit).
-    pub sigma: f64,
-    /// Calibrated quenched SD of the input.
-    pub sigma_q: f64,
-    /// Per stretch: predicted μ(κ) − μ(0), rate SD (Hz), untuned rate (Hz), and the
-    /// Kolmogorov–Smirnov distance of the predicted rate distribution from the cells' rates.
-    pub segments: Vec<[f64; 4]>,
-    /// The balance-adjusted gain G(0) (Hz per input unit).
-    pub gain0: f64,
-    /// The critical overlap s_c = 1/(σ_m² G(0)) of the closed loop (D = 1, n = s·m).
-    pub critical_overlap: f64,
-    /// The mean field itself (for fixed points).
-    pub field: theory::LatentMeanField,
-}
-
-use crate::theory::latent as theory;
-
-/// The f–I curve of population `pop` as a function of its input current, at noise `sigma`,
-/// tabulated on `[−span, span]`.
-fn transfer(pop: &Population, sigma: f64, span: f64) -> theory::TabulatedTransfer {
-    let p = &pop.neuron;
-    match pop.model {
-        crate::neuron::NeuronModel::Eif(e) => {
-            let eif = theory::EifTransfer {
-                tau_ms: p.tau_membrane_ms,
-                v_rest: p.v_rest,
-                soft_threshold: e.soft_threshold,
-                slope: e.slope,
-                threshold: p.threshold,
-                reset: p.reset,
-                refractory_ms: p.refractory_ms,
-            };
-            let scale = p.tau_membrane_ms / e.capacitance;
-            theory::TabulatedTransfer::new(|i| eif.rate_hz(scale * i, sigma), -span, span, 321)
-        }
-        crate::neuron::NeuronModel::Lif => {
-            let lif = crate::theory::LifTransfer::new(
-                p.tau_membrane_ms,
-                p.threshold - p.v_rest,
-                p.reset - p.v_rest,
-                p.refractory_ms,
-            );
-            theory::TabulatedTransfer::new(|i| lif.rate_hz(i, sigma), -span, span, 321)
-        }
-    }
-}
-
-/// Kolmogorov–Smirnov distance between the spike counts of the cells in a window of
-/// `window_s` seconds (`rates · window_s`) and the counts the mean field predicts: Poisson counts
-/// of mean `Φ(μ + √Δ x)·window_s`, `x ~ N(0, 1)` (the finite window makes slow cells silent).
-fn ks_distance(
-    t: &theory::TabulatedTransfer,
-    (mu, delta): (f64, f64),
-    rates: &[f64],
-    window_s: f64,
-) -> f64 {
-    let mut counts: Vec<u64> = rates
-        .iter()
-        .map(|r| (r * window_s).round() as u64)
-        .collect();
-    counts.sort_unstable();
-    let n = counts.len() as f64;
-    let poisson_cdf = |c: u64, lambda: f64| {
-        let (mut term, mut sum) = ((-lambda).exp(), 0.0);
-        for k in 0..=c {
-            if k > 0 {
-                term *= lambda / k as f64;
-            }
-            sum += term;
-        }
-        sum.min(1.0)
-    };
-    let mut worst: f64 = 0.0;
-    let mut k = 0;
-    while k < counts.len() {
-        let c = counts[k];
-        let j = k + counts[k..].iter().take_while(|&&x| x == c).count();
-        let predicted =
-            theory::gaussian_average(|x| poisson_cdf(c, t.rate(mu + delta.sqrt() * x) * window_s));
-        let below = if c == 0 {
-            0.0
-        } else {
-            theory::gaussian_average(|x| {
-                poisson_cdf(c - 1, t.rate(mu + delta.sqrt() * x) * window_s)
-            })
-        };
-        worst = worst
-            .max((predicted - j as f64 / n).abs())
-            .max((below - k as f64 / n).abs());
-        k = j;
-    }
-    worst
-}
-
-/// The mean field of the first excitatory population next to `analysis` (D = 1 loadings SD
-/// `sigma_m`), calibrated on its κ = 0 stretch; `None` without one, or where the calibration
-/// finds no root.
-pub fn mean_field(
-    analysis: &LatentAnalysis,
-    populations: &[Population],
-    sigma_m: f64,
-) -> Option<LatentTheory> {
-    let reference = analysis.reference()?;
-    let pop = populations.iter().find(|p| p.sign == Sign::Excitatory)?;
-    let span = 6.0;
-    let calibrated = |sigma: f64| -> Option<(theory::TabulatedTransfer, f64, f64)> {
-        let t = transfer(pop, sigma, span);
-        let q = theory::calibrate_sigma_q(&t, reference.rate_hz, reference.rate_sd_hz).ok()?;
-        let field = theory::LatentMeanField {
-            transfer: t.clone(),
-            rate_hz: reference.rate_hz,
-            sigma_q: q,
-            sigma_m,
-        };
-        Some((t, q, field.mean_input(0.0).ok()?))
-    };
-    let miss = |sigma: f64| calibrated(sigma).map_or(f64::NAN, |c| c.2 - reference.mean_input);
-    let scale = pop.neuron.threshold - pop.neuron.reset;
-    let sigma = crate::theory::latent::find_root(miss, 0.05 * scale, 1.5 * scale)?;
-    let (t, sigma_q, mu0) = calibrated(sigma)?;
-    let field = theory::LatentMeanField {
-        transfer: t.clone(),
-        rate_hz: reference.rate_hz,
-        sigma_q,
-        sigma_m,
-    };
-    let segments = analysis
-        .segments
-        .iter()
-        .map(|s| {
-            let k = norm(&s.segment.kappa);
-            let mu = field.mean_input(k).unwrap_or(f64::NAN);
-            [
-                mu - mu0,
-                field.rate_sd(k).unwrap_or(f64::NAN),
-                field.untuned_rate(k).unwrap_or(f64::NAN),
-                ks_distance(
-                    &t,
-                    (mu, field.delta(k)),
-                    &s.cell_rates_hz,
-                    (s.segment.end_ms - s.segment.start_ms) / 1000.0,
-                ),
-            ]
-        })
-        .collect();
-    let gain0 = field.gain(0.0).ok()?;
-    Some(LatentTheory {
-        sigma,
-        sigma_q,
-        segments,
-        gain0,
-        critical_overlap: field.critical_overlap().ok()?,
-        field,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Input;
+    use crate::input::{Input, LatentCourse, LatentFeedback};
 
     #[test]
     fn the_offline_readout_matches_the_inputs_own() {
@@ -713,36 +415,5 @@ mod tests {
         for (a, b) in sim.iter().zip(&offline) {
             assert!((a - b).abs() < 1e-12, "{sim:?} {offline:?}");
         }
-    }
-
-    #[test]
-    fn loadings_are_centred_per_population_and_the_overlap_sets_the_readout() {
-        let pop = |name: &str, size, sign| {
-            Population::new(name, size, sign, crate::neuron::LifParams::tutorial(), 0.0)
-        };
-        let pops = [
-            pop("E", 40, Sign::Excitatory),
-            pop("I", 10, Sign::Inhibitory),
-        ];
-        let spec = LatentSpec {
-            dims: 2,
-            input_loadings: InputLoadings::Normal { std: 1.0 },
-            readout_loadings: ReadoutLoadings::Overlap {
-                overlap: 2.0,
-                mean: 0.5,
-                std: 0.0,
-            },
-            tau_readout_ms: 20.0,
-            course: LatentCourse::ClosedLoop {
-                initial: vec![0.0, 0.0],
-            },
-            analysis: LatentAnalysisSpec::default(),
-        };
-        let (m, n) = spec.loadings(3, &pops);
-        assert_eq!((m.len(), n.len()), (100, 80));
-        let e_mean: f64 = m[..80].iter().step_by(2).sum::<f64>() / 40.0;
-        let i_mean: f64 = m[80..].iter().skip(1).step_by(2).sum::<f64>() / 10.0;
-        assert!(e_mean.abs() < 1e-12 && i_mean.abs() < 1e-12);
-        assert!((n[3] - (2.0 * m[3] + 0.5)).abs() < 1e-12);
     }
 }
