@@ -162,6 +162,37 @@ fn a_plastic_run_killed_after_a_checkpoint_resumes_to_the_same_results() {
     assert!(got.2 == expected.2, "spikes differ");
 }
 
+/// Progress (forced onto a pipe by `SPIKEFORM_PROGRESS=1`): one line per segment with the
+/// network time done, the whole, and an ETA.
+#[test]
+fn progress_shows_network_time_and_eta() {
+    let dir = scratch("long_run_progress");
+    let out = dir.join("run");
+    let sets = [
+        "duration_ms=500",
+        "test.burn_in_ms=0",
+        "test.checkpoint_every_ms=100",
+    ];
+    let mut a = args(out.to_str().unwrap(), false, &sets);
+    a.retain(|x| *x != "--quiet");
+    let o = Command::new(env!("CARGO_BIN_EXE_spikeform"))
+        .args(&a)
+        .current_dir(root())
+        .env("SPIKEFORM_PROGRESS", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    for k in 1..=5 {
+        let line = format!(
+            "simulate: {k}/5 network time {:.1} s of 0.5 s",
+            k as f64 / 10.0
+        );
+        assert!(err.contains(&line), "{line:?} not in {err:?}");
+    }
+    assert_eq!(err.matches("ETA").count(), 5, "{err}");
+}
+
 #[test]
 fn checkpoint_every_ms_is_refused_where_it_cannot_apply() {
     assert_fails(
