@@ -5,6 +5,7 @@
 //! fit in memory); 130 (SIGINT, Ctrl-C) or 143 (SIGTERM) a run stopped at a safe point after
 //! writing its checkpoint (`--resume` continues it).
 
+mod long_run;
 mod perturb;
 mod progress;
 mod report;

@@ -1,4 +1,5 @@
-//! Progress on stderr, only when stderr is a terminal and `--quiet` is not given.
+//! Progress on stderr, only when stderr is a terminal (or `SPIKEFORM_PROGRESS=1` asks for it,
+//! e.g. for a batch job's log) and `--quiet` is not given.
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -14,10 +15,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Progress that prints only to a terminal and only when not `quiet`.
+    /// Progress that prints only to a terminal (or when forced) and only when not `quiet`.
     pub fn new(quiet: bool) -> Self {
         Self {
-            enabled: !quiet && std::io::stderr().is_terminal(),
+            enabled: !quiet && (std::io::stderr().is_terminal() || forced()),
             phase: String::new(),
             items: 0,
             started: Instant::now(),
@@ -31,6 +32,11 @@ impl Progress {
             self.phase.clear();
         }
     }
+}
+
+/// Whether `SPIKEFORM_PROGRESS=1` asks for progress on a stderr that is not a terminal.
+fn forced() -> bool {
+    std::env::var_os("SPIKEFORM_PROGRESS").is_some_and(|v| v == "1")
 }
 
 impl Observer for Progress {

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
-use spikeform::experiment::spiking::{self, CheckpointSink, TrainedNetwork, TrainingState};
+use spikeform::experiment::spiking::{
+    self, CheckpointSink, SimulationState, TrainedNetwork, TrainingState,
+};
 use spikeform::RunError;
 use spikeform_io::checkpoint::{self, LoadTrainedError, CHECKPOINT};
 use spikeform_io::config::{self, Experiment, LoadedExperiment};
@@ -69,8 +71,9 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
         (e @ RunError::Interrupted { .. }, Some(signal)) => Failure::interrupted(
             signal,
             format!(
-                "{e} ({}); a training run's checkpoint holds every finished loop, and \
-                 `spikeform run FILE --resume DIR` continues it",
+                "{e} ({}); a run's checkpoint holds every finished training loop \
+                 (or segment of a long untrained run), and `spikeform run FILE --resume DIR` \
+                 continues it",
                 crate::signals::name(signal)
             ),
         ),
@@ -108,6 +111,8 @@ struct CheckpointFiles<'a> {
     dir: &'a RunDir,
     path: PathBuf,
     every: usize,
+    /// `test.checkpoint_every_ms` (untrained runs of one trial).
+    every_ms: f64,
     fingerprint: u64,
     error: Option<String>,
 }
@@ -124,6 +129,23 @@ impl CheckpointSink for CheckpointFiles<'_> {
             eprintln!(
                 "warning: checkpoint after loop {} not written: {e}",
                 state.loops_done
+            );
+            self.error = Some(e);
+        }
+        Ok(())
+    }
+
+    fn every_ms(&self) -> f64 {
+        self.every_ms
+    }
+
+    fn save_simulation(&mut self, state: &SimulationState) -> Result<(), String> {
+        let saved = spikeform_io::simulation_checkpoint::save(&self.path, state, self.fingerprint)
+            .and_then(|()| self.dir.record_file(CHECKPOINT).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            eprintln!(
+                "warning: checkpoint at step {} not written: {e}",
+                state.steps_done
             );
             self.error = Some(e);
         }
@@ -158,6 +180,11 @@ pub fn run(
                 return Err(Failure::input(
                     "--resume: only spiking runs keep checkpoints",
                 ));
+            }
+            if let Experiment::Spiking(exp) = &loaded.experiment {
+                if exp.training.is_none() {
+                    return crate::long_run::resume(&loaded, exp, from, out, fingerprint, quiet);
+                }
             }
             let state = checkpoint::load(from, fingerprint).map_err(Failure::input)?;
             checkpoint::check_resumable(&state, &loaded.experiment, from)
@@ -203,6 +230,8 @@ pub(crate) fn note_settling_again(run_dir: &Path) {
 pub(crate) enum Procedure<'a> {
     /// A run from the start, or from a checkpoint's state.
     Run { resume: Option<&'a TrainingState> },
+    /// An untrained run of one trial continued from a state saved between two segments.
+    Continue(&'a SimulationState),
     /// A test of a trained network.
     Test(Box<TrainedNetwork>),
 }
@@ -297,6 +326,7 @@ pub(crate) fn execute(
                 dir,
                 path: dir.file(CHECKPOINT),
                 every,
+                every_ms: loaded.raw.test.checkpoint_every_ms,
                 fingerprint,
                 error: None,
             };
@@ -304,6 +334,10 @@ pub(crate) fn execute(
                 Procedure::Run { resume } => (
                     spiking::run_with_checkpoints(exp, progress, &mut sink, resume),
                     resume.map(|s| s.loops_done),
+                ),
+                Procedure::Continue(state) => (
+                    spiking::resume_simulation(exp, progress, &mut sink, state),
+                    None,
                 ),
                 Procedure::Test(trained) => {
                     let loops = trained.history.loops_done();

@@ -54,11 +54,11 @@ pub fn fingerprint(normalized_toml: &str) -> u64 {
 }
 
 /// 16-bit pieces of a u64, so that it survives a float round trip.
-fn split(x: u64) -> Vec<i64> {
+pub(crate) fn split(x: u64) -> Vec<i64> {
     (0..4).map(|k| ((x >> (16 * k)) & 0xffff) as i64).collect()
 }
 
-fn join(v: &[f64]) -> u64 {
+pub(crate) fn join(v: &[f64]) -> u64 {
     v.iter()
         .enumerate()
         .fold(0u64, |acc, (k, &p)| acc | ((p as u64) << (16 * k)))
@@ -303,7 +303,7 @@ fn count(name: &str, values: &[f64], max: usize) -> Result<usize, String> {
 }
 
 /// The u64 held by member `name` as four 16-bit pieces (see `split`).
-fn pieces(name: &str, values: &[f64]) -> Result<u64, String> {
+pub(crate) fn pieces(name: &str, values: &[f64]) -> Result<u64, String> {
     let piece = |v: &f64| v.fract() == 0.0 && (0.0..=65535.0).contains(v);
     match values.len() == 4 && values.iter().all(piece) {
         true => Ok(join(values)),

@@ -22,6 +22,7 @@ pub mod npy;
 pub mod outputs;
 pub mod perturbation_summary;
 pub mod rundir;
+pub mod simulation_checkpoint;
 pub mod summary;
 pub mod theory;
 

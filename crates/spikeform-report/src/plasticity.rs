@@ -1,7 +1,8 @@
 //! Figures of a run with recording `[[plasticity]]` rules (`plasticity.md`): the mean weight of
 //! each plastic projection against time (a few sampled synapses faint behind it, the theory's
-//! fixed point dashed), the final weight distribution per projection, and the simulated
-//! population spike-count covariances against the theory's.
+//! fixed point dashed), the final weight distribution per projection, the recorded synapses'
+//! weights against their presynaptic rates on Kohonen projections (the theory's line β·τ·r
+//! dashed), and the simulated population spike-count covariances against the theory's.
 
 use spikeform_io::outputs::plasticity as npz;
 
@@ -27,6 +28,9 @@ pub(crate) fn figures(run: &Run) -> Result<Vec<Outcome>, ReportError> {
         out.push(f);
     }
     if let Some(f) = final_distribution(run, &names)? {
+        out.push(f);
+    }
+    if let Some(f) = weight_against_rate(run, &names)? {
         out.push(f);
     }
     if let Some(f) = covariances(run) {
@@ -166,6 +170,122 @@ fn final_distribution(run: &Run, names: &[String]) -> Result<Option<Outcome>, Re
         panel_h: 280.0,
         panels,
         legend: vec![("final weights".into(), MEAN, Swatch::Fill)],
+    })))
+}
+
+/// β and τ_STDP (ms) of `[[plasticity]]` rule `r` when it is a Kohonen rule.
+fn kohonen_beta_tau(run: &Run, r: usize) -> Option<(f64, f64)> {
+    let rule = run.experiment.get("plasticity")?.as_array()?.get(r)?;
+    if rule.get("rule")?.as_str()? != "kohonen" {
+        return None;
+    }
+    let num = |k: &str| {
+        let v = rule.get(k)?;
+        v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+    };
+    Some((num("beta")?, num("tau_ms")?))
+}
+
+/// Presynaptic rates (Hz) and weights of recorded synapses, synapse by synapse.
+type RatesAndWeights = (Vec<f64>, Vec<f64>);
+
+/// The recorded synapses of projection `r` at its last recording: (presynaptic rate in Hz,
+/// weight) per synapse, from plasticity.npz (`sample_pre`, `sample_weight`, `time_ms`) and
+/// spikes.npz (`neuron_rate_hz`).
+fn sampled_weight_rate(run: &Run, r: usize) -> Result<Option<RatesAndWeights>, ReportError> {
+    let (Some(arch), Some(spikes)) = (&run.plasticity, &run.spikes) else {
+        return Ok(None);
+    };
+    let (Some(time), Some(w), Some(pre), Some(rates)) = (
+        arch.get(&npz::TIME_MS)?,
+        arch.get(&npz::SAMPLE_WEIGHT)?,
+        arch.get(&npz::SAMPLE_PRE)?,
+        spikes.get(&spikeform_io::outputs::spikes::NEURON_RATE_HZ)?,
+    ) else {
+        return Ok(None);
+    };
+    arch.check_dim(&w, 0, time.dim(0), "one per projection, as time_ms")?;
+    arch.check_dim(&w, 1, time.dim(1), "one per recording, as time_ms")?;
+    arch.check_dim(
+        &pre,
+        1,
+        w.dim(2),
+        "one per sampled synapse, as sample_weight",
+    )?;
+    let Some(last) = (0..time.dim(1))
+        .rev()
+        .find(|&i| time.at(&[r, i]).is_finite())
+    else {
+        return Ok(None);
+    };
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for k in 0..w.dim(2) {
+        let rate = rates.data.get(pre.at(&[r, k]) as usize).copied();
+        x.push(rate.unwrap_or(f64::NAN));
+        y.push(w.at(&[r, last, k]));
+    }
+    Ok(Some((x, y)))
+}
+
+/// Kohonen projections: each recorded synapse's final weight against its presynaptic neuron's
+/// rate, with the theory's per-synapse fixed point `J* = β·τ·r_k` (r in kHz, sign of the
+/// projection) dashed.
+fn weight_against_rate(run: &Run, names: &[String]) -> Result<Option<Outcome>, ReportError> {
+    let count = run
+        .experiment
+        .get("plasticity")
+        .and_then(|v| v.as_array())
+        .map_or(0, Vec::len);
+    let mut panels = Vec::new();
+    for r in 0..count {
+        let Some((beta, tau)) = kohonen_beta_tau(run, r) else {
+            continue;
+        };
+        let Some((rates, weights)) = sampled_weight_rate(run, r)? else {
+            continue;
+        };
+        let name = name_of(names, r);
+        let measured = jnum(
+            &run.summary,
+            &format!("plasticity.{name}.weight_rate.slope_per_khz"),
+        );
+        let title = match measured.filter(|s| s.is_finite()) {
+            Some(s) => format!(
+                "{name}: slope {s:.4} per kHz (theory β·τ = {:.4})",
+                beta * tau
+            ),
+            None => format!("{name} (theory β·τ = {:.4} per kHz)", beta * tau),
+        };
+        let mut panel = Panel::new(title, "presynaptic rate (Hz)", "weight");
+        let sign = if weights.iter().sum::<f64>() < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
+        if let Some((lo, hi)) = range_of([rates.as_slice()]) {
+            let line = |r: f64| sign * beta * tau * r / 1000.0;
+            panel.dashed(vec![lo, hi], vec![line(lo), line(hi)], THEORY);
+        }
+        panel.points(rates, weights, MEAN);
+        panels.push(panel);
+    }
+    if panels.is_empty() {
+        return Ok(None);
+    }
+    let n = panels.len();
+    Ok(Some(Outcome::Drawn(Figure {
+        id: "plasticity_weight_rate",
+        title: "Weight against presynaptic rate (Kohonen)".into(),
+        caption: "Each recorded synapse's weight at the last recording (plasticity.npz                   sample_weight, sample_pre) against its presynaptic neuron's rate over the final                   phase (spikes.npz neuron_rate_hz); dashed: the mean-field fixed point of                   Kohonen's rule, J = β·τ·r_pre (r in kHz). The title gives the least-squares                   slope over all synapses (summary.json plasticity.PRE->POST.weight_rate)."
+            .into(),
+        cols: n.clamp(1, 2),
+        panel_w: if n == 1 { 800.0 } else { 520.0 },
+        panel_h: 360.0,
+        panels,
+        legend: vec![
+            ("recorded synapses".into(), MEAN, Swatch::Fill),
+            ("theory: J = β·τ·r".into(), THEORY, Swatch::Dashed),
+        ],
     })))
 }
 

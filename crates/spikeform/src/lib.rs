@@ -24,6 +24,7 @@ pub mod neuron_set;
 pub mod plasticity;
 pub mod rng;
 pub mod simulate;
+pub mod snapshot;
 pub mod stimulus;
 pub mod target;
 pub mod theory;

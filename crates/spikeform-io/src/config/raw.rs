@@ -669,6 +669,15 @@ pub struct RawTest {
     /// compared with recorded rates (the shipped ALM rates were smoothed by ±7 bins).
     #[serde(default = "default_smooth_bins")]
     pub psth_smooth_bins: usize,
+    /// Spiking, untrained runs of one trial (long plastic runs): simulate in segments of this
+    /// many ms of network time and save a checkpoint after each, for `--resume` (0: none).
+    /// Results do not depend on it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checkpoint_every_ms: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn default_fano() -> f64 {
@@ -689,6 +698,7 @@ impl Default for RawTest {
             fano_window_ms: default_fano(),
             box_half_width_ms: default_box(),
             psth_smooth_bins: default_smooth_bins(),
+            checkpoint_every_ms: 0.0,
         }
     }
 }

@@ -16,6 +16,8 @@ use crate::train::{LearningSchedule, StoredP};
 
 pub use super::build::build_network;
 use super::phases::analyse::{analyse, Analysis};
+use super::phases::long_run::simulate_in_segments;
+pub use super::phases::long_run::SimulationState;
 use super::phases::perturb::perturb;
 use super::phases::perturb_trained::analyse_trained;
 use super::phases::restore::restore;
@@ -549,6 +551,15 @@ pub trait CheckpointSink {
     fn save(&mut self, _state: &TrainingState) -> Result<(), String> {
         Ok(())
     }
+    /// Untrained runs of one trial: run in segments of this many ms of network time and save
+    /// the state after each (0: one piece, no checkpoints).
+    fn every_ms(&self) -> f64 {
+        0.0
+    }
+    /// Saves the state of an untrained run between segments. An error stops the run.
+    fn save_simulation(&mut self, _state: &SimulationState) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Keeps no checkpoints.
@@ -584,6 +595,24 @@ pub fn run_with_checkpoints(
     };
     train(&mut session, training, &setup, &mut history)?;
     test_and_analyse(session, training, setup, history)
+}
+
+/// Continues an untrained one-trial run from a state saved between two of its segments (see
+/// [`CheckpointSink::every_ms`]), ending as the uninterrupted run would.
+pub fn resume_simulation(
+    exp: &SpikingExperiment,
+    observer: &mut dyn Observer,
+    checkpoints: &mut dyn CheckpointSink,
+    state: &SimulationState,
+) -> Result<SpikingRunResult, RunError> {
+    let every_ms = checkpoints.every_ms();
+    let mut session = Session::new(exp, observer, checkpoints);
+    let every = match every_ms {
+        ms if ms > 0.0 => super::recorders::steps_of(exp, ms),
+        _ => exp.trial_steps,
+    };
+    let simulated = simulate_in_segments(&mut session, every, Some(state))?;
+    Ok(untrained_result(&session, simulated))
 }
 
 /// Tests a trained network (loaded with [`TrainedNetwork::from_state`], or as training left it)

@@ -179,6 +179,28 @@ impl InputStates {
         }
     }
 
+    /// Saves every input's state and random stream, the constant part and whether the
+    /// current buffer is settled, under `inputs.*`.
+    pub(crate) fn snapshot(&self, out: &mut crate::snapshot::StateArrays) {
+        for (k, (state, rng)) in self.states.iter().zip(&self.rngs).enumerate() {
+            out.put(format!("inputs.{k}.state"), state.clone());
+            out.put_rng(format!("inputs.{k}.rng"), rng);
+        }
+        out.put("inputs.constant", self.constant.clone());
+        out.put_value("inputs.settled", f64::from(u8::from(self.settled)));
+    }
+
+    /// Restores what [`InputStates::snapshot`] saved, after `start_trial` of the same trial.
+    pub(crate) fn restore(&mut self, saved: &crate::snapshot::StateArrays) -> Result<(), String> {
+        for (k, (state, rng)) in self.states.iter_mut().zip(&mut self.rngs).enumerate() {
+            saved.take_into(&format!("inputs.{k}.state"), state)?;
+            *rng = saved.take_rng(&format!("inputs.{k}.rng"))?;
+        }
+        saved.take_into("inputs.constant", &mut self.constant)?;
+        self.settled = saved.take_value("inputs.settled")? != 0.0;
+        Ok(())
+    }
+
     /// Hands this step's spikes to the inputs that read them (none, in most networks: then
     /// this returns at once).
     pub(crate) fn after_spikes(&mut self, inputs: &[std::sync::Arc<dyn Input>], spiked: &[u32]) {

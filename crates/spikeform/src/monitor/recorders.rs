@@ -144,6 +144,60 @@ impl ActivityRecorder {
     }
 }
 
+impl ActivityRecorder {
+    /// Saves what the recorder holds so far under `PREFIX.*` (spikes, input sums and samples,
+    /// population counts, the input time course).
+    pub fn snapshot(&self, prefix: &str, out: &mut crate::snapshot::StateArrays) {
+        out.put_lists(&format!("{prefix}.spikes"), &self.spikes);
+        for (k, sum) in self.sums.iter().enumerate() {
+            out.put(format!("{prefix}.sums.{k}"), sum.clone());
+        }
+        out.put_value(format!("{prefix}.samples"), self.samples as f64);
+        out.put(
+            format!("{prefix}.population_counts"),
+            self.population_counts
+                .iter()
+                .flatten()
+                .map(|&c| f64::from(c))
+                .collect(),
+        );
+        let course: Vec<Vec<f64>> = self.input_timecourse.iter().flatten().cloned().collect();
+        out.put_lists(&format!("{prefix}.input_timecourse"), &course);
+    }
+
+    /// Restores what [`ActivityRecorder::snapshot`] saved from a recorder of the same shape.
+    pub fn restore(
+        &mut self,
+        prefix: &str,
+        saved: &crate::snapshot::StateArrays,
+    ) -> Result<(), String> {
+        self.spikes = saved.take_lists(&format!("{prefix}.spikes"), self.spikes.len())?;
+        for (k, sum) in self.sums.iter_mut().enumerate() {
+            saved.take_into(&format!("{prefix}.sums.{k}"), sum)?;
+        }
+        self.samples = saved.take_count(&format!("{prefix}.samples"))? as usize;
+        let bins = self.population_counts.first().map_or(0, Vec::len);
+        let n_pop = self.population_counts.len();
+        let counts = saved.take(&format!("{prefix}.population_counts"), Some(n_pop * bins))?;
+        for (row, saved_row) in self
+            .population_counts
+            .iter_mut()
+            .zip(counts.chunks(bins.max(1)))
+        {
+            for (c, &v) in row.iter_mut().zip(saved_row) {
+                *c = v as u32;
+            }
+        }
+        let course = saved.take_lists(&format!("{prefix}.input_timecourse"), 4 * n_pop)?;
+        for (series, saved) in self.input_timecourse.iter_mut().zip(course.chunks(4)) {
+            for (c, v) in series.iter_mut().zip(saved) {
+                c.clone_from(v);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Monitor for ActivityRecorder {
     fn on_step(&mut self, view: &StepView<'_>) -> Control {
         let bin = ((view.step - 1) / self.bin_steps) as usize;
@@ -282,6 +336,23 @@ impl RateGuard {
     }
 }
 
+impl RateGuard {
+    /// Saves the spike count of the current window under `PREFIX.count`.
+    pub fn snapshot(&self, prefix: &str, out: &mut crate::snapshot::StateArrays) {
+        out.put_value(format!("{prefix}.count"), self.count as f64);
+    }
+
+    /// Restores the count saved by [`RateGuard::snapshot`].
+    pub fn restore(
+        &mut self,
+        prefix: &str,
+        saved: &crate::snapshot::StateArrays,
+    ) -> Result<(), String> {
+        self.count = saved.take_count(&format!("{prefix}.count"))? as usize;
+        Ok(())
+    }
+}
+
 impl Monitor for RateGuard {
     fn on_step(&mut self, view: &StepView<'_>) -> Control {
         self.count += view.spiked.len();
@@ -329,6 +400,30 @@ impl TraceRecorder {
             time_ms: Vec::new(),
             values: Vec::new(),
         }
+    }
+}
+
+impl TraceRecorder {
+    /// Saves the recorded times and values under `PREFIX.*`.
+    pub fn snapshot(&self, prefix: &str, out: &mut crate::snapshot::StateArrays) {
+        out.put(format!("{prefix}.time_ms"), self.time_ms.clone());
+        out.put(format!("{prefix}.values"), self.values.clone());
+    }
+
+    /// Restores what [`TraceRecorder::snapshot`] saved from a recorder of the same neurons.
+    pub fn restore(
+        &mut self,
+        prefix: &str,
+        saved: &crate::snapshot::StateArrays,
+    ) -> Result<(), String> {
+        self.time_ms = saved.take(&format!("{prefix}.time_ms"), None)?.to_vec();
+        let per_time = Self::QUANTITIES.len() * self.neurons.len();
+        let values = saved.take(
+            &format!("{prefix}.values"),
+            Some(self.time_ms.len() * per_time),
+        )?;
+        self.values = values.to_vec();
+        Ok(())
     }
 }
 

@@ -19,6 +19,23 @@ impl PairRules {
     }
 }
 
+impl PairRules {
+    /// Saves the traces under `rules.trace.K` (K: projection index).
+    pub fn snapshot(&self, out: &mut crate::snapshot::StateArrays) {
+        for (k, x) in self.traces.iter().enumerate() {
+            out.put(format!("rules.trace.{k}"), x.clone());
+        }
+    }
+
+    /// Restores the traces saved by [`PairRules::snapshot`] for the same network.
+    pub fn restore(&mut self, saved: &crate::snapshot::StateArrays) -> Result<(), String> {
+        for (k, x) in self.traces.iter_mut().enumerate() {
+            saved.take_into(&format!("rules.trace.{k}"), x)?;
+        }
+        Ok(())
+    }
+}
+
 impl SynapseRule for PairRules {
     /// Each projection's update for this step's spikes with the traces before them; then the
     /// weights are recorded at recording steps; the traces take the spikes, `x[S] += 1`, and decay, `x ← d·x` (`plasticity.md` §3, 5–7).

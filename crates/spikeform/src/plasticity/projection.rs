@@ -190,6 +190,35 @@ impl PlasticProjection {
         self.weights.iter().sum::<f64>() / self.weights.len().max(1) as f64
     }
 
+    /// Saves the weights and their record so far under `PREFIX.*`.
+    pub fn snapshot(&self, prefix: &str, out: &mut crate::snapshot::StateArrays) {
+        out.put(format!("{prefix}.weights"), self.weights.clone());
+        let r = &self.record;
+        out.put(format!("{prefix}.times_ms"), r.times_ms.clone());
+        out.put(format!("{prefix}.means"), r.means.clone());
+        out.put(format!("{prefix}.samples"), r.samples.clone());
+    }
+
+    /// Restores what [`PlasticProjection::snapshot`] saved from the same projection.
+    pub fn restore(
+        &mut self,
+        prefix: &str,
+        saved: &crate::snapshot::StateArrays,
+    ) -> Result<(), String> {
+        saved.take_into(&format!("{prefix}.weights"), &mut self.weights)?;
+        let r = &mut self.record;
+        r.times_ms = saved.take(&format!("{prefix}.times_ms"), None)?.to_vec();
+        let times = r.times_ms.len();
+        r.means = saved
+            .take(&format!("{prefix}.means"), Some(times))?
+            .to_vec();
+        let samples = times * r.synapses.len();
+        r.samples = saved
+            .take(&format!("{prefix}.samples"), Some(samples))?
+            .to_vec();
+        Ok(())
+    }
+
     /// Adds the weights of `j`'s synapses to `queue` (indexed by postsynaptic neuron), if `j`
     /// is presynaptic here.
     #[inline]

@@ -38,6 +38,7 @@ mod gate;
 mod integrate;
 mod membrane;
 mod parallel;
+mod snapshot;
 mod threshold;
 
 pub use crate::train::Learning;
@@ -162,20 +163,26 @@ enum Hook {
     After,
 }
 
-/// The synapse rules of a trial: RLS when it learns, the plastic projections' pair rules when
-/// the network has any; none in frozen trials.
-fn trial_rules<'a>(access: &Access<'_>, trial: &Trial<'a>) -> Vec<Box<dyn SynapseRule + 'a>> {
-    let mut rules: Vec<Box<dyn SynapseRule + 'a>> = Vec::new();
-    let Access::Exclusive(net) = access else {
-        return rules;
-    };
-    if let Some(learning) = trial.learning {
-        rules.push(Box::new(learning));
+/// The pair rules of a trial that holds a network with plastic projections (none in frozen
+/// trials, whose weights stay as they are).
+fn trial_pair_rules(access: &Access<'_>) -> Option<PairRules> {
+    match access {
+        Access::Exclusive(net) if !net.projections.is_empty() => Some(PairRules::new(net)),
+        _ => None,
     }
-    if !net.projections.is_empty() {
-        rules.push(Box::new(PairRules::new(net)));
-    }
-    rules
+}
+
+/// A trial in progress: the steps done and what the loop carries from step to step besides the
+/// simulator's own state (the trial's noise and feed-forward streams, the STDP traces of the
+/// pair rules). [`Simulator::begin_trial`] starts one, [`Simulator::continue_trial`] runs it on
+/// in segments, and [`Simulator::snapshot`] saves it with the simulator mid-trial.
+#[derive(Debug, Clone)]
+pub struct TrialProgress {
+    /// Steps of the trial simulated so far.
+    pub steps_done: u64,
+    noise_rng: rng::Rng,
+    ff_rng: rng::Rng,
+    pair_rules: Option<PairRules>,
 }
 
 /// Where a step is, for the loops and their messages.
@@ -300,36 +307,79 @@ impl Simulator {
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
         let plan = TrialPlan::new(access.net(), self.vectorised);
-        let mut rules = trial_rules(&access, &trial);
-        let threads = self.simulation_threads(access.net(), &plan, &rules);
+        let threads = self.simulation_threads(access.net(), &plan, trial.learning.is_some());
         if threads > 1 {
             return self.run_parallel(access.net(), &plan, trial, monitors, threads);
         }
-        self.start_trial(access.net(), &trial);
-        let mut noise_rng = rng::substream(trial.seed, "noise", trial.index);
-        let mut ff_rng = rng::substream(trial.seed, "feedforward-spikes", trial.index);
+        let mut progress = self.begin(&access, &trial);
+        self.run_steps(&mut access, &trial, &mut progress, trial.steps, monitors)
+    }
+
+    /// Starts a trial that holds `net` exclusively (fresh state, as [`Simulator::run_trial`]
+    /// does) without simulating a step; [`Simulator::continue_trial`] runs it.
+    pub fn begin_trial(&mut self, net: &mut SpikingNetwork, trial: &Trial<'_>) -> TrialProgress {
+        self.begin(&Access::Exclusive(net), trial)
+    }
+
+    /// Runs the trial of `progress` on to step `until` (at most `trial.steps`): the same steps,
+    /// with the same arithmetic and draws, as one [`Simulator::run_trial`] call, however the
+    /// trial is split.
+    pub fn continue_trial(
+        &mut self,
+        net: &mut SpikingNetwork,
+        trial: &Trial<'_>,
+        progress: &mut TrialProgress,
+        until: u64,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let until = until.min(trial.steps);
+        self.run_steps(
+            &mut Access::Exclusive(net),
+            trial,
+            progress,
+            until,
+            monitors,
+        )
+    }
+
+    fn begin(&mut self, access: &Access<'_>, trial: &Trial<'_>) -> TrialProgress {
+        self.start_trial(access.net(), trial);
+        TrialProgress {
+            steps_done: 0,
+            noise_rng: rng::substream(trial.seed, "noise", trial.index),
+            ff_rng: rng::substream(trial.seed, "feedforward-spikes", trial.index),
+            pair_rules: trial_pair_rules(access),
+        }
+    }
+
+    /// Steps `progress.steps_done + 1 ..= until` of the trial.
+    fn run_steps(
+        &mut self,
+        access: &mut Access<'_>,
+        trial: &Trial<'_>,
+        progress: &mut TrialProgress,
+        until: u64,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let plan = TrialPlan::new(access.net(), self.vectorised);
+        let mut learning = trial.learning;
         let dt = access.net().dt_ms;
-        for step in 1..=trial.steps {
+        while progress.steps_done < until {
+            let step = progress.steps_done + 1;
             let at = self.step_at(&plan, step, dt, trial.phase);
-            self.apply_rules(
-                &mut access,
-                &mut rules,
-                (step, trial.condition),
-                Hook::Before,
-            );
+            let rules = (learning.as_mut(), progress.pair_rules.as_mut());
+            self.apply_rules(access, rules, (step, trial.condition), Hook::Before);
             let net = access.net();
             self.add_inputs(net, step, trial.condition, at.now);
-            self.integrate(net, &plan, at, &mut noise_rng)?;
+            self.integrate(net, &plan, at, &mut progress.noise_rng)?;
             self.inputs.after_spikes(&net.inputs, &self.spiked);
-            self.feedforward(net, &plan, (step, trial.condition), at.later, &mut ff_rng);
-            self.apply_rules(
-                &mut access,
-                &mut rules,
-                (step, trial.condition),
-                Hook::After,
-            );
+            let ff_rng = &mut progress.ff_rng;
+            self.feedforward(net, &plan, (step, trial.condition), at.later, ff_rng);
+            let rules = (learning.as_mut(), progress.pair_rules.as_mut());
+            self.apply_rules(access, rules, (step, trial.condition), Hook::After);
             self.observe(&plan, at, monitors)?;
             self.clock += 1;
+            progress.steps_done = step;
         }
         Ok(())
     }
@@ -380,19 +430,19 @@ impl Simulator {
         }
     }
 
-    /// Steps 1 and 5: every synapse rule of the trial at the hook, seeing the traces and this
-    /// step's spikes (none yet before integration).
+    /// Steps 1 and 5: every synapse rule of the trial at the hook (RLS first, then the pair
+    /// rules), seeing the traces and this step's spikes (none yet before integration).
     fn apply_rules(
         &self,
         access: &mut Access<'_>,
-        rules: &mut [Box<dyn SynapseRule + '_>],
+        (learning, pairs): (Option<&mut Learning<'_>>, Option<&mut PairRules>),
         (step, condition): (u64, usize),
         hook: Hook,
     ) {
         let Access::Exclusive(net) = access else {
             return;
         };
-        if rules.is_empty() {
+        if learning.is_none() && pairs.is_none() {
             return;
         }
         let view = RuleView {
@@ -408,7 +458,11 @@ impl Simulator {
             x_exc: &self.x_exc,
             x_inh: &self.x_inh,
         };
-        for rule in rules.iter_mut() {
+        let rules = [
+            learning.map(|l| l as &mut dyn SynapseRule),
+            pairs.map(|p| p as &mut dyn SynapseRule),
+        ];
+        for rule in rules.into_iter().flatten() {
             match hook {
                 Hook::Before => rule.before_integration(net, &view),
                 Hook::After => rule.after_spikes(net, &view),

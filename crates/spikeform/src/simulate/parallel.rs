@@ -36,7 +36,6 @@ use crate::input::{InputStates, InputStep};
 use crate::monitor::{Monitor, StepView};
 use crate::network::{Sign, SpikingNetwork};
 use crate::neuron::ModelStep;
-use crate::plasticity::SynapseRule;
 use crate::rng;
 
 /// A slice shared by the threads of a parallel trial. In each phase of a step, threads write
@@ -237,10 +236,10 @@ impl Simulator {
         &self,
         net: &SpikingNetwork,
         plan: &TrialPlan,
-        rules: &[Box<dyn SynapseRule + '_>],
+        learns: bool,
     ) -> usize {
         let serial_only = !plan.fast
-            || !rules.is_empty()
+            || learns
             || !net.plastic.is_empty()
             || !net.projections.is_empty()
             || net.feedforward.is_some();

@@ -68,6 +68,7 @@ pub(super) fn validate(
         .map(|l| super::latent::validate(l, clock, &network.populations, base_dir))
         .transpose()?;
     let test = test(&raw.test, clock)?;
+    long_run(raw)?;
     let record = record(&raw.record, n, &context, raw.seed)?;
     Ok(SpikingExperiment {
         name: raw.name.clone(),
@@ -180,6 +181,28 @@ fn test(t: &RawTest, clock: &Clock) -> Result<Test, ConfigError> {
         box_half_width_ms: positive("test.box_half_width_ms", t.box_half_width_ms)?,
         psth_smooth_bins: t.psth_smooth_bins,
     })
+}
+
+/// `test.checkpoint_every_ms`: non-negative; when set, the run must be an untrained run of one
+/// trial (training runs checkpoint by loops, `training.checkpoint_every`).
+fn long_run(raw: &RawExperiment) -> Result<(), ConfigError> {
+    const KEY: &str = "test.checkpoint_every_ms";
+    if non_negative(KEY, raw.test.checkpoint_every_ms)? == 0.0 {
+        return Ok(());
+    }
+    let broken = if raw.training.is_some() {
+        Some("applies to untrained runs; a training run checkpoints by loops (training.checkpoint_every)")
+    } else if raw.test.trials != 1 {
+        Some("applies to runs of one trial (test.trials = 1)")
+    } else if raw.perturbation.is_some() {
+        Some("does not apply to a [perturbation] sweep")
+    } else {
+        None
+    };
+    match broken {
+        Some(rule) => Err(ConfigError::invalid(KEY, rule)),
+        None => Ok(()),
+    }
 }
 
 /// The checked `[record]`.

@@ -8,10 +8,12 @@
 //! 4. [`test`] — frozen trials of every condition, in parallel;
 //! 5. [`analyse`] — scores, PSTHs, group rates and the PCA comparison of the test trials.
 //!
-//! An untrained experiment runs [`untrained`] instead; a saved training state comes back
+//! An untrained experiment runs [`untrained`] instead (one long trial in checkpointed
+//! segments: [`long_run`]); a saved training state comes back
 //! through [`restore`] without settling again.
 
 pub(crate) mod analyse;
+pub(crate) mod long_run;
 pub(crate) mod perturb;
 pub(crate) mod perturb_trained;
 pub(crate) mod restore;

@@ -24,9 +24,18 @@ pub(crate) struct Simulated {
     pub perturbation: Option<PerturbationResult>,
 }
 
-/// Simulates every condition, `test_trials` trials each, condition after condition.
+/// Simulates every condition, `test_trials` trials each, condition after condition; a run of
+/// one trial whose checkpoint sink asks for them ([`CheckpointSink::every_ms`]) runs in
+/// checkpointed segments instead.
+///
+/// [`CheckpointSink::every_ms`]: super::super::spiking::CheckpointSink::every_ms
 pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated, RunError> {
     let exp = session.exp;
+    let every_ms = session.checkpoints.every_ms();
+    if every_ms > 0.0 && exp.conditions == 1 && exp.test_trials == 1 {
+        let every = super::super::recorders::steps_of(exp, every_ms);
+        return super::long_run::simulate_in_segments(session, every, None);
+    }
     session
         .observer
         .phase_started("simulate", exp.conditions * exp.test_trials);
