@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use spikeform::experiment::spiking::SpikingExperiment;
 use spikeform_io::checkpoint::CHECKPOINT;
 use spikeform_io::config::LoadedExperiment;
-use spikeform_io::rundir::{RunDir, SUMMARY};
 use spikeform_io::simulation_checkpoint;
 
 use crate::progress::Progress;
-use crate::run::{dir_failure, execute, Procedure};
+use crate::run::{execute, resume_dir, Procedure};
 use crate::Failure;
 
 /// Continues the untrained run saved in `from` (in `out`, or in `from` itself).
@@ -32,18 +31,7 @@ pub(crate) fn resume(
     }
     let state =
         simulation_checkpoint::load(from, fingerprint, exp.trial_steps).map_err(Failure::input)?;
-    let target = out.unwrap_or(from);
-    if target.join(SUMMARY).exists() {
-        return Err(Failure::input(format!(
-            "{}: holds a finished run; give --out NEW_DIR to continue it there",
-            target.display()
-        )));
-    }
-    let dir = match out {
-        Some(o) => RunDir::create(Some(o), loaded.experiment.name()),
-        None => RunDir::resume(from),
-    }
-    .map_err(dir_failure)?;
+    let dir = resume_dir(from, out, loaded.experiment.name())?;
     let procedure = Procedure::Continue(&state);
     execute(
         loaded,

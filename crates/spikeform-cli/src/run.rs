@@ -192,18 +192,10 @@ pub fn run(
             if state.settled.is_none() {
                 note_settling_again(from);
             }
-            let target = out.unwrap_or(from);
-            if target.join(SUMMARY).exists() {
-                return Err(Failure::input(format!(
-                    "{}: holds a finished run; give --out NEW_DIR to continue it there",
-                    target.display()
-                )));
-            }
-            let dir = match out {
-                Some(o) => RunDir::create(Some(o), loaded.experiment.name()),
-                None => RunDir::resume(from),
-            };
-            (dir.map_err(dir_failure)?, Some(state))
+            (
+                resume_dir(from, out, loaded.experiment.name())?,
+                Some(state),
+            )
         }
     };
     let procedure = Procedure::Run {
@@ -386,4 +378,21 @@ pub(crate) fn execute(
     println!("{}", summary.one_line());
     println!("results in {}", dir.path().display());
     Ok(dir.path().to_path_buf())
+}
+
+/// The directory a resumed run writes to: `out` (a new run directory) or `from` itself; refused
+/// when it already holds a finished run.
+pub(crate) fn resume_dir(from: &Path, out: Option<&Path>, name: &str) -> Result<RunDir, Failure> {
+    let target = out.unwrap_or(from);
+    if target.join(SUMMARY).exists() {
+        return Err(Failure::input(format!(
+            "{}: holds a finished run; give --out NEW_DIR to continue it there",
+            target.display()
+        )));
+    }
+    match out {
+        Some(o) => RunDir::create(Some(o), name),
+        None => RunDir::resume(from),
+    }
+    .map_err(dir_failure)
 }
