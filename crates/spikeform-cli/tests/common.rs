@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The project root (two levels above this crate).
 pub fn root() -> PathBuf {
@@ -28,6 +29,42 @@ pub fn spikeform(args: &[&str]) -> Output {
         .current_dir(root())
         .output()
         .expect("spikeform runs")
+}
+
+/// Starts `spikeform ARGS` in the project root without waiting (stderr piped, for the
+/// interruption tests).
+pub fn start(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_spikeform"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most `timeout`) until the run writing to `out` has a checkpoint, lets it run
+/// `settle` longer, sends it `signal` (`kill SIGNAL`) and returns what it said.
+pub fn signal_after_checkpoint(
+    child: Child,
+    out: &Path,
+    timeout: Duration,
+    settle: Duration,
+    signal: &str,
+) -> Output {
+    let t0 = Instant::now();
+    while !out.join("checkpoint.npz").exists() {
+        assert!(t0.elapsed() < timeout, "no checkpoint");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(settle);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .unwrap()
+        .success());
+    child.wait_with_output().unwrap()
 }
 
 /// Runs an experiment into `out` and returns its summary.

@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// lif_sine, 8 loops with a checkpoint every 2, one test trial.
@@ -31,16 +30,6 @@ fn args(out: &str, resume: bool) -> Vec<&str> {
     }
     a.extend(["--no-report", "--quiet"]);
     a
-}
-
-fn start(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_spikeform"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 /// The summary without timings and resume notes.
@@ -82,20 +71,9 @@ fn stop_and_resume(name: &str, signal: &str, code: i32) {
     let (expected_summary, expected_weights) = reference(&dir);
     let out = dir.join("stopped");
     let child = start(&args(out.to_str().unwrap(), false));
-    let t0 = Instant::now();
-    while !out.join("checkpoint.npz").exists() {
-        assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(5));
-    }
     // Into loop 3 (a loop takes a few hundred ms), past the checksum of loop 2's checkpoint.
-    std::thread::sleep(Duration::from_millis(100));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .unwrap()
-        .success());
-    let o = child.wait_with_output().unwrap();
+    let (timeout, settle) = (Duration::from_secs(120), Duration::from_millis(100));
+    let o = signal_after_checkpoint(child, &out, timeout, settle, signal);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(code), "{err}");
     assert!(

@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// plastic_istdp (N = 5000, iSTDP on I→E) for 2 s of network time, a checkpoint every 250 ms.
 const SETS: [&str; 3] = [
@@ -64,16 +64,6 @@ fn results(dir: &Path) -> Results {
     )
 }
 
-fn start(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_spikeform"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 /// Steps done and steps of the trial in the checkpoint of `dir`.
 fn checkpoint_steps(dir: &Path) -> (u64, u64) {
     let npz = spikeform_io::npy::read_npz(dir.join("checkpoint.npz")).unwrap();
@@ -87,19 +77,9 @@ fn checkpoint_steps(dir: &Path) -> (u64, u64) {
 fn stopped_run(dir: &Path, signal: &str) -> (std::path::PathBuf, std::process::Output) {
     let out = dir.join("stopped");
     let child = start(&args(out.to_str().unwrap(), false, &SETS));
-    let t0 = Instant::now();
-    while !out.join("checkpoint.npz").exists() {
-        assert!(t0.elapsed() < Duration::from_secs(300), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(Duration::from_millis(50));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .unwrap()
-        .success());
-    (out.clone(), child.wait_with_output().unwrap())
+    let (timeout, settle) = (Duration::from_secs(300), Duration::from_millis(50));
+    let said = signal_after_checkpoint(child, &out, timeout, settle, signal);
+    (out, said)
 }
 
 fn resume(out: &Path) {

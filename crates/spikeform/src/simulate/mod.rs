@@ -312,7 +312,8 @@ impl Simulator {
             return self.run_parallel(access.net(), &plan, trial, monitors, threads);
         }
         let mut progress = self.begin(&access, &trial);
-        self.run_steps(&mut access, &trial, &mut progress, trial.steps, monitors)
+        let until = trial.steps;
+        self.run_steps(&mut access, &plan, &trial, (&mut progress, until), monitors)
     }
 
     /// Starts a trial that holds `net` exclusively (fresh state, as [`Simulator::run_trial`]
@@ -332,14 +333,10 @@ impl Simulator {
         until: u64,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
+        let plan = TrialPlan::new(net, self.vectorised);
         let until = until.min(trial.steps);
-        self.run_steps(
-            &mut Access::Exclusive(net),
-            trial,
-            progress,
-            until,
-            monitors,
-        )
+        let mut access = Access::Exclusive(net);
+        self.run_steps(&mut access, &plan, trial, (progress, until), monitors)
     }
 
     fn begin(&mut self, access: &Access<'_>, trial: &Trial<'_>) -> TrialProgress {
@@ -356,28 +353,27 @@ impl Simulator {
     fn run_steps(
         &mut self,
         access: &mut Access<'_>,
+        plan: &TrialPlan,
         trial: &Trial<'_>,
-        progress: &mut TrialProgress,
-        until: u64,
+        (progress, until): (&mut TrialProgress, u64),
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
-        let plan = TrialPlan::new(access.net(), self.vectorised);
         let mut learning = trial.learning;
         let dt = access.net().dt_ms;
         while progress.steps_done < until {
             let step = progress.steps_done + 1;
-            let at = self.step_at(&plan, step, dt, trial.phase);
+            let at = self.step_at(plan, step, dt, trial.phase);
             let rules = (learning.as_mut(), progress.pair_rules.as_mut());
             self.apply_rules(access, rules, (step, trial.condition), Hook::Before);
             let net = access.net();
             self.add_inputs(net, step, trial.condition, at.now);
-            self.integrate(net, &plan, at, &mut progress.noise_rng)?;
+            self.integrate(net, plan, at, &mut progress.noise_rng)?;
             self.inputs.after_spikes(&net.inputs, &self.spiked);
             let ff_rng = &mut progress.ff_rng;
-            self.feedforward(net, &plan, (step, trial.condition), at.later, ff_rng);
+            self.feedforward(net, plan, (step, trial.condition), at.later, ff_rng);
             let rules = (learning.as_mut(), progress.pair_rules.as_mut());
             self.apply_rules(access, rules, (step, trial.condition), Hook::After);
-            self.observe(&plan, at, monitors)?;
+            self.observe(plan, at, monitors)?;
             self.clock += 1;
             progress.steps_done = step;
         }

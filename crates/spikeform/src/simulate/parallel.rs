@@ -347,7 +347,7 @@ impl Parallel<'_> {
     /// The leader's loop over the steps of the trial, block 0 its share of the work.
     fn lead(
         &self,
-        lead: Lead<'_>,
+        mut lead: Lead<'_>,
         trial: &Trial<'_>,
         monitors: &mut [&mut dyn Monitor],
     ) -> Result<(), RunError> {
@@ -372,38 +372,56 @@ impl Parallel<'_> {
                 unsafe { self.alone(now, later) };
             }
             lead.pace.step_done();
-            let t_ms = step as f64 * self.net.dt_ms;
             // SAFETY: phase 4, the workers wait at the gate.
-            unsafe {
-                if let Some((i, v)) = self
-                    .failures
-                    .slice(0..self.bounds.len() - 1)
-                    .iter()
-                    .flatten()
-                    .next()
-                {
-                    return Err(voltage_not_finite(*i, step, t_ms, trial.phase, *v));
-                }
-                lead.spiked.clear();
-                for list in self.spikes.slice(0..self.bounds.len() - 1) {
-                    lead.spiked.extend_from_slice(list);
-                }
-                lead.inputs.after_spikes(&self.net.inputs, lead.spiked);
-                let view = StepView {
-                    step,
-                    t_ms,
-                    spiked: lead.spiked,
-                    v: self.v.slice(0..n),
-                    input_exc: self.x_exc.slice(0..n),
-                    input_inh: self.x_inh.slice(0..n),
-                    input_plastic: self.x_plastic.slice(0..n),
-                    input_ext: self.input_ext.slice(0..n),
-                };
-                for m in monitors.iter_mut() {
-                    m.on_step(&view)?;
-                }
-            }
+            unsafe { self.end_step(&mut lead, step, trial, monitors)? };
             *lead.clock += 1;
+        }
+        Ok(())
+    }
+
+    /// Phase 4 of a step, on the leading thread: a worker's failure becomes the run's error;
+    /// the step's spikes in neuron order go to the inputs that read them and to the monitors.
+    ///
+    /// # Safety
+    /// The workers wait at the gate (phase 4), so the leader may read every block.
+    unsafe fn end_step(
+        &self,
+        lead: &mut Lead<'_>,
+        step: u64,
+        trial: &Trial<'_>,
+        monitors: &mut [&mut dyn Monitor],
+    ) -> Result<(), RunError> {
+        let n = self.n();
+        let t_ms = step as f64 * self.net.dt_ms;
+        // SAFETY: phase 4 (the caller's contract).
+        unsafe {
+            if let Some((i, v)) = self
+                .failures
+                .slice(0..self.bounds.len() - 1)
+                .iter()
+                .flatten()
+                .next()
+            {
+                return Err(voltage_not_finite(*i, step, t_ms, trial.phase, *v));
+            }
+            lead.spiked.clear();
+            for list in self.spikes.slice(0..self.bounds.len() - 1) {
+                lead.spiked.extend_from_slice(list);
+            }
+            lead.inputs.after_spikes(&self.net.inputs, lead.spiked);
+            let view = StepView {
+                step,
+                t_ms,
+                spiked: lead.spiked,
+                v: self.v.slice(0..n),
+                input_exc: self.x_exc.slice(0..n),
+                input_inh: self.x_inh.slice(0..n),
+                input_plastic: self.x_plastic.slice(0..n),
+                input_ext: self.input_ext.slice(0..n),
+            };
+            for m in monitors.iter_mut() {
+                m.on_step(&view)?;
+            }
         }
         Ok(())
     }
