@@ -5,7 +5,7 @@
 use spikeform::experiment::rate::{RateExperiment, RateRunResult};
 
 use crate::npy::NpzWriter;
-use crate::outputs::{plasticity, spikes, test, test_traces, traces, ArraySpec};
+use crate::outputs::{latent, plasticity, spikes, test, test_traces, traces, ArraySpec};
 use crate::rundir::{RunDir, RunDirError};
 
 /// Writes the training curve (`training_curve.csv`) and the test traces (`test_traces.npz`) of a
@@ -138,6 +138,10 @@ pub fn write_spiking(
     }
     if write_plasticity(dir, res)? {
         files.push(plasticity::FILE.file.into());
+    }
+    if let Some(members) = res.latent.as_ref().map(latent_members) {
+        write_members(dir, latent::FILE.file, &members)?;
+        files.push(latent::FILE.file.into());
     }
     if let (Some(_), Some(t)) = (&exp.training, &res.test) {
         let mut csv = String::from("loop,r,seconds\n");
@@ -278,6 +282,35 @@ pub fn write_members(dir: &RunDir, file: &str, members: &[Member]) -> Result<(),
         }
     }
     dir.write(file, &npz.finish())
+}
+
+/// The members of `latent.npz`: κ and κ̂ every ms, and a trained readout's target, neurons and
+/// weights.
+pub fn latent_members(a: &spikeform::experiment::latent::LatentAnalysis) -> Vec<Member> {
+    let d = a.dims;
+    let per_ms = |v: &[f64]| [v.len() / d, d];
+    let mut members = vec![
+        Member::f64(&latent::KAPPA, &per_ms(&a.kappa_ms), a.kappa_ms.clone()),
+        Member::f64(
+            &latent::READOUT,
+            &per_ms(&a.readout_ms),
+            a.readout_ms.clone(),
+        ),
+    ];
+    if let Some(t) = &a.readout_training {
+        let n_t = t.neurons.len();
+        members.extend([
+            Member::f64(&latent::TARGET, &per_ms(&t.target_ms), t.target_ms.clone()),
+            Member::i64(&latent::TRAINED_NEURONS, &[n_t], indices(&t.neurons)),
+            Member::f64(
+                &latent::WEIGHTS_INITIAL,
+                &[d, n_t],
+                t.weights_initial.clone(),
+            ),
+            Member::f64(&latent::WEIGHTS_FINAL, &[d, n_t], t.weights_final.clone()),
+        ]);
+    }
+    members
 }
 
 /// Writes `plasticity.npz` when a plastic projection recorded its weights; says whether it did.

@@ -266,6 +266,20 @@ fn spiking(exp: &SpikingExperiment, threads: usize) -> Estimate {
         train_trials = 1.0 + conditions * t.loops as f64 + evals;
     }
     let all_trials = train_trials + kept_trials;
+    if let Some(t) = exp
+        .latent
+        .as_ref()
+        .and_then(|l| l.readout_training.as_ref())
+    {
+        // The trained latent readout: P (N_T², f64) in the simulator's input state, and one
+        // dense update per learning step of every trial.
+        let n_t = t.neurons as f64;
+        rls += 8.0 * n_t * n_t * 2.0;
+        rls_update = rls_update.max(8.0 * n_t * n_t);
+        let per_trial =
+            ((t.learn_steps.1 + 1).saturating_sub(t.learn_steps.0)).div_ceil(t.every_steps) as f64;
+        updates += per_trial * kept_trials;
+    }
 
     let parallel = kept_trials.min(threads as f64).max(1.0);
     let simulator = n * (73.0 + 24.0 * (d + 1.0)) + 16.0 * layer_units;

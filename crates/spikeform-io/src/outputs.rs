@@ -535,6 +535,68 @@ pub mod plasticity {
     };
 }
 
+/// `latent.npz` of an untrained run with `[latent]`: κ and the readout over the first trial.
+pub mod latent {
+    use super::*;
+
+    /// κ every ms.
+    pub const KAPPA: ArraySpec = f64_array(
+        "kappa",
+        &["L", "D"],
+        "–",
+        "κ at the end of every ms of the first trial (prescribed; for a closed loop the readout \
+         fed back), in the units of the feedback current per unit loading",
+    );
+    /// κ̂ every ms.
+    pub const READOUT: ArraySpec = f64_array(
+        "readout",
+        &["L", "D"],
+        "–",
+        "the readout κ̂ at the end of every ms (with `readout_training`, as the input fed it \
+         back; otherwise recomputed from the spikes)",
+    );
+    /// The trained readout's target.
+    pub const TARGET: ArraySpec = f64_array(
+        "target",
+        &["L", "D"],
+        "–",
+        "`readout_training`: the target κ* at the same times",
+    );
+    /// The trained readout neurons.
+    pub const TRAINED_NEURONS: ArraySpec = i64_array(
+        "trained_neurons",
+        &["N_T"],
+        "`readout_training`: the excitatory neurons whose readout weights learn (ascending)",
+    );
+    /// Their weights at the trial's start.
+    pub const WEIGHTS_INITIAL: ArraySpec = f64_array(
+        "readout_weights_initial",
+        &["D", "N_T"],
+        "Hz⁻¹",
+        "`readout_training`: w(0) = n/N_T, κ̂ per Hz of each trained neuron's filtered train",
+    );
+    /// Their weights at the trial's end.
+    pub const WEIGHTS_FINAL: ArraySpec = f64_array(
+        "readout_weights_final",
+        &["D", "N_T"],
+        "Hz⁻¹",
+        "`readout_training`: the weights at the end of the first trial",
+    );
+
+    /// The file.
+    pub const FILE: FileSpec = FileSpec {
+        file: "latent.npz",
+        arrays: &[
+            KAPPA,
+            READOUT,
+            TARGET,
+            TRAINED_NEURONS,
+            WEIGHTS_INITIAL,
+            WEIGHTS_FINAL,
+        ],
+    };
+}
+
 /// `perturbation.npz` of a run with `[perturbation]`.
 pub mod perturbation {
     use super::*;
@@ -577,12 +639,13 @@ pub mod perturbation {
 }
 
 /// Every declared file.
-pub const FILES: [FileSpec; 6] = [
+pub const FILES: [FileSpec; 7] = [
     test_traces::FILE,
     spikes::FILE,
     test::FILE,
     traces::FILE,
     plasticity::FILE,
+    latent::FILE,
     perturbation::FILE,
 ];
 

@@ -14,6 +14,13 @@
 //! # kappa = { kind = "file", path = "kappa.npy", sample_ms = 1.0 }      T × D, T·sample = trial
 //! # kappa = { kind = "closed_loop", initial = 0.1 }
 //! analysis = { settle_ms = 200.0, bin_ms = 50.0, untuned_below = 0.25, fit_min_rate_hz = 1.0 }
+//!
+//! [latent.readout_training]      # closed loop only: the readout trained by RLS (FORCE)
+//! neurons = 500                  # excitatory neurons whose readout weights learn
+//! target = { kind = "sine", amplitude = 1.0, period_ms = 250.0 }   # any open-loop κ form
+//! learn_ms = [500.0, 3000.0]     # updates for start < t ≤ end
+//! every_ms = 1.0
+//! alpha = 1.0                    # P(0) = I/α (Hz²)
 //! ```
 //!
 //! Vectors of D values may be written as a number when D = 1.
@@ -23,7 +30,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use spikeform::experiment::latent::{
     excitatory_neurons, FeedbackForm, InputLoadings, LatentAnalysisSpec, LatentSpec,
-    ReadoutLoadings,
+    ReadoutLoadings, ReadoutTrainingSpec,
 };
 use spikeform::input::LatentCourse;
 use spikeform::network::Population;
@@ -55,7 +62,45 @@ pub struct RawLatent {
     /// Analysis settings.
     #[serde(default)]
     pub analysis: RawLatentAnalysis,
+    /// The readout trained by RLS during every trial (closed loop only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readout_training: Option<RawReadoutTraining>,
 }
+
+/// `latent.readout_training`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub struct RawReadoutTraining {
+    /// Excitatory neurons whose readout weights are trained (a random set).
+    #[serde(default = "default_trained_neurons")]
+    pub neurons: usize,
+    /// The latent dynamics to learn: an open-loop κ course.
+    pub target: RawKappa,
+    /// Updates happen for `start < t ≤ end` (ms).
+    pub learn_ms: [f64; 2],
+    /// Interval of the updates (ms).
+    #[serde(default = "default_readout_every_ms")]
+    pub every_ms: f64,
+    /// Ridge α: `P(0) = I/α` (Hz²).
+    #[serde(default = "default_readout_alpha")]
+    pub alpha: f64,
+}
+
+fn default_trained_neurons() -> usize {
+    500
+}
+
+fn default_readout_every_ms() -> f64 {
+    1.0
+}
+
+fn default_readout_alpha() -> f64 {
+    1.0
+}
+
+/// The most trained readout neurons: `P` holds their square in f64 (8000² values, 512 MB), and
+/// every update reads and writes it.
+pub const MAX_TRAINED_READOUT_NEURONS: usize = 8000;
 
 fn default_tau_readout_ms() -> f64 {
     20.0
@@ -253,13 +298,19 @@ pub(super) fn validate(
             FeedbackForm::Weights
         }
     };
+    let readout_training = raw
+        .readout_training
+        .as_ref()
+        .map(|t| readout_training(t, raw, (clock, n_e), base_dir))
+        .transpose()?;
     Ok(LatentSpec {
+        readout_training,
         feedback,
         dims: d,
         input_loadings: input_loadings(&raw.input_loadings, d, populations, base_dir)?,
         readout_loadings: readout_loadings(&raw.readout_loadings, d, n_e, base_dir)?,
         tau_readout_ms: positive("latent.tau_readout_ms", raw.tau_readout_ms)?,
-        course: kappa(&raw.kappa, d, clock, base_dir)?,
+        course: kappa(&raw.kappa, "latent.kappa", (d, clock), base_dir)?,
         analysis: LatentAnalysisSpec {
             settle_ms: non_negative("latent.analysis.settle_ms", a.settle_ms)?,
             bin_ms: positive("latent.analysis.bin_ms", a.bin_ms)?,
@@ -401,13 +452,74 @@ fn readout_loadings(
     }
 }
 
+/// `latent.readout_training`: needs a closed loop with the feedback as a current; the target
+/// is an open-loop course, the window inside the trial.
+fn readout_training(
+    t: &RawReadoutTraining,
+    raw: &RawLatent,
+    (clock, n_e): (&Clock, usize),
+    base_dir: &Path,
+) -> Result<ReadoutTrainingSpec, ConfigError> {
+    let key = |f: &str| format!("latent.readout_training.{f}");
+    if !matches!(raw.kappa, RawKappa::ClosedLoop(_)) {
+        return Err(ConfigError::invalid(
+            "latent.readout_training",
+            "trains the readout that a closed loop feeds back, so it needs \
+             `kappa = { kind = \"closed_loop\", ... }`",
+        ));
+    }
+    if matches!(raw.feedback, Some(RawFeedback::Weights)) {
+        return Err(ConfigError::invalid(
+            "latent.readout_training",
+            "needs `feedback = \"current\"`: the weights form fixes the readout in the synapses",
+        ));
+    }
+    let most = n_e.min(MAX_TRAINED_READOUT_NEURONS);
+    if t.neurons == 0 || t.neurons > most {
+        return Err(ConfigError::invalid(
+            key("neurons"),
+            format!(
+                "must be between 1 and {most} (the excitatory neurons, at most \
+                 {MAX_TRAINED_READOUT_NEURONS}), got {}",
+                t.neurons
+            ),
+        ));
+    }
+    if matches!(t.target, RawKappa::ClosedLoop(_)) {
+        return Err(ConfigError::invalid(
+            key("target"),
+            "must be a prescribed course (`steps`, `sine` or `file`), not `closed_loop`",
+        ));
+    }
+    let [start, end] = t.learn_ms;
+    clock.within_trial(&key("learn_ms[0]"), start)?;
+    clock.within_trial(&key("learn_ms[1]"), end)?;
+    if end <= start {
+        return Err(ConfigError::invalid(
+            key("learn_ms"),
+            format!("must be [start, end] with start < end, got [{start}, {end}]"),
+        ));
+    }
+    Ok(ReadoutTrainingSpec {
+        neurons: t.neurons,
+        target: kappa(&t.target, &key("target"), (raw.dims, clock), base_dir)?,
+        learn_steps: (
+            clock.steps(&key("learn_ms[0]"), start)? + 1,
+            clock.steps(&key("learn_ms[1]"), end)?,
+        ),
+        every_steps: clock.positive_steps(&key("every_ms"), t.every_ms)?,
+        alpha: positive(&key("alpha"), t.alpha)?,
+    })
+}
+
+/// A κ course written under `prefix` (`latent.kappa` or a readout's target).
 fn kappa(
     raw: &RawKappa,
-    d: usize,
-    clock: &Clock,
+    prefix: &str,
+    (d, clock): (usize, &Clock),
     base_dir: &Path,
 ) -> Result<LatentCourse, ConfigError> {
-    let key = |f: &str| format!("latent.kappa.{f}");
+    let key = |f: &str| format!("{prefix}.{f}");
     Ok(match raw {
         RawKappa::Steps(s) => {
             if s.values.is_empty() {

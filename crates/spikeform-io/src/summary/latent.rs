@@ -60,6 +60,89 @@ pub struct LatentSummary {
     /// stretch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<LatentBalanceSummary>,
+    /// `latent.readout_training`: the readout trained by RLS during the first trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readout_training: Option<ReadoutTrainingSummary>,
+}
+
+/// `latent.readout_training` in summary.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutTrainingSummary {
+    /// Trained readout neurons.
+    pub neurons: usize,
+    /// RLS updates made in the trial.
+    pub updates: u64,
+    /// The learning window (ms).
+    pub learn_ms: [f64; 2],
+    /// Interval of the updates (ms).
+    pub every_ms: f64,
+    /// Ridge α (`P(0) = I/α`).
+    pub alpha: f64,
+    /// ‖w‖ at the start and at the end of the trial, per dimension.
+    pub weight_norm_initial: Vec<f64>,
+    /// ‖w‖ at the trial's end, per dimension.
+    pub weight_norm_final: Vec<f64>,
+    /// κ̂ against the target before, during and after the learning window.
+    pub windows: Vec<ReadoutWindowSummary>,
+}
+
+/// One window of `latent.readout_training`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutWindowSummary {
+    /// `"before"`, `"learning"` or `"after"` (the network alone with the learned weights).
+    pub name: String,
+    /// Start and end (ms).
+    pub window_ms: [f64; 2],
+    /// Pearson correlation of κ̂ with the target, per dimension.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub pearson: Vec<f64>,
+    /// RMS of κ̂ − target, per dimension.
+    pub rmse: Vec<f64>,
+    /// SD of the target over the window, per dimension.
+    pub target_sd: Vec<f64>,
+    /// SD of κ̂ over the window, per dimension.
+    pub readout_sd: Vec<f64>,
+    /// Period (ms) of κ̂'s strongest Fourier component, per dimension (null for a flat κ̂).
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub readout_period_ms: Vec<f64>,
+    /// The same of the target.
+    #[serde(deserialize_with = "null_is_nan::vec")]
+    pub target_period_ms: Vec<f64>,
+}
+
+fn readout_training(
+    t: &spikeform::experiment::latent::ReadoutTrainingResult,
+    dims: usize,
+) -> ReadoutTrainingSummary {
+    let norms = |w: &[f64]| -> Vec<f64> {
+        w.chunks_exact(t.neurons.len())
+            .take(dims)
+            .map(|w_d| w_d.iter().map(|x| x * x).sum::<f64>().sqrt())
+            .collect()
+    };
+    ReadoutTrainingSummary {
+        neurons: t.neurons.len(),
+        updates: t.updates,
+        learn_ms: t.learn_ms,
+        every_ms: t.every_ms,
+        alpha: t.alpha,
+        weight_norm_initial: norms(&t.weights_initial),
+        weight_norm_final: norms(&t.weights_final),
+        windows: t
+            .windows
+            .iter()
+            .map(|w| ReadoutWindowSummary {
+                name: w.name.to_string(),
+                window_ms: w.window_ms,
+                pearson: w.pearson.clone(),
+                rmse: w.rmse.clone(),
+                target_sd: w.target_sd.clone(),
+                readout_sd: w.readout_sd.clone(),
+                readout_period_ms: w.readout_period_ms.clone(),
+                target_period_ms: w.target_period_ms.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// `latent.low_rank_weights`.
@@ -309,5 +392,9 @@ pub fn latent(a: &LatentAnalysis) -> LatentSummary {
             clipped: w.clipped,
         }),
         balance: a.balance.as_ref().map(balance),
+        readout_training: a
+            .readout_training
+            .as_ref()
+            .map(|t| readout_training(t, a.dims)),
     }
 }

@@ -138,7 +138,8 @@ pub(crate) fn inputs(
         inputs.push(spec.build(ctx, exp.dt_ms, exp.network.integration)?);
     }
     if let Some(latent) = &exp.latent {
-        inputs.push(Arc::new(latent.build(exp.seed, pops, exp.dt_ms)));
+        let clock = (exp.dt_ms, exp.trial_steps);
+        inputs.push(Arc::new(latent.build(exp.seed, pops, clock)));
     }
     Ok(inputs)
 }

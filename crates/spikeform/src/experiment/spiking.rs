@@ -783,6 +783,10 @@ fn latent_analysis(
         })
         .collect();
     let mean_input = e.and_then(|e| inputs.get(e).copied());
+    let trained = simulated.latent_state.as_ref().and_then(|state| {
+        let clock = (exp.dt_ms, exp.trial_steps, exp.burn_in_ms);
+        super::latent::readout_training(spec, (exp.seed, pops), clock, state)
+    });
     let coupling = super::predictions::coupling(exp);
     let per_hz: Vec<Vec<f64>> = (coupling.weight.iter().zip(&coupling.in_degree))
         .map(|(j, k)| j.iter().zip(k).map(|(j, k)| j * k / 1000.0).collect())
@@ -798,8 +802,10 @@ fn latent_analysis(
             dt_ms: exp.dt_ms,
             burn_in_ms: exp.burn_in_ms,
             balance: (inputs.len() == pops.len()).then_some((&inputs[..], &per_hz[..])),
+            online_readout: trained.as_ref().map(|t| &t.readout_ms[..]),
         },
     );
     analysis.low_rank_weights = super::build::latent_weights(exp);
+    analysis.readout_training = trained;
     analysis
 }

@@ -14,6 +14,7 @@
 //! spike train filtered with unit area, in Hz. A spike of step `n` enters κ̂ at the end of step
 //! `n`, so the feedback of step `n + 1` sees it (the network's one-step delivery).
 
+use super::latent_readout::TrainedReadout;
 use super::{Drive, Input, InputStep};
 use crate::rng::Rng;
 
@@ -98,6 +99,9 @@ pub struct LatentFeedback {
     pub dt_ms: f64,
     /// Position of each neuron among the readout neurons (`usize::MAX` for others).
     readout_position: Vec<usize>,
+    /// A readout trained by RLS during the trial (`latent.readout_training`), which replaces
+    /// the fixed one: κ̂ = Σ_k w_k s̃_k over its neurons.
+    pub trained: Option<TrainedReadout>,
 }
 
 impl LatentFeedback {
@@ -131,7 +135,14 @@ impl LatentFeedback {
             course,
             dt_ms,
             readout_position,
+            trained: None,
         }
+    }
+
+    /// The same feedback with its readout trained by RLS during every trial.
+    pub fn with_trained_readout(mut self, trained: TrainedReadout) -> Self {
+        self.trained = Some(trained);
+        self
     }
 }
 
@@ -140,14 +151,17 @@ impl Input for LatentFeedback {
         "latent".into()
     }
 
-    /// κ̂ (D values) and this step's κ (D values).
+    /// κ̂ (D values), this step's κ (D values), then a trained readout's state.
     fn state_len(&self) -> usize {
-        2 * self.dims
+        2 * self.dims + self.trained.as_ref().map_or(0, TrainedReadout::state_len)
     }
 
     fn start_trial(&self, state: &mut [f64]) {
         if let LatentCourse::ClosedLoop { initial } = &self.course {
             state[..self.dims].copy_from_slice(initial);
+        }
+        if let Some(trained) = &self.trained {
+            trained.start_trial(&mut state[2 * self.dims..]);
         }
     }
 
@@ -158,7 +172,8 @@ impl Input for LatentFeedback {
     /// `current_i += m_i · κ(t_n)`.
     fn step(&self, at: InputStep, state: &mut [f64], _rng: &mut Rng, drive: &mut Drive<'_>) {
         let d = self.dims;
-        let (readout, kappa) = state.split_at_mut(d);
+        let (readout, rest) = state.split_at_mut(d);
+        let kappa = &mut rest[..d];
         if !self.course.prescribed(at.step, self.dt_ms, kappa) {
             kappa.copy_from_slice(readout);
         }
@@ -171,9 +186,17 @@ impl Input for LatentFeedback {
         }
     }
 
-    /// `κ̂ ← e^{−dt/τ_s} κ̂ + 1000/(N_R τ_s) Σ_{j spiked} n_j`.
-    fn after_spikes(&self, spiked: &[u32], state: &mut [f64]) {
+    /// `κ̂ ← e^{−dt/τ_s} κ̂ + 1000/(N_R τ_s) Σ_{j spiked} n_j`; with a trained readout,
+    /// `κ̂ = Σ_k w_k s̃_k` and its RLS update (`latent_readout.rs`).
+    fn after_spikes(&self, at: InputStep, spiked: &[u32], state: &mut [f64]) {
         let d = self.dims;
+        if let Some(trained) = &self.trained {
+            let (readout, rest) = state.split_at_mut(d);
+            let kick = self.readout_kick * self.readout_neurons.len() as f64;
+            let filter = (spiked, kick, self.readout_decay);
+            trained.after_spikes(at.step, filter, &mut rest[d..], readout);
+            return;
+        }
         let readout = &mut state[..d];
         readout.iter_mut().for_each(|k| *k *= self.readout_decay);
         for &j in spiked {
@@ -239,7 +262,11 @@ mod tests {
         let mut s = vec![0.0; 2];
         f.start_trial(&mut s);
         assert_eq!(step(&f, 1, &mut s), vec![1.0, 0.5]);
-        f.after_spikes(&[0, 1], &mut s);
+        let at = InputStep {
+            step: 1,
+            condition: 0,
+        };
+        f.after_spikes(at, &[0, 1], &mut s);
         let expected = 0.5 * (-0.1f64).exp() + 1000.0 / 10.0 * 3.0;
         assert!((s[0] - expected).abs() < 1e-12, "only neuron 1 is read out");
         assert_eq!(step(&f, 2, &mut s), vec![2.0 * expected, expected]);

@@ -20,6 +20,7 @@ mod bias;
 mod correlated_layer;
 mod cue;
 mod latent;
+mod latent_readout;
 mod opto_layer;
 mod ou_current;
 mod ou_stimulus;
@@ -31,6 +32,7 @@ pub use bias::Bias;
 pub use correlated_layer::CorrelatedPoissonLayer;
 pub use cue::CueInput;
 pub use latent::{LatentCourse, LatentFeedback};
+pub use latent_readout::{ReadoutClock, ReadoutParts, TrainedReadout};
 pub use opto_layer::OptoLayer;
 pub use ou_current::OuCurrentInput;
 pub use ou_stimulus::OuStimulus;
@@ -86,9 +88,10 @@ pub trait Input: Send + Sync + std::fmt::Debug {
         false
     }
 
-    /// Sees the neurons that spiked this step (after integration), advancing `state`; called
-    /// only when [`Input::reads_spikes`] (a readout of the network's activity, for feedback).
-    fn after_spikes(&self, _spiked: &[u32], _state: &mut [f64]) {}
+    /// Sees the neurons that spiked in step `at` (after integration), advancing `state`;
+    /// called only when [`Input::reads_spikes`] (a readout of the network's activity, for
+    /// feedback).
+    fn after_spikes(&self, _at: InputStep, _spiked: &[u32], _state: &mut [f64]) {}
 }
 
 /// The inputs of a network and, per simulator, their states and random streams.
@@ -201,11 +204,21 @@ impl InputStates {
         Ok(())
     }
 
+    /// The state of input `index` (in the network's order) as the last step left it.
+    pub(crate) fn state(&self, index: usize) -> Option<&[f64]> {
+        self.states.get(index).map(Vec::as_slice)
+    }
+
     /// Hands this step's spikes to the inputs that read them (none, in most networks: then
     /// this returns at once).
-    pub(crate) fn after_spikes(&mut self, inputs: &[std::sync::Arc<dyn Input>], spiked: &[u32]) {
+    pub(crate) fn after_spikes(
+        &mut self,
+        inputs: &[std::sync::Arc<dyn Input>],
+        at: InputStep,
+        spiked: &[u32],
+    ) {
         for &i in &self.reading_spikes {
-            inputs[i].after_spikes(spiked, &mut self.states[i]);
+            inputs[i].after_spikes(at, spiked, &mut self.states[i]);
         }
     }
 }

@@ -271,6 +271,12 @@ impl Simulator {
         &self.v
     }
 
+    /// The state of the network's input `index` (in `SpikingNetwork::inputs` order) as the last
+    /// trial left it: what a learning input (the trained latent readout) learned in it.
+    pub fn input_state(&self, index: usize) -> Option<&[f64]> {
+        self.inputs.state(index)
+    }
+
     /// Simulates one trial from a fresh state (`v ~ U(v_min, v_max)` per population; traces,
     /// refractory counters and own traces zero), learning if asked; synapse rules act.
     pub fn run_trial(
@@ -368,7 +374,11 @@ impl Simulator {
             let net = access.net();
             self.add_inputs(net, step, trial.condition, at.now);
             self.integrate(net, plan, at, &mut progress.noise_rng)?;
-            self.inputs.after_spikes(&net.inputs, &self.spiked);
+            let at_step = InputStep {
+                step,
+                condition: trial.condition,
+            };
+            self.inputs.after_spikes(&net.inputs, at_step, &self.spiked);
             let ff_rng = &mut progress.ff_rng;
             self.feedforward(net, plan, (step, trial.condition), at.later, ff_rng);
             let rules = (learning.as_mut(), progress.pair_rules.as_mut());

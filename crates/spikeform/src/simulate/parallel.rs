@@ -408,7 +408,11 @@ impl Parallel<'_> {
             for list in self.spikes.slice(0..self.bounds.len() - 1) {
                 lead.spiked.extend_from_slice(list);
             }
-            lead.inputs.after_spikes(&self.net.inputs, lead.spiked);
+            let at = InputStep {
+                step,
+                condition: trial.condition,
+            };
+            lead.inputs.after_spikes(&self.net.inputs, at, lead.spiked);
             let view = StepView {
                 step,
                 t_ms,

@@ -67,6 +67,16 @@ pub(super) fn validate(
         .as_ref()
         .map(|l| super::latent::validate(l, clock, &network.populations, base_dir))
         .transpose()?;
+    if latent
+        .as_ref()
+        .is_some_and(|l| l.readout_training.is_some())
+        && (raw.training.is_some() || raw.perturbation.is_some())
+    {
+        return Err(ConfigError::invalid(
+            "latent.readout_training",
+            "trains the readout in untrained runs only: remove [training] and [perturbation]",
+        ));
+    }
     let test = test(&raw.test, clock)?;
     long_run(raw)?;
     let record = record(&raw.record, n, &context, raw.seed)?;

@@ -103,6 +103,9 @@ pub struct LatentAnalysis {
     /// Every population per stretch and the finite-K balance residual ([`balance`]); `None`
     /// without a κ = 0 stretch or without every population's mean input and the coupling.
     pub balance: Option<balance::BalanceResidual>,
+    /// `latent.readout_training`: what the readout trained during the trial did (set by the
+    /// caller, which has the input's state).
+    pub readout_training: Option<super::readout::ReadoutTrainingResult>,
 }
 
 impl LatentAnalysis {
@@ -213,6 +216,9 @@ pub struct LatentRun<'a> {
     /// Every population's mean net input (sampled as `mean_input`), in network order, and the
     /// coupling `W_ab = K_ab J_ab / 1000` (input per Hz): for [`balance`].
     pub balance: Option<(&'a [SampledInput<'a>], &'a [Vec<f64>])>,
+    /// κ̂ as the input fed it back, every ms (`[k·D + d]`), where the offline readout from the
+    /// spikes does not apply (a readout trained during the trial).
+    pub online_readout: Option<&'a [f64]>,
 }
 
 /// Analyses a run driven by `spec` (see the module documentation and [`LatentAnalysis`]).
@@ -226,12 +232,15 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         .filter(|(_, &i)| norm(&m[i * d..(i + 1) * d]) < spec.analysis.untuned_below)
         .map(|(k, _)| k)
         .collect();
-    let readout_ms = readout_from_spikes(
-        run.spikes,
-        &cells,
-        &n,
-        (d, spec.tau_readout_ms, run.trial_ms),
-    );
+    let readout_ms = match run.online_readout {
+        Some(online) => online.to_vec(),
+        None => readout_from_spikes(
+            run.spikes,
+            &cells,
+            &n,
+            (d, spec.tau_readout_ms, run.trial_ms),
+        ),
+    };
     let prescribed = spec.prescribed_kappa_ms(run.trial_ms, run.dt_ms);
     let a = spec.analysis;
     let segments: Vec<SegmentStats> = match &prescribed {
@@ -276,6 +285,7 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         baseline_single_index: None,
         low_rank_weights: None,
         balance: None,
+        readout_training: None,
     };
     if let Some((inputs, coupling_per_hz)) = run.balance {
         let balance_run = balance::BalanceRun {
@@ -408,7 +418,11 @@ mod tests {
             let spiked: Vec<u32> = (0..3u32)
                 .filter(|&j| spikes[j as usize].contains(&f64::from(t)))
                 .collect();
-            f.after_spikes(&spiked, &mut state);
+            let at = crate::input::InputStep {
+                step: u64::from(t),
+                condition: 0,
+            };
+            f.after_spikes(at, &spiked, &mut state);
             sim.push(state[0]);
         }
         let offline = readout_from_spikes(&spikes, &[0, 2], &n, (1, 5.0, 6.0));

@@ -10,11 +10,13 @@
 //! Files by concern: `spec.rs` (the validated section and its loadings), `analysis.rs` (what a
 //! run shows, the single-index fits and the low-rank rate baseline), `calibration.rs` (the mean
 //! field calibrated at κ = 0), `balance.rs` (the finite-K balance residual of every population),
-//! `weights.rs` (the feedback as low-rank weights under Dale's law).
+//! `weights.rs` (the feedback as low-rank weights under Dale's law), `readout.rs` (what a
+//! readout trained by RLS during the trial did).
 
 mod analysis;
 pub mod balance;
 mod calibration;
+mod readout;
 mod spec;
 pub mod weights;
 
@@ -23,7 +25,8 @@ pub use analysis::{
     SingleIndexFits,
 };
 pub use calibration::{calibrate, mean_field, LatentTheory};
+pub use readout::{readout_training, ReadoutTrainingResult, ReadoutWindow};
 pub use spec::{
     excitatory_neurons, FeedbackForm, InputLoadings, LatentAnalysisSpec, LatentSpec,
-    ReadoutLoadings,
+    ReadoutLoadings, ReadoutTrainingSpec, READOUT_RECORD_MS,
 };

@@ -4,7 +4,7 @@
 use rand_distr::{Distribution, StandardNormal};
 
 use super::weights;
-use crate::input::{LatentCourse, LatentFeedback};
+use crate::input::{LatentCourse, LatentFeedback, ReadoutClock, TrainedReadout};
 use crate::network::{Population, Sign};
 use crate::rng;
 
@@ -91,7 +91,29 @@ pub struct LatentSpec {
     pub course: LatentCourse,
     /// Analysis settings.
     pub analysis: LatentAnalysisSpec,
+    /// A readout trained by RLS during every trial (closed loop only).
+    pub readout_training: Option<ReadoutTrainingSpec>,
 }
+
+/// `latent.readout_training`: the readout weights of a random set of excitatory neurons
+/// trained by RLS during every trial so that κ̂ follows `target` (FORCE;
+/// `input/latent_readout.rs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadoutTrainingSpec {
+    /// Trained readout neurons, drawn from the excitatory ones (`latent:trained-readout`).
+    pub neurons: usize,
+    /// The latent dynamics to learn, κ*(t) (an open-loop course).
+    pub target: LatentCourse,
+    /// First and last step of the learning window (inclusive).
+    pub learn_steps: (u64, u64),
+    /// Steps between updates.
+    pub every_steps: u64,
+    /// Ridge α: `P(0) = I/α` (Hz²).
+    pub alpha: f64,
+}
+
+/// κ̂ of a trained readout is recorded every this many ms.
+pub const READOUT_RECORD_MS: f64 = 1.0;
 
 /// Indices of the neurons of excitatory populations (the readout neurons).
 pub fn excitatory_neurons(populations: &[Population]) -> Vec<usize> {
@@ -153,22 +175,67 @@ impl LatentSpec {
         (m, n)
     }
 
-    /// The feedback input of a network of `populations`.
+    /// The feedback input of a network of `populations`, for trials of `trial_steps` steps.
     /// In the weights form the input keeps only the readout: its input loadings are zero, the
     /// weights ([`LatentSpec::add_weights`]) carry the feedback.
-    pub fn build(&self, seed: u64, populations: &[Population], dt_ms: f64) -> LatentFeedback {
+    pub fn build(
+        &self,
+        seed: u64,
+        populations: &[Population],
+        (dt_ms, trial_steps): (f64, u64),
+    ) -> LatentFeedback {
         let (mut m, n) = self.loadings(seed, populations);
         if self.feedback == FeedbackForm::Weights {
             m.iter_mut().for_each(|x| *x = 0.0);
         }
-        LatentFeedback::new(
+        let trained = self
+            .readout_training
+            .as_ref()
+            .map(|t| self.trained_readout(t, (seed, populations), &n, (dt_ms, trial_steps)));
+        let feedback = LatentFeedback::new(
             self.dims,
             (m, n),
             excitatory_neurons(populations),
             self.tau_readout_ms,
             self.course.clone(),
             dt_ms,
-        )
+        );
+        match trained {
+            Some(t) => feedback.with_trained_readout(t),
+            None => feedback,
+        }
+    }
+
+    /// The learner of `latent.readout_training`: `neurons` excitatory neurons drawn without
+    /// replacement from `latent:trained-readout` (ascending), `w(0) = n_k/N_T` from their
+    /// readout loadings `n` (`[j·D + d]` over the excitatory neurons).
+    fn trained_readout(
+        &self,
+        t: &ReadoutTrainingSpec,
+        (seed, populations): (u64, &[Population]),
+        n: &[f64],
+        (dt_ms, trial_steps): (f64, u64),
+    ) -> TrainedReadout {
+        let d = self.dims;
+        let excitatory = excitatory_neurons(populations);
+        let mut r = rng::stream(seed, "latent:trained-readout");
+        let mut chosen = rand::seq::index::sample(&mut r, excitatory.len(), t.neurons).into_vec();
+        chosen.sort_unstable();
+        let scale = 1.0 / t.neurons as f64;
+        let weights = chosen
+            .iter()
+            .flat_map(|&k| n[k * d..(k + 1) * d].iter().map(move |x| x * scale))
+            .collect();
+        let neurons = chosen.iter().map(|&k| excitatory[k]).collect();
+        let total: usize = populations.iter().map(|p| p.size).sum();
+        let clock = ReadoutClock {
+            learn_steps: t.learn_steps,
+            every_steps: t.every_steps,
+            record_every_steps: ((READOUT_RECORD_MS / dt_ms).round() as u64).max(1),
+            trial_steps,
+            dt_ms,
+        };
+        TrainedReadout::new(total, (neurons, weights), t.target.clone(), t.alpha, clock)
     }
 
     /// The weights form: adds the low-rank term to the static `synapses` of a network of
@@ -245,6 +312,7 @@ mod tests {
                 initial: vec![0.0, 0.0],
             },
             analysis: LatentAnalysisSpec::default(),
+            readout_training: None,
         };
         let (m, n) = spec.loadings(3, &pops);
         assert_eq!((m.len(), n.len()), (100, 80));

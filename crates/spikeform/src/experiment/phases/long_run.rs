@@ -139,6 +139,7 @@ pub(crate) fn simulate_in_segments(
         spikes: rec.activity.spikes,
         traces: Some(rec.traces),
         perturbation: None,
+        latent_state: super::untrained::latent_state(session),
     })
 }
 

@@ -22,6 +22,19 @@ pub(crate) struct Simulated {
     pub traces: Option<TraceRecorder>,
     /// The perturbation sweep, if one ran instead of the plain simulation.
     pub perturbation: Option<PerturbationResult>,
+    /// The latent input's state at the end of that trial (`[latent]` only): what a readout
+    /// trained during the trial learned.
+    pub latent_state: Option<Vec<f64>>,
+}
+
+/// The state of the network's latent input (stream `latent`) as the last trial left it.
+pub(crate) fn latent_state(session: &Session<'_>) -> Option<Vec<f64>> {
+    let index = session
+        .net
+        .inputs
+        .iter()
+        .position(|input| input.stream() == "latent")?;
+    session.sim.input_state(index).map(<[f64]>::to_vec)
 }
 
 /// Simulates every condition, `test_trials` trials each, condition after condition; a run of
@@ -40,7 +53,7 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
         .observer
         .phase_started("simulate", exp.conditions * exp.test_trials);
     let mut recorders: Vec<ActivityRecorder> = Vec::new();
-    let mut traces = None;
+    let (mut traces, mut latent) = (None, None);
     for c in 0..exp.conditions {
         for k in 0..exp.test_trials {
             let first = c == 0 && k == 0;
@@ -57,6 +70,7 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
             session.run_trial(c, None, &phase, &mut [&mut rec, &mut tr])?;
             if first {
                 traces = Some(tr);
+                latent = latent_state(session);
             }
             recorders.push(rec);
             session.observer.item_done(recorders.len(), "");
@@ -68,6 +82,7 @@ pub(crate) fn simulate_untrained(session: &mut Session<'_>) -> Result<Simulated,
         spikes: recorders.swap_remove(0).spikes,
         traces,
         perturbation: None,
+        latent_state: latent,
     })
 }
 
@@ -88,5 +103,6 @@ pub(crate) fn simulate_perturbed(
         spikes: first.spikes,
         traces: None,
         perturbation: Some(result),
+        latent_state: None,
     })
 }

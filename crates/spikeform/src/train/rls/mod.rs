@@ -28,4 +28,6 @@ mod update;
 
 pub use penalty::Penalty;
 pub use storage::{Covariance, Precision, Scratch, Storage};
-pub use update::{apply_gain, dot, RlsOptions, RlsUnit, StoredP, UpdateRule};
+pub use update::{
+    apply_gain, dot, update_dense_in_place, RlsOptions, RlsUnit, StoredP, UpdateRule,
+};

@@ -379,6 +379,34 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// The textbook update on a dense f64 `P` (`n × n`, row-major) that the caller keeps in a
+/// buffer of its own (a learner whose state lives in a simulator's input state: the trained
+/// latent readout, `input/latent_readout.rs`):
+///
+/// ```text
+/// k = P ρ,   c = 1/(1 + ρᵀk),   P ← P − c k kᵀ,   gain = c k (= P_new ρ)
+/// ```
+///
+/// The same arithmetic as [`RlsUnit`] with dense f64 storage, block 1 and the textbook rule,
+/// bit for bit (the unit applies its downdate at the start of the next update, this one at
+/// once). Returns `c`.
+pub fn update_dense_in_place(p: &mut [f64], rho: &[f64], gain: &mut [f64]) -> f64 {
+    let n = rho.len();
+    debug_assert_eq!(p.len(), n * n);
+    for (row, k_i) in p.chunks_exact(n).zip(gain.iter_mut()) {
+        *k_i = dot(row, rho);
+    }
+    let c = 1.0 / (1.0 + dot(rho, gain));
+    for (row, &k_i) in p.chunks_exact_mut(n).zip(gain.iter()) {
+        let ck_i = c * k_i;
+        for (p_ij, k_j) in row.iter_mut().zip(gain.iter()) {
+            *p_ij -= ck_i * k_j;
+        }
+    }
+    gain.iter_mut().for_each(|k| *k *= c);
+    c
+}
+
 /// `w ← w − e·gain`, the RLS weight step for error `e`.
 #[inline]
 pub fn apply_gain(weights: &mut [f64], gain: &[f64], error: f64) {
@@ -431,6 +459,25 @@ mod tests {
         (0..n)
             .map(|i| (w[i] - (w0[i] + dw[i])).abs())
             .fold(0.0, f64::max)
+    }
+
+    /// The in-place dense update gives the unit's gains and weights bit for bit.
+    #[test]
+    fn the_in_place_update_is_the_units_bit_for_bit() {
+        let n = 9;
+        let mut rng = crate::rng::stream(4, "test");
+        let mut unit = RlsUnit::ridge(n, 0.7);
+        let mut p = unit.p();
+        let (mut g_unit, mut g_here) = (vec![0.0; n], vec![0.0; n]);
+        for _ in 0..50 {
+            let rho: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+            let c_unit = unit.update_gain(&rho, &mut g_unit);
+            let c_here = update_dense_in_place(&mut p, &rho, &mut g_here);
+            assert_eq!(c_unit.to_bits(), c_here.to_bits());
+            assert_eq!(g_unit, g_here);
+        }
+        unit.flush();
+        assert_eq!(unit.p(), p);
     }
 
     #[test]
