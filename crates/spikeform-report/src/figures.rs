@@ -195,6 +195,9 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
             if run.summary.get("latent").is_some() {
                 all.push(crate::latent::figure(run)?);
             }
+            if let Some(f) = crate::latent::over_time(run)? {
+                all.push(f);
+            }
             all.extend(crate::perturbation::figures(run)?);
             all.extend(crate::plasticity::figures(run)?);
             Ok(all)

@@ -1,13 +1,15 @@
 //! The figure of a run with `[latent]` (a reconstruction after Gort & Renart,
 //! `docs/latent.md`): per stretch of constant κ, from summary.json `latent`, the E rate, the
 //! across-cell rate SD, the shift of the mean net input and the untuned cells' rate, with the
-//! mean field's predictions (`latent.theory`) where they exist.
+//! mean field's predictions (`latent.theory`) where they exist; and κ with the readout κ̂ over
+//! time, from latent.npz, with a trained readout's target and learning window.
 
 use serde_json::Value;
 
 use crate::figures::Outcome;
+use crate::plot::decimate;
 use crate::plot::{Figure, Panel, Swatch};
-use crate::run::Run;
+use crate::run::{jnums, Run};
 use crate::ReportError;
 
 const ID: &str = "latent";
@@ -108,4 +110,77 @@ pub(crate) fn figure(run: &Run) -> Result<Outcome, ReportError> {
         panels,
         legend,
     }))
+}
+
+const OVER_TIME_ID: &str = "latent_over_time";
+const LEARNING: &str = "#dddddd";
+/// Points drawn per series.
+const MAX_POINTS: usize = 2000;
+
+/// κ (or a trained readout's target) and the readout κ̂ against time, one panel per dimension,
+/// with the learning window shaded; `None` without latent.npz.
+pub(crate) fn over_time(run: &Run) -> Result<Option<Outcome>, ReportError> {
+    use spikeform_io::outputs::latent as files;
+    let Some(npz) = &run.latent else {
+        return Ok(None);
+    };
+    let Some(readout) = npz.get(&files::READOUT)? else {
+        return Ok(None);
+    };
+    let reference = match npz.get(&files::TARGET)? {
+        Some(target) => Some(("target κ*", target)),
+        None => npz
+            .get(&files::KAPPA)?
+            .map(|k| ("κ (prescribed or fed back)", k)),
+    };
+    let trained = &run.summary["latent"]["readout_training"];
+    let learn_ms = jnums(trained, "learn_ms").filter(|w| w.len() == 2);
+    let (samples, dims) = (readout.dim(0), readout.dim(1));
+    let time_s: Vec<f64> = (1..=samples).map(|k| k as f64 / 1000.0).collect();
+    let column =
+        |data: &[f64], c: usize| -> Vec<f64> { (0..samples).map(|k| data[k * dims + c]).collect() };
+    let mut panels = Vec::new();
+    for c in 0..dims {
+        let mut p = Panel::new(format!("dimension {}", c + 1), "time (s)", "κ");
+        let (x, y) = decimate(&time_s, &column(readout.data, c), MAX_POINTS);
+        if let Some(w) = &learn_ms {
+            let (lo, hi) = crate::plot::range_of([y.as_slice()]).unwrap_or((-1.0, 1.0));
+            let edges = vec![w[0] / 1000.0, w[1] / 1000.0];
+            p.band(edges, vec![lo, lo], vec![hi, hi], LEARNING);
+        }
+        if let Some((_, r)) = &reference {
+            let (xr, yr) = decimate(&time_s, &column(r.data, c), MAX_POINTS);
+            p.dashed(xr, yr, THEORY);
+        }
+        p.line(x, y, SIM);
+        panels.push(p);
+    }
+    let mut legend = vec![("readout κ̂".to_string(), SIM, Swatch::Line)];
+    if let Some((name, _)) = &reference {
+        legend.push((name.to_string(), THEORY, Swatch::Dashed));
+    }
+    let learning = match &learn_ms {
+        Some(w) => format!(
+            " Shaded: the learning window ({:.0}–{:.0} ms), where RLS trains the readout of \
+             {} E neurons (latent.readout_training); after it the weights are frozen and the \
+             network runs alone.",
+            w[0], w[1], trained["neurons"]
+        ),
+        None => String::new(),
+    };
+    Ok(Some(Outcome::Drawn(Figure {
+        id: OVER_TIME_ID,
+        title: "Latent variable over time".into(),
+        caption: format!(
+            "The readout κ̂ (E spike trains filtered with τ_s, weighted by the readout loadings \
+             or the trained weights) every ms of the first trial, one panel per dimension, with \
+             κ dashed.{learning} A reconstruction after Gort & Renart (docs/latent.md). \
+             Source: latent.npz."
+        ),
+        cols: dims.min(2),
+        panel_w: 520.0,
+        panel_h: 240.0,
+        panels,
+        legend,
+    })))
 }

@@ -185,6 +185,8 @@ pub(crate) struct Run {
     pub perturbation: Option<Archive>,
     /// `plasticity.npz`, if present.
     pub plasticity: Option<Archive>,
+    /// `latent.npz`, if present.
+    pub latent: Option<Archive>,
     /// Populations (spiking runs), in index order.
     pub populations: Vec<Population>,
 }
@@ -462,6 +464,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
     let traces = archive(test_traces::FILE)?;
     let perturbation = archive(spikeform_io::outputs::perturbation::FILE)?;
     let plasticity = archive(spikeform_io::outputs::plasticity::FILE)?;
+    let latent = archive(spikeform_io::outputs::latent::FILE)?;
     let populations = match kind {
         Kind::Spiking => populations(&summary, &experiment),
         Kind::Rate => Vec::new(),
@@ -479,6 +482,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run, ReportError> {
         traces,
         perturbation,
         plasticity,
+        latent,
         populations,
     })
 }
