@@ -9,6 +9,7 @@
 //! readout_loadings = { overlap = 0.0, mean = 0.0, std = 0.0 }   # or { file = "n.npy" }: N_E × D
 //! tau_readout_ms = 20.0
 //! feedback = "current"       # or "weights": low-rank weights on the E synapses (closed loop only)
+//! weights_bound = "sign"     # weights form: J⁰ + J^LR ≥ 0, or "magnitude": |J^LR| ≤ J⁰
 //! kappa = { kind = "steps", step_ms = 1000.0, values = [0.0, 0.5, 1.0] }   # D = 2: [[0, 0], ...]
 //! # kappa = { kind = "sine", amplitude = 1.0, period_ms = 2000.0 }       (optional phase, mean)
 //! # kappa = { kind = "file", path = "kappa.npy", sample_ms = 1.0 }      T × D, T·sample = trial
@@ -28,6 +29,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use spikeform::experiment::latent::weights::WeightBound;
 use spikeform::experiment::latent::{
     excitatory_neurons, FeedbackForm, InputLoadings, LatentAnalysisSpec, LatentSpec,
     ReadoutLoadings, ReadoutTrainingSpec,
@@ -57,6 +59,9 @@ pub struct RawLatent {
     /// How the feedback reaches the neurons: `"current"` (default) or `"weights"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<RawFeedback>,
+    /// The weights form's bound: `"sign"` (default) or `"magnitude"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_bound: Option<RawWeightBound>,
     /// How κ is given.
     pub kappa: RawKappa,
     /// Analysis settings.
@@ -114,6 +119,16 @@ pub enum RawFeedback {
     Current,
     /// Low-rank weights added to the existing E synapses, no sign change (spec §2 (a)).
     Weights,
+}
+
+/// `latent.weights_bound`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", expecting = "\"sign\" or \"magnitude\"")]
+pub enum RawWeightBound {
+    /// `J⁰ + J^LR ≥ 0`.
+    Sign,
+    /// `|J^LR| ≤ J⁰`.
+    Magnitude,
 }
 
 /// Input loadings: drawn (`std`) or read from a file.
@@ -292,10 +307,21 @@ pub(super) fn validate(
             if !matches!(raw.kappa, RawKappa::ClosedLoop(_)) {
                 return Err(ConfigError::invalid(
                     "latent.feedback",
-                    "\"weights\" carries the network's own readout, so it needs                      `kappa = { kind = \"closed_loop\", ... }`",
+                    "\"weights\" carries the network's own readout, so it needs \
+                     `kappa = { kind = \"closed_loop\", ... }`",
                 ));
             }
             FeedbackForm::Weights
+        }
+    };
+    let weights_bound = match (raw.weights_bound, feedback) {
+        (None | Some(RawWeightBound::Sign), _) => WeightBound::Sign,
+        (Some(RawWeightBound::Magnitude), FeedbackForm::Weights) => WeightBound::Magnitude,
+        (Some(_), FeedbackForm::Current) => {
+            return Err(ConfigError::invalid(
+                "latent.weights_bound",
+                "bounds the low-rank weights, so it needs `feedback = \"weights\"`",
+            ))
         }
     };
     let readout_training = raw
@@ -306,6 +332,7 @@ pub(super) fn validate(
     Ok(LatentSpec {
         readout_training,
         feedback,
+        weights_bound,
         dims: d,
         input_loadings: input_loadings(&raw.input_loadings, d, populations, base_dir)?,
         readout_loadings: readout_loadings(&raw.readout_loadings, d, n_e, base_dir)?,

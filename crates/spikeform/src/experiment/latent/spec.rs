@@ -87,6 +87,8 @@ pub struct LatentSpec {
     pub tau_readout_ms: f64,
     /// How the feedback reaches the neurons.
     pub feedback: FeedbackForm,
+    /// The weights form's bound on each synapse's low-rank term.
+    pub weights_bound: weights::WeightBound,
     /// How κ is given.
     pub course: LatentCourse,
     /// Analysis settings.
@@ -251,7 +253,13 @@ impl LatentSpec {
         (self.feedback == FeedbackForm::Weights).then(|| {
             let (m, n) = self.loadings(seed, populations);
             let readout = excitatory_neurons(populations);
-            weights::add_low_rank_weights(synapses, (&m, &n, self.dims), &readout, population_of)
+            let neurons = (&readout[..], population_of);
+            weights::add_low_rank_weights(
+                synapses,
+                (&m, &n, self.dims),
+                neurons,
+                self.weights_bound,
+            )
         })
     }
 
@@ -308,6 +316,7 @@ mod tests {
             },
             tau_readout_ms: 20.0,
             feedback: FeedbackForm::Current,
+            weights_bound: weights::WeightBound::Sign,
             course: LatentCourse::ClosedLoop {
                 initial: vec![0.0, 0.0],
             },
