@@ -1,5 +1,5 @@
 //! A run's results as NumPy arrays, grouped and named as the run directory's `.npz` files and
-//! members are (`spikes`, `traces`, `test`, `test_traces`, `plasticity`, `perturbation`; names
+//! members are (`spikes`, `traces`, `test`, `test_traces`, `plasticity`, `latent`, `perturbation`; names
 //! from `spikeform_io::outputs`),
 //! so a run in memory and a run directory opened with `spikeform.load` read alike.
 //!
@@ -78,7 +78,7 @@ fn members_group(py: Python<'_>, members: Vec<Member>) -> PyResult<Bound<'_, PyD
 }
 
 /// The arrays of a spiking run: `{"spikes": {...}, "traces": {...}, "test": {...},
-/// "plasticity": {...}, "perturbation": {...}, "training": {...},
+/// "plasticity": {...}, "latent": {...}, "perturbation": {...}, "training": {...},
 /// "spikes_by_condition": [(neuron, time_ms), ...]}`, the last for the test's conditions after
 /// the first.
 pub fn spiking<'py>(
@@ -97,6 +97,10 @@ pub fn spiking<'py>(
     out.set_item("spikes", spikes_group(py, &mut res)?.dict)?;
     if let Some(members) = spikeform_io::artifacts::plasticity_members(&res) {
         out.set_item("plasticity", members_group(py, members)?)?;
+    }
+    if let Some(l) = &res.latent {
+        let members = spikeform_io::artifacts::latent_members(l);
+        out.set_item("latent", members_group(py, members)?)?;
     }
     if let Some(p) = &res.perturbation {
         let members = spikeform_io::perturbation_summary::npz_members(p);

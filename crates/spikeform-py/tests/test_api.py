@@ -149,3 +149,26 @@ def test_help_is_useful():
     assert "seconds" in spikeform.to_nwb.__doc__
     assert "Hz" in spikeform.siegert_rate.__doc__
     assert "ms" in spikeform.Spikes.__doc__
+
+
+def test_a_trained_latent_readout_comes_back_as_arrays():
+    exp = spikeform.Experiment(
+        EXAMPLES / "latent_readout_training.toml",
+        {
+            "duration_ms": 1000.0,
+            "latent.readout_training.learn_ms": [200.0, 800.0],
+            "latent.readout_training.neurons": 100,
+        },
+    )
+    run = exp.run()
+    latent = run.latent
+    assert latent["readout"].shape == latent["target"].shape == (1000, 2)
+    assert latent["trained_neurons"].shape == (100,)
+    assert latent["readout_weights_final"].shape == (2, 100)
+    trained = run.summary["latent"]["readout_training"]
+    assert trained["updates"] == 600
+    learning = next(w for w in trained["windows"] if w["name"] == "learning")
+    assert min(learning["pearson"]) > 0.9
+    # The summary's final weight norm is the array's.
+    norms = np.linalg.norm(latent["readout_weights_final"], axis=1)
+    np.testing.assert_allclose(norms, trained["weight_norm_final"], rtol=1e-12)

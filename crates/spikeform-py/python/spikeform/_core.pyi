@@ -37,7 +37,7 @@ class CoreExperiment:
     def to_toml(self) -> str: ...
     def run(self, progress: _Progress = None, threads: Optional[int] = None) -> Tuple[str, _Arrays]:
         """Runs without the GIL; returns (summary JSON, arrays by group: ``spikes``, ``traces``,
-        ``test``, ``plasticity``, ``perturbation``, ``training``, as present)."""
+        ``test``, ``plasticity``, ``latent``, ``perturbation``, ``training``, as present)."""
 
 class CoreTrained:
     """A trained network loaded from a run directory."""

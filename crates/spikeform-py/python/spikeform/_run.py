@@ -188,8 +188,8 @@ class Run:
     Attributes:
         summary: ``summary.json`` as a dict (undefined numbers are None, as in the file).
         arrays: ``{"spikes": {...}, "test": {...}, "traces": {...}, "plasticity": {...},
-            "perturbation": {...}, "training": {...}}`` (groups a run does not produce are
-            absent).
+            "latent": {...}, "perturbation": {...}, "training": {...}}`` (groups a run does not
+            produce are absent).
         path: the run directory, for loaded runs (else None).
     """
 
@@ -335,6 +335,21 @@ class Run:
         - ``final_projection`` (W, int64): the projection of each ``final_weight`` entry.
         """
         return self.arrays.get("plasticity")
+
+    @property
+    def latent(self) -> Optional[Dict[str, np.ndarray]]:
+        """κ and the readout over the first trial of a run with ``[latent]`` (``latent.npz``),
+        or None without one. L = whole ms of the trial, D = latent dimensions, N_T = trained
+        readout neurons (``latent.readout_training`` only, like the last four):
+
+        - ``kappa`` (L × D, float64): κ at the end of every ms (prescribed, or fed back);
+        - ``readout`` (L × D, float64): the readout κ̂;
+        - ``target`` (L × D, float64): the trained readout's target κ*;
+        - ``trained_neurons`` (N_T, int64): the E neurons whose readout weights learn;
+        - ``readout_weights_initial``, ``readout_weights_final`` (D × N_T, float64, per Hz):
+          the weights at the trial's start and end.
+        """
+        return self.arrays.get("latent")
 
     @property
     def perturbation(self) -> Optional[Dict[str, np.ndarray]]:
