@@ -13,6 +13,9 @@
 //! with `R` the readout neurons (the excitatory ones), `n_j` their readout loadings and `s̃_j` a
 //! spike train filtered with unit area, in Hz. A spike of step `n` enters κ̂ at the end of step
 //! `n`, so the feedback of step `n + 1` sees it (the network's one-step delivery).
+//!
+//! With `latent.readout_training` the readout is instead `κ̂ = Σ_k w_k s̃_k` over a set of E
+//! neurons whose weights RLS trains during the trial (`latent_readout.rs`).
 
 use super::latent_readout::TrainedReadout;
 use super::{Drive, Input, InputStep};
@@ -192,9 +195,7 @@ impl Input for LatentFeedback {
         let d = self.dims;
         if let Some(trained) = &self.trained {
             let (readout, rest) = state.split_at_mut(d);
-            let kick = self.readout_kick * self.readout_neurons.len() as f64;
-            let filter = (spiked, kick, self.readout_decay);
-            trained.after_spikes(at.step, filter, &mut rest[d..], readout);
+            trained.after_spikes(at.step, spiked, &mut rest[d..], readout);
             return;
         }
         let readout = &mut state[..d];

@@ -49,12 +49,17 @@ pub struct TrainedReadout {
     pub records: usize,
     /// Time step (ms), for the target.
     pub dt_ms: f64,
+    /// `1000/τ_s`: what a spike adds to its trace (Hz).
+    kick: f64,
+    /// `e^{−dt/τ_s}`.
+    decay: f64,
     /// Position of each neuron in `neurons` (`usize::MAX` for others).
     position: Vec<usize>,
 }
 
 /// Where a trained readout's schedule puts it: the learning window (first and last step), the
-/// steps between updates, the steps between records of κ̂, the trial's steps and `dt`.
+/// steps between updates, the steps between records of κ̂, the trial's steps, `dt` and the
+/// readout filter's τ_s.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadoutClock {
     /// First and last step of the learning window (inclusive).
@@ -67,6 +72,8 @@ pub struct ReadoutClock {
     pub trial_steps: u64,
     /// Time step (ms).
     pub dt_ms: f64,
+    /// The readout filter's time constant τ_s (ms).
+    pub tau_readout_ms: f64,
 }
 
 /// The parts of a trained readout's state, borrowed.
@@ -132,6 +139,8 @@ impl TrainedReadout {
             record_every_steps,
             records: (clock.trial_steps / record_every_steps) as usize,
             dt_ms: clock.dt_ms,
+            kick: 1000.0 / clock.tau_readout_ms,
+            decay: (-clock.dt_ms / clock.tau_readout_ms).exp(),
             position,
         }
     }
@@ -205,21 +214,15 @@ impl TrainedReadout {
         }
     }
 
-    /// After step `step`'s spikes: the traces take the step's spikes (`kick` each, after the
-    /// `decay`), an RLS update on a learning step, then κ̂ into `readout` and its record (see
-    /// the module documentation).
-    pub fn after_spikes(
-        &self,
-        step: u64,
-        (spiked, kick, decay): (&[u32], f64, f64),
-        state: &mut [f64],
-        readout: &mut [f64],
-    ) {
+    /// After step `step`'s spikes (`spiked`): the traces decay and take the spikes, an RLS
+    /// update on a learning step, then κ̂ into `readout` and its record (see the module
+    /// documentation).
+    pub fn after_spikes(&self, step: u64, spiked: &[u32], state: &mut [f64], readout: &mut [f64]) {
         let parts = self.parts_mut(state);
-        parts.traces.iter_mut().for_each(|s| *s *= decay);
+        parts.traces.iter_mut().for_each(|s| *s *= self.decay);
         for &j in spiked {
             if let Some(&k) = self.position.get(j as usize).filter(|&&k| k != usize::MAX) {
-                parts.traces[k] += kick;
+                parts.traces[k] += self.kick;
             }
         }
         self.read_out(parts.traces, parts.weights, readout);
@@ -276,6 +279,7 @@ mod tests {
                 record_every_steps: 10,
                 trial_steps: 100,
                 dt_ms: 0.1,
+                tau_readout_ms: 10.0,
             },
         )
     }
@@ -286,7 +290,8 @@ mod tests {
     /// 10 steps.
     #[test]
     fn the_learned_weights_are_the_ridge_solution_over_the_window() {
-        let (alpha, decay, kick) = (0.5, 0.99, 10.0);
+        let alpha = 0.5;
+        let (decay, kick) = ((-0.1f64 / 10.0).exp(), 1000.0 / 10.0);
         let f = learner(2.0, alpha);
         let mut state = vec![0.0; f.state_len()];
         f.start_trial(&mut state);
@@ -307,7 +312,7 @@ mod tests {
                 spiked.push(3);
                 traces[1] += kick;
             }
-            f.after_spikes(step, (&spiked, kick, decay), &mut state, &mut readout);
+            f.after_spikes(step, &spiked, &mut state, &mut readout);
             if step <= 50 {
                 gram += traces * traces.transpose();
                 rhs += traces * 2.0;
@@ -335,7 +340,7 @@ mod tests {
         let mut state = vec![0.0; f.state_len()];
         f.start_trial(&mut state);
         let mut readout = [0.0];
-        f.after_spikes(60, (&[1], 10.0, 0.99), &mut state, &mut readout);
+        f.after_spikes(60, &[1], &mut state, &mut readout);
         assert_eq!(f.parts(&state).updates, 0);
         assert_eq!(f.parts(&state).weights, &[0.0, 0.0]);
     }

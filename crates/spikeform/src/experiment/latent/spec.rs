@@ -236,6 +236,7 @@ impl LatentSpec {
             record_every_steps: ((READOUT_RECORD_MS / dt_ms).round() as u64).max(1),
             trial_steps,
             dt_ms,
+            tau_readout_ms: self.tau_readout_ms,
         };
         TrainedReadout::new(total, (neurons, weights), t.target.clone(), t.alpha, clock)
     }
