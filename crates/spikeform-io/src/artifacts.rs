@@ -284,8 +284,8 @@ pub fn write_members(dir: &RunDir, file: &str, members: &[Member]) -> Result<(),
     dir.write(file, &npz.finish())
 }
 
-/// The members of `latent.npz`: κ and κ̂ every ms, and a trained readout's target, neurons and
-/// weights.
+/// The members of `latent.npz`: κ and κ̂ every ms, a trained readout's target, neurons and
+/// weights, and the single-index fits' R² of D = 2 grids.
 pub fn latent_members(a: &spikeform::experiment::latent::LatentAnalysis) -> Vec<Member> {
     let d = a.dims;
     let per_ms = |v: &[f64]| [v.len() / d, d];
@@ -309,6 +309,18 @@ pub fn latent_members(a: &spikeform::experiment::latent::LatentAnalysis) -> Vec<
             ),
             Member::f64(&latent::WEIGHTS_FINAL, &[d, n_t], t.weights_final.clone()),
         ]);
+    }
+    if let Some(fits) = &a.single_index {
+        let r2 = fits.r2.clone();
+        members.push(Member::f64(&latent::SINGLE_INDEX_R2, &[r2.len()], r2));
+    }
+    if let Some(fits) = &a.baseline_single_index {
+        let r2 = fits.r2.clone();
+        members.push(Member::f64(
+            &latent::BASELINE_SINGLE_INDEX_R2,
+            &[r2.len()],
+            r2,
+        ));
     }
     members
 }

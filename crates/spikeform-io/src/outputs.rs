@@ -583,6 +583,22 @@ pub mod latent {
         "`readout_training`: the weights at the end of the first trial",
     );
 
+    /// R² of the network's single-index fits.
+    pub const SINGLE_INDEX_R2: ArraySpec = f64_array(
+        "single_index_r2",
+        &["C"],
+        "–",
+        "D = 2 grids of constant κ: R² of each fitted E cell's single-index fit r ≈ g(a·κ₁ + b·κ₂) \
+         (G5)",
+    );
+    /// R² of the low-rank rate baseline's fits.
+    pub const BASELINE_SINGLE_INDEX_R2: ArraySpec = f64_array(
+        "baseline_single_index_r2",
+        &["Cb"],
+        "–",
+        "D = 2 grids with a calibrated mean field: the same for the low-rank rate baseline (G5)",
+    );
+
     /// The file.
     pub const FILE: FileSpec = FileSpec {
         file: "latent.npz",
@@ -593,6 +609,8 @@ pub mod latent {
             TRAINED_NEURONS,
             WEIGHTS_INITIAL,
             WEIGHTS_FINAL,
+            SINGLE_INDEX_R2,
+            BASELINE_SINGLE_INDEX_R2,
         ],
     };
 }

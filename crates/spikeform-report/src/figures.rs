@@ -198,6 +198,9 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Outcome>, ReportError> {
             if let Some(f) = crate::latent::over_time(run)? {
                 all.push(f);
             }
+            if let Some(f) = crate::latent::mixed_selectivity(run)? {
+                all.push(f);
+            }
             all.extend(crate::perturbation::figures(run)?);
             all.extend(crate::plasticity::figures(run)?);
             Ok(all)
