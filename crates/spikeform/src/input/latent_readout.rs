@@ -19,9 +19,9 @@
 //! and a long run's checkpoint holds the learner mid-trial. Outside the learning window the
 //! weights stay as they are, so the stretch after it shows what the network does alone.
 //!
-//! The state holds, in order: `s̃` (N_T), `w` (N_T·D), `P` (N_T²), the gain scratch (N_T), the
-//! number of updates, and κ̂ at the end of every `record_every_steps` steps (the online
-//! readout, what was fed back).
+//! The state holds, in order: `s̃` (N_T), `w` (D·N_T, dimension after dimension), `P` (N_T²),
+//! the update's scratch (gain N_T, error D), the number of updates, and κ̂ at the end of every
+//! `record_every_steps` steps (the online readout, what was fed back).
 
 use super::latent::LatentCourse;
 use crate::train::rls::{apply_gain, dot, update_dense_in_place};

@@ -47,7 +47,7 @@ pub struct ReadoutTrainingResult {
     pub readout_ms: Vec<f64>,
     /// κ* at the same times, `[k·D + d]`.
     pub target_ms: Vec<f64>,
-    /// `w(0)` and the weights at the trial's end, `[d·N_T + k]`.
+    /// `w(0)`, `[d·N_T + k]`.
     pub weights_initial: Vec<f64>,
     /// The weights at the trial's end.
     pub weights_final: Vec<f64>,
