@@ -667,4 +667,7 @@ fn g5_mixed_selectivity_against_the_rate_baseline() {
     let base = &s["latent"]["baseline_single_index"];
     eprintln!("G5 balanced {net}\nG5 rate baseline {base}");
     assert!(num(net, "poor_fit_fraction") > num(base, "poor_fit_fraction"));
+    assert!(dir
+        .join("run/figures/latent_mixed_selectivity.svg")
+        .exists());
 }

@@ -39,7 +39,8 @@ fn values(w: &Value, key: &str) -> Vec<f64> {
 /// 250-ms rotation (r > 0.99 in both dimensions; measured 0.997); after it stops the network
 /// alone keeps an oscillation of the target's period (within 3%; measured 248.4 and 247.2 ms)
 /// and amplitude (SD within 15%; measured 0.678 against 0.707), still in phase with the target
-/// for most of the 2 s (r > 0.5; measured 0.96). latent.npz holds the series and the weights.
+/// for most of the 2 s (r > 0.5; measured 0.96). latent.npz holds the series and the weights,
+/// and the report draws them.
 #[test]
 fn a_balanced_network_learns_a_rotation_and_keeps_it_alone() {
     let (t, dir) = trained("latent_readout_learns", &[]);
@@ -73,6 +74,9 @@ fn a_balanced_network_learns_a_rotation_and_keeps_it_alone() {
     assert_eq!(w.shape, vec![2, 500]);
     let norm0 = w.data[..500].iter().map(|x| x * x).sum::<f64>().sqrt();
     assert!((norm0 - final_norm[0]).abs() < 1e-12 * norm0);
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("Latent variable over time"));
+    assert!(dir.join("figures/latent_over_time.svg").exists());
 }
 
 /// The control: the same network with 20 updates (500–520 ms) does not oscillate after them
