@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
+use std::time::Duration;
 
 const EXAMPLE: &str = "examples/latent_readout_training.toml";
 
@@ -163,4 +164,45 @@ fn bad_readout_training_sections_name_the_key() {
             "latent.dims is 2",
         ],
     );
+}
+
+/// A long run's checkpoint holds the learner (traces, weights, P) mid-trial: the example,
+/// shortened to 1.5 s with learning over 0.2–1.2 s and a checkpoint every 250 ms, killed
+/// (SIGKILL) after a checkpoint and resumed, ends with the latent summary and latent.npz of a
+/// run without segments, bit for bit.
+#[test]
+fn a_run_killed_while_learning_resumes_to_the_same_readout() {
+    let dir = scratch("latent_readout_resume");
+    let short = [
+        "duration_ms=1500",
+        "latent.readout_training.learn_ms=[200.0, 1200.0]",
+    ];
+    let whole = run_summary(EXAMPLE, &dir.join("whole"), &short);
+    let out = dir.join("stopped");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec!["run", EXAMPLE, "--out", out_s, "--no-report", "--quiet"];
+    let segments = "test.checkpoint_every_ms=250";
+    for s in short.iter().chain([&segments]) {
+        args.extend(["--set", s]);
+    }
+    let (timeout, settle) = (Duration::from_secs(300), Duration::from_millis(20));
+    let said = signal_after_checkpoint(start(&args), &out, timeout, settle, "-KILL");
+    assert!(!said.status.success(), "the run was killed");
+    let mut resume = vec!["run", EXAMPLE, "--resume", out_s, "--no-report", "--quiet"];
+    for s in short.iter().chain([&segments]) {
+        resume.extend(["--set", s]);
+    }
+    let o = spikeform(&resume);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resumed: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(resumed["latent"], whole["latent"]);
+    assert_eq!(resumed["latent"]["readout_training"]["updates"], 1000);
+    let bits = |d: &std::path::Path| {
+        let npz = spikeform_io::npy::read_npz(d.join("latent.npz")).unwrap();
+        npz.into_iter()
+            .map(|(k, a)| (k, a.data.iter().map(|x| x.to_bits()).collect::<Vec<u64>>()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(bits(&out), bits(&dir.join("whole")));
 }
