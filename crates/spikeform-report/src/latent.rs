@@ -128,11 +128,13 @@ pub(crate) fn over_time(run: &Run) -> Result<Option<Outcome>, ReportError> {
     let Some(readout) = npz.get(&files::READOUT)? else {
         return Ok(None);
     };
+    // A closed loop's κ is the readout itself: drawn once.
     let reference = match npz.get(&files::TARGET)? {
         Some(target) => Some(("target κ*", target)),
         None => npz
             .get(&files::KAPPA)?
-            .map(|k| ("κ (prescribed or fed back)", k)),
+            .filter(|k| k.data != readout.data)
+            .map(|k| ("κ (prescribed)", k)),
     };
     let trained = &run.summary["latent"]["readout_training"];
     let learn_ms = jnums(trained, "learn_ms").filter(|w| w.len() == 2);
@@ -175,7 +177,8 @@ pub(crate) fn over_time(run: &Run) -> Result<Option<Outcome>, ReportError> {
         caption: format!(
             "The readout κ̂ (E spike trains filtered with τ_s, weighted by the readout loadings \
              or the trained weights) every ms of the first trial, one panel per dimension, with \
-             κ dashed.{learning} A reconstruction after Gort & Renart (docs/latent.md). \
+             the prescribed κ or the target dashed (a closed loop feeds κ̂ back: κ = κ̂ \
+             there).{learning} A reconstruction after Gort & Renart (docs/latent.md). \
              Source: latent.npz."
         ),
         cols: dims.min(2),

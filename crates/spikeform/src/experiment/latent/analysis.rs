@@ -11,8 +11,21 @@ use crate::analysis::latent::{
     constant_segments, input_kappa_squared_pearson, interaction_index, segment_stats,
     single_index_r2, SampledInput, SegmentStats,
 };
+use crate::input::LatentCourse;
 use crate::network::Population;
 use crate::rng;
+
+/// A closed loop starts its readout at `initial`, which decays with τ_s:
+/// `κ̂(t) += initial · e^{−t/τ_s}` at the end of every ms `t = k + 1` (`readout[k·D + d]`).
+fn add_initial_readout(readout: &mut [f64], initial: &[f64], tau_ms: f64) {
+    let d = initial.len();
+    for (k, sample) in readout.chunks_exact_mut(d).enumerate() {
+        let left = (-((k + 1) as f64) / tau_ms).exp();
+        for (r, k0) in sample.iter_mut().zip(initial) {
+            *r += k0 * left;
+        }
+    }
+}
 
 /// The readout κ̂ every ms, recomputed from the spikes: `κ̂(t) = 1000/(N_R τ_s) Σ_{spikes of
 /// j ∈ R, t_s ≤ t} n_j e^{−(t − t_s)/τ_s}` (Hz), `[k·D + d]` at `t = k + 1` ms.
@@ -234,12 +247,18 @@ pub fn analyse(spec: &LatentSpec, run: LatentRun<'_>) -> LatentAnalysis {
         .collect();
     let readout_ms = match run.online_readout {
         Some(online) => online.to_vec(),
-        None => readout_from_spikes(
-            run.spikes,
-            &cells,
-            &n,
-            (d, spec.tau_readout_ms, run.trial_ms),
-        ),
+        None => {
+            let mut offline = readout_from_spikes(
+                run.spikes,
+                &cells,
+                &n,
+                (d, spec.tau_readout_ms, run.trial_ms),
+            );
+            if let LatentCourse::ClosedLoop { initial } = &spec.course {
+                add_initial_readout(&mut offline, initial, spec.tau_readout_ms);
+            }
+            offline
+        }
     };
     let prescribed = spec.prescribed_kappa_ms(run.trial_ms, run.dt_ms);
     let a = spec.analysis;
@@ -404,15 +423,17 @@ pub fn single_index_fits(segments: &[SegmentStats], min_rate_hz: f64) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{Input, LatentCourse, LatentFeedback};
+    use crate::input::{Input, LatentFeedback};
 
     #[test]
     fn the_offline_readout_matches_the_inputs_own() {
-        let course = LatentCourse::ClosedLoop { initial: vec![0.0] };
+        // A closed loop started at κ̂ = 0.7: the offline readout adds its decaying start.
+        let course = LatentCourse::ClosedLoop { initial: vec![0.7] };
         let n = vec![1.0, -2.0];
         let f = LatentFeedback::new(1, (vec![0.0; 3], n.clone()), vec![0, 2], 5.0, course, 1.0);
         let spikes = vec![vec![2.0, 3.0], vec![1.0], vec![3.0]];
         let mut state = vec![0.0; 2];
+        f.start_trial(&mut state);
         let mut sim = Vec::new();
         for t in 1..=6u32 {
             let spiked: Vec<u32> = (0..3u32)
@@ -425,7 +446,8 @@ mod tests {
             f.after_spikes(at, &spiked, &mut state);
             sim.push(state[0]);
         }
-        let offline = readout_from_spikes(&spikes, &[0, 2], &n, (1, 5.0, 6.0));
+        let mut offline = readout_from_spikes(&spikes, &[0, 2], &n, (1, 5.0, 6.0));
+        add_initial_readout(&mut offline, &[0.7], 5.0);
         for (a, b) in sim.iter().zip(&offline) {
             assert!((a - b).abs() < 1e-12, "{sim:?} {offline:?}");
         }
