@@ -435,8 +435,9 @@ fn downdate_row_f32<const AVX2: bool>(
     n: usize,
 ) {
     if let [c] = cs {
-        // The textbook update (block 1): one downdate, the plain axpy (the batched form below
-        // measured 20% slower here, `cargo bench -p spikeform --bench rls`).
+        // The textbook update's one downdate: the batching below costs its set-up (the
+        // coefficient array, the chunk loop) on every row, about 20% of the kernel with one
+        // term (`cargo bench -p spikeform --bench rls`); the same arithmetic.
         let a = (c * f64::from(ks[i])) as f32;
         lanes::axpy::<AVX2>(row, &ks[offset..n], -a);
         return;
@@ -466,11 +467,39 @@ fn dense_f32<const AVX2: bool>(
 ) {
     let n = rho.len();
     scratch.load(rho, ks);
-    for i in 0..n {
-        let row = &mut p[i * n..(i + 1) * n];
-        downdate_row_f32::<AVX2>(row, i, 0, cs, &scratch.ks, n);
-        k[i] = f64::from(lanes::dot::<AVX2>(row, &scratch.rho));
+    for (i, row) in p.chunks_exact_mut(n).enumerate() {
+        k[i] = f64::from(dense_row_f32::<AVX2>(row, i, cs, &scratch.ks, &scratch.rho));
     }
+}
+
+/// Row `i` of the dense f32 kernel (all `n` columns, as f32): its downdates, then
+/// `k_i = Σ_j P_ij ρ_j`, returned.
+#[inline(always)]
+fn dense_row_f32<const AVX2: bool>(
+    row: &mut [f32],
+    i: usize,
+    cs: &[f64],
+    ks32: &[f32],
+    rho32: &[f32],
+) -> f32 {
+    downdate_row_f32::<AVX2>(row, i, 0, cs, ks32, rho32.len());
+    lanes::dot::<AVX2>(row, rho32)
+}
+
+/// Row `i` of the packed f32 kernel (its stored part, from the diagonal on, as f32): its
+/// downdates, then `k_i += Σ_{j≥i} P_ij ρ_j` and `k_j += P_ij ρ_i` for `j > i`.
+#[inline(always)]
+fn packed_row_f32<const AVX2: bool>(
+    row: &mut [f32],
+    i: usize,
+    cs: &[f64],
+    (ks32, rho32): (&[f32], &[f32]),
+    k32: &mut [f32],
+) {
+    downdate_row_f32::<AVX2>(row, i, i, cs, ks32, rho32.len());
+    let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
+    lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
+    k32[i] += acc;
 }
 
 /// Packed f32: each stored `P_ij` (`j ≥ i`) is used for `k_i += P_ij ρ_j` and, off the diagonal,
@@ -495,18 +524,15 @@ fn packed_f32<const AVX2: bool>(
     k32.iter_mut().for_each(|x| *x = 0.0);
     for (i, start) in packed_offsets(n) {
         let row = &mut p[start..start + n - i];
-        downdate_row_f32::<AVX2>(row, i, i, cs, ks32, n);
-        let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
-        lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
-        k32[i] += acc;
+        packed_row_f32::<AVX2>(row, i, cs, (ks32, rho32), k32);
     }
     for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
         *k_i = f64::from(k32_i);
     }
 }
 
-/// Dense f16: each row widened to f32, downdated, used for `k_i = Σ_j P_ij ρ_j` (the f32
-/// kernel's arithmetic), and rounded back to f16 when it changed.
+/// Dense f16: each row widened to f32, through the dense f32 kernel's row step, and rounded
+/// back to f16 when it changed.
 #[inline(always)]
 fn dense_f16<const AVX2: bool>(
     p: &mut [f16],
@@ -526,16 +552,15 @@ fn dense_f16<const AVX2: bool>(
     } = scratch;
     for (i, stored) in p.chunks_exact_mut(n).enumerate() {
         stored.convert_to_f32_slice(row);
+        k[i] = f64::from(dense_row_f32::<AVX2>(row, i, cs, ks32, rho32));
         if !cs.is_empty() {
-            downdate_row_f32::<AVX2>(row, i, 0, cs, ks32, n);
             stored.convert_from_f32_slice(row);
         }
-        k[i] = f64::from(lanes::dot::<AVX2>(row, rho32));
     }
 }
 
-/// Packed f16: the packed f32 kernel on each stored row widened to f32 (rounded back to f16
-/// when it changed).
+/// Packed f16: each stored row widened to f32, through the packed f32 kernel's row step, and
+/// rounded back to f16 when it changed.
 #[inline(always)]
 fn packed_f16<const AVX2: bool>(
     p: &mut [f16],
@@ -558,13 +583,10 @@ fn packed_f16<const AVX2: bool>(
         let stored = &mut p[start..start + n - i];
         let row = &mut full_row[..n - i];
         stored.convert_to_f32_slice(row);
+        packed_row_f32::<AVX2>(row, i, cs, (ks32, rho32), k32);
         if !cs.is_empty() {
-            downdate_row_f32::<AVX2>(row, i, i, cs, ks32, n);
             stored.convert_from_f32_slice(row);
         }
-        let acc = lanes::dot::<AVX2>(row, &rho32[i..]);
-        lanes::axpy::<AVX2>(&mut k32[i + 1..], &row[1..], rho32[i]);
-        k32[i] += acc;
     }
     for (k_i, &k32_i) in k.iter_mut().zip(k32.iter()) {
         *k_i = f64::from(k32_i);
