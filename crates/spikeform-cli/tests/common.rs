@@ -84,6 +84,16 @@ pub fn run_summary(file: &str, out: &Path, sets: &[&str]) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// `training.r_per_loop` of a summary (every loop evaluated).
+pub fn r_per_loop(summary: &serde_json::Value) -> Vec<f64> {
+    summary["training"]["r_per_loop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect()
+}
+
 /// Writes `text` to `dir/name` and returns the path as a string.
 pub fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);

@@ -18,12 +18,7 @@ fn r_per_loop(dir: &std::path::Path, file: &str, label: &str, sets: &[&str]) -> 
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    s["training"]["r_per_loop"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_f64().unwrap())
-        .collect()
+    r_per_loop(&s)
 }
 
 /// r per loop of each option stays within a stated distance of the textbook dense-f64 update

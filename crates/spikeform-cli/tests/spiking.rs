@@ -299,12 +299,7 @@ fn shrunk_scale_example_learns_and_bounds_its_excitatory_pool() {
         Some(128)
     );
     assert_eq!(s["training"]["updates_per_loop"].as_u64(), Some(100));
-    let r: Vec<f64> = s["training"]["r_per_loop"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let r = r_per_loop(&s);
     // Seed 1: r 0.149 after the first loop, 0.407 on the test trial after five.
     assert!(r[0] < 0.2, "{r:?}");
     let test_r = s["test"]["r_mean"].as_f64().unwrap();

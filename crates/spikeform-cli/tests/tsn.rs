@@ -31,12 +31,7 @@ fn shrunk_tsn_example_runs_its_schedule_and_learns() {
         Some(90)
     );
     assert_eq!(s["training"]["updates_per_loop"].as_u64(), Some(100));
-    let r: Vec<f64> = s["training"]["r_per_loop"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let r = r_per_loop(&s);
     assert_eq!(r.len(), 8);
     // Seed 1: r −0.036 after the first loop, 0.406 on the test trial after eight (the shrunk
     // network, K = 40, fires at 48 / 57 Hz and r varies from loop to loop by up to ±0.3).

@@ -219,26 +219,15 @@ pub(crate) fn mixed_selectivity(run: &Run) -> Result<Option<Outcome>, ReportErro
         "R²",
         "fraction of cells",
     );
-    let (edges, fractions) = crate::plot::histogram(network.data, lo, 1.0, bins);
-    let mut highest = fractions.iter().copied().fold(0.0, f64::max);
-    panel.histogram(&edges, fractions, SIM, 0.55);
-    let mut legend = vec![(
-        format!(
-            "balanced network ({:.0}% with R² < 0.9)",
-            100.0 * poor(network.data)
-        ),
-        SIM,
-        Swatch::Fill,
-    )];
-    if let Some(b) = &baseline {
-        let (edges, fractions) = crate::plot::histogram(b.data, lo, 1.0, bins);
+    let series = std::iter::once(("balanced network", network.data, SIM))
+        .chain(baseline.map(|b| ("low-rank rate baseline", b.data, BASELINE)));
+    let (mut highest, mut legend) = (0.0f64, Vec::new());
+    for (name, data, color) in series {
+        let (edges, fractions) = crate::plot::histogram(data, lo, 1.0, bins);
         highest = fractions.iter().copied().fold(highest, f64::max);
-        panel.histogram(&edges, fractions, BASELINE, 0.55);
-        legend.push((
-            format!("low-rank rate baseline ({:.0}%)", 100.0 * poor(b.data)),
-            BASELINE,
-            Swatch::Fill,
-        ));
+        panel.histogram(&edges, fractions, color, 0.55);
+        let label = format!("{name} ({:.0}% with R² < 0.9)", 100.0 * poor(data));
+        legend.push((label, color, Swatch::Fill));
     }
     panel.dashed(vec![0.9, 0.9], vec![0.0, highest], "#555555");
     Ok(Some(Outcome::Drawn(Figure {

@@ -3,7 +3,7 @@
 
 use spikeform::experiment::spiking::{self, Connectivity, NetworkSpec, SpikingExperiment};
 use spikeform::network::{Population, Projection, Sign};
-use spikeform::neuron::{Integration, LifParams};
+use spikeform::neuron::LifParams;
 
 /// 200 E and 50 I neurons with random in-degrees, 500 ms, rates counted after 100 ms.
 fn small(record_spikes: bool) -> SpikingExperiment {
@@ -21,13 +21,12 @@ fn small(record_spikes: bool) -> SpikingExperiment {
         5,
         0.1,
         5000,
-        NetworkSpec {
-            integration: Integration::Euler,
-            populations: vec![
+        NetworkSpec::new(
+            vec![
                 pop("E", 200, Sign::Excitatory, 1.3),
                 pop("I", 50, Sign::Inhibitory, 1.1),
             ],
-            connectivity: Connectivity::FixedInDegree {
+            Connectivity::FixedInDegree {
                 projections: vec![
                     projection(0, 0, 0.05, 40),
                     projection(0, 1, 0.08, 40),
@@ -35,13 +34,7 @@ fn small(record_spikes: bool) -> SpikingExperiment {
                     projection(1, 1, -0.2, 10),
                 ],
             },
-            tau_exc_ms: 3.0,
-            tau_inh_ms: 3.0,
-            tau_plastic_ms: 150.0,
-            delay_steps: 1,
-            reset_queues: true,
-            decay_on_arrival: false,
-        },
+        ),
     );
     exp.burn_in_ms = 100.0;
     exp.record_spikes = record_spikes;

@@ -5,7 +5,7 @@
 //!
 //! κ is given sampled every millisecond: `kappa_ms[k·D + d]` is κ_d on `(k, k + 1]` ms.
 
-use super::{firing_rates_hz, pearson};
+use super::{firing_rates_hz, mean_sd, pearson};
 
 /// A stretch `[start_ms, end_ms)` of constant κ (after its settling time).
 #[derive(Debug, Clone, PartialEq)]
@@ -62,14 +62,6 @@ pub struct SegmentStats {
     pub untuned_rate_hz: f64,
     /// Population-mean net input averaged over the stretch (NaN where not sampled).
     pub mean_input: f64,
-}
-
-/// Mean and SD (population form) of `x`; NaN for an empty slice.
-fn mean_sd(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
 }
 
 /// A population-mean input sampled every `every_ms` from `first_ms` on.

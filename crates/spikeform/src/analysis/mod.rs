@@ -44,7 +44,9 @@ pub use pca::{compare_components, pca_time_courses, Pca};
 pub use plastic_weights::{weight_rate_stats, WeightRateStats};
 pub use rates::{box_rate_hz, firing_rates_hz, mean_rate_hz, psth_hz, spike_count};
 pub use selectivity::{histogram, selectivity, Histogram};
-pub use stats::{mean_ignoring_nan, mean_sd_ignoring_nan, moving_average, MeanSummary, WindowSum};
+pub use stats::{
+    mean_ignoring_nan, mean_sd, mean_sd_ignoring_nan, moving_average, MeanSummary, WindowSum,
+};
 pub use variability::{
     cv_isi, cv_isi_per_neuron, fano_factor, fano_factor_per_neuron, mean_pairwise_count_covariance,
     CvSummary,

@@ -55,6 +55,18 @@ pub fn mean_sd_ignoring_nan(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// Mean and SD in the population form of `x` (NaN kept):
+///
+/// m = Σ x / n,  s = √( Σ (x − m)² / n )
+///
+/// summed in order; both NaN for an empty slice.
+pub fn mean_sd(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
 /// How the window sums of [`moving_average`] are formed. Both give the same average up to
 /// rounding; each caller keeps the one its numbers were made with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -83,8 +83,6 @@ pub struct ReadoutParts<'a> {
     pub traces: &'a [f64],
     /// `w`, `[d·N_T + k]`.
     pub weights: &'a [f64],
-    /// `P`, dense row-major.
-    pub p: &'a [f64],
     /// RLS updates done in the trial so far.
     pub updates: u64,
     /// κ̂ at the end of every `record_every_steps` steps, `[k·D + d]`.
@@ -185,11 +183,10 @@ impl TrainedReadout {
 
     /// The parts of `state`.
     pub fn parts<'a>(&self, state: &'a [f64]) -> ReadoutParts<'a> {
-        let [t, w, p, gain, _, count, records, end] = self.offsets();
+        let [t, w, p, _, _, count, records, end] = self.offsets();
         ReadoutParts {
             traces: &state[t..w],
             weights: &state[w..p],
-            p: &state[p..gain],
             updates: state[count] as u64,
             recorded: &state[records..end],
         }

@@ -18,6 +18,7 @@
 //! I loading SD (`theory::latent::balanced_rate_shift`, `cancelling_loading_sd`).
 
 use crate::analysis::latent::{segment_stats, SampledInput, SegmentStats};
+use crate::analysis::mean_sd;
 use crate::network::{Population, Sign};
 use crate::theory::latent as theory;
 
@@ -84,13 +85,6 @@ pub struct BalanceRun<'a> {
     pub dims: usize,
 }
 
-/// RMS of `x` about its mean (0 for none).
-fn sd(x: &[f64]) -> f64 {
-    let n = x.len().max(1) as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
-}
-
 /// `W⁻¹ v`, NaN where W is singular.
 fn solve(w: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
     let n = v.len();
@@ -123,7 +117,7 @@ pub fn residual(
                 .collect();
             PopulationStretches {
                 name: p.name.clone(),
-                loading_sd: sd(&run.loadings[range.start * d..range.end * d]),
+                loading_sd: mean_sd(&run.loadings[range.start * d..range.end * d]).1,
                 rate_hz: stats.iter().map(|s| s.rate_hz).collect(),
                 rate_sd_hz: stats.iter().map(|s| s.rate_sd_hz).collect(),
                 mean_input: stats.iter().map(|s| s.mean_input).collect(),

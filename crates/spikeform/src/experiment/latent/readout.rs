@@ -3,7 +3,7 @@
 //! after the learning window, and the weights it ended with.
 
 use super::spec::{LatentSpec, READOUT_RECORD_MS};
-use crate::analysis::pearson;
+use crate::analysis::{mean_sd, pearson};
 use crate::network::Population;
 
 /// How well κ̂ followed κ* in one stretch of the trial.
@@ -53,13 +53,6 @@ pub struct ReadoutTrainingResult {
     pub weights_final: Vec<f64>,
     /// Before, during and after the learning window (empty stretches left out).
     pub windows: Vec<ReadoutWindow>,
-}
-
-impl ReadoutTrainingResult {
-    /// The window named `name`.
-    pub fn window(&self, name: &str) -> Option<&ReadoutWindow> {
-        self.windows.iter().find(|w| w.name == name)
-    }
 }
 
 /// The result of a trained readout from the latent input's state at the end of a trial
@@ -148,21 +141,14 @@ fn window(
         let n = r.len() as f64;
         w.rmse
             .push((r.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n).sqrt());
-        w.target_sd.push(sd(&y));
-        w.readout_sd.push(sd(&r));
+        w.target_sd.push(mean_sd(&y).1);
+        w.readout_sd.push(mean_sd(&r).1);
         w.readout_period_ms
             .push(dominant_period(&r) * READOUT_RECORD_MS);
         w.target_period_ms
             .push(dominant_period(&y) * READOUT_RECORD_MS);
     }
     Some(w)
-}
-
-/// Population SD.
-fn sd(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
 }
 
 /// The period (in samples) of the strongest Fourier component of `x` (mean removed), between
