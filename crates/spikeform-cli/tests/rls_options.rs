@@ -5,20 +5,11 @@ mod common;
 
 use common::*;
 
-fn r_per_loop(dir: &std::path::Path, file: &str, label: &str, sets: &[&str]) -> Vec<f64> {
-    let out = dir.join(label);
-    let mut args = vec!["run", file, "--quiet", "--out", out.to_str().unwrap()];
-    for set in ["training.loops=3", "training.checkpoint_every=0"]
-        .iter()
-        .chain(sets)
-    {
-        args.extend(["--set", set]);
-    }
-    let o = spikeform(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    r_per_loop(&s)
+/// r per loop of `file` run for 3 loops (no checkpoints) with `sets`, into `dir/label`.
+fn three_loops_r(dir: &std::path::Path, file: &str, label: &str, sets: &[&str]) -> Vec<f64> {
+    let mut all = vec!["training.loops=3", "training.checkpoint_every=0"];
+    all.extend_from_slice(sets);
+    r_per_loop(&run_summary(file, &dir.join(label), &all))
 }
 
 /// r per loop of each option stays within a stated distance of the textbook dense-f64 update
@@ -32,7 +23,7 @@ fn each_rls_option_gives_the_textbook_r_per_loop() {
     let dir = scratch("rls_options");
     let rates = small_alm_rates(&dir);
     let file = small_alm_experiment(&dir, [&rates[0], &rates[1]]);
-    let reference = r_per_loop(&dir, &file, "textbook", &[]);
+    let reference = three_loops_r(&dir, &file, "textbook", &[]);
     let deferred = "training.rls.update=deferred";
     let cases: [(&str, &[&str], f64); 3] = [
         ("deferred_f64", &[deferred], 1e-12),
@@ -52,7 +43,7 @@ fn each_rls_option_gives_the_textbook_r_per_loop() {
         ),
     ];
     for (label, sets, tol) in cases {
-        let r = r_per_loop(&dir, &file, label, sets);
+        let r = three_loops_r(&dir, &file, label, sets);
         assert_eq!(r.len(), reference.len());
         for (a, b) in r.iter().zip(&reference) {
             assert!(
